@@ -1,0 +1,77 @@
+// Command-line parsing for `bubble run` and `bubble explain`: pure.
+// Options come first; the first word that is not an option (or everything after `--`)
+// is the command, and every word from there on belongs to it, untouched.
+
+import { parseArgs } from 'node:util';
+import { BubbleError } from '../errors.ts';
+import type { NetMode } from '../sandbox/plan.ts';
+
+export const NET_MODES: readonly NetMode[] = ['filtered', 'logged', 'host', 'none'];
+
+const options = {
+  rw: { type: 'string', multiple: true },
+  ro: { type: 'string', multiple: true },
+  hide: { type: 'string', multiple: true },
+  env: { type: 'string', multiple: true },
+  net: { type: 'string' },
+  profile: { type: 'string' },
+  'allow-root': { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const takesValue = new Set(Object.entries(options).filter(([, o]) => o.type === 'string').map(([k]) => `--${k}`));
+
+export interface SandboxArgs {
+  command: string[];
+  rw: string[];
+  ro: string[];
+  hide: string[];
+  env: string[];
+  net: NetMode | undefined;
+  profile: string | undefined;
+  allowRoot: boolean;
+  quiet: boolean;
+  json: boolean;
+  help: boolean;
+}
+
+/** Split `[options] [--] COMMAND [ARGS...]` into option words and the command. */
+export function splitCommand(words: readonly string[]): { optionWords: string[]; command: string[] } {
+  let i = 0;
+  while (i < words.length) {
+    const w = words[i]!;
+    if (w === '--') return { optionWords: words.slice(0, i), command: words.slice(i + 1) };
+    if (!w.startsWith('-') || w === '-') break;
+    i += takesValue.has(w) ? 2 : 1;
+  }
+  return { optionWords: words.slice(0, i), command: words.slice(i) };
+}
+
+export function parseSandboxArgs(words: readonly string[], subcommand: string): SandboxArgs {
+  const { optionWords, command } = splitCommand(words);
+  let values;
+  try {
+    ({ values } = parseArgs({ args: optionWords, options, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new BubbleError('USAGE', `${subcommand}: ${(err as Error).message}`, { hint: `bubble ${subcommand} --help` });
+  }
+  const net = values.net;
+  if (net !== undefined && !(NET_MODES as readonly string[]).includes(net)) {
+    throw new BubbleError('USAGE', `--net: expected one of ${NET_MODES.join(', ')}, got ${JSON.stringify(net)}`);
+  }
+  return {
+    command,
+    rw: values.rw ?? [],
+    ro: values.ro ?? [],
+    hide: values.hide ?? [],
+    env: values.env ?? [],
+    net: net as NetMode | undefined,
+    profile: values.profile,
+    allowRoot: values['allow-root'] ?? false,
+    quiet: values.quiet ?? false,
+    json: values.json ?? false,
+    help: values.help ?? false,
+  };
+}

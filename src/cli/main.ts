@@ -1,0 +1,51 @@
+// Composition root: pick the command, run it, map errors to exit statuses.
+
+import { BubbleError, EXIT_SETUP } from '../errors.ts';
+import { version } from '../version.ts';
+import { parseSandboxArgs } from './argv.ts';
+import { mainHelp, runHelp } from './help.ts';
+import { say } from './say.ts';
+
+async function dispatch(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case undefined:
+      process.stderr.write(mainHelp);
+      return 2;
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(mainHelp);
+      return 0;
+    case '--version':
+    case '-V':
+      process.stdout.write(`bubble ${version()}\n`);
+      return 0;
+    case 'run':
+    case 'explain': {
+      const args = parseSandboxArgs(rest, sub);
+      if (args.help) {
+        process.stdout.write(runHelp);
+        return 0;
+      }
+      if (sub === 'explain') return (await import('./commands/explain.ts')).explain(args);
+      return (await import('./commands/run.ts')).run(args);
+    }
+    default:
+      throw new BubbleError('USAGE', `unknown command ${JSON.stringify(sub)}`, { hint: 'bubble --help lists the commands; to run a program: bubble run -- PROGRAM' });
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (err) {
+    if (err instanceof BubbleError) {
+      say(err.message);
+      if (err.hint !== undefined) say(`hint: ${err.hint}`);
+      return err.exitCode;
+    }
+    say(`internal error: ${(err as Error).stack ?? String(err)}`);
+    return EXIT_SETUP;
+  }
+}

@@ -1,0 +1,24 @@
+// XDG base directories (https://specifications.freedesktop.org/basedir-spec/latest/).
+// Pure: takes the environment and HOME, returns paths.
+
+import { isAbsolute, join } from 'node:path';
+
+function xdg(env: Record<string, string | undefined>, name: string, fallback: string): string {
+  const value = env[name];
+  // The spec says relative values are invalid and must be ignored.
+  return value !== undefined && isAbsolute(value) ? value : fallback;
+}
+
+export interface BubbleDirs {
+  config: string;
+  state: string;
+  cache: string;
+}
+
+export function bubbleDirs(env: Record<string, string | undefined>, home: string): BubbleDirs {
+  return {
+    config: join(xdg(env, 'XDG_CONFIG_HOME', join(home, '.config')), 'bubble'),
+    state: join(xdg(env, 'XDG_STATE_HOME', join(home, '.local', 'state')), 'bubble'),
+    cache: join(xdg(env, 'XDG_CACHE_HOME', join(home, '.cache')), 'bubble'),
+  };
+}

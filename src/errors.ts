@@ -1,0 +1,20 @@
+// Errors bubble reports to the user: a stable code, the exit status it maps to, a hint.
+
+export const EXIT_USAGE = 2;
+export const EXIT_SETUP = 125;
+export const EXIT_NOT_EXECUTABLE = 126;
+export const EXIT_NOT_FOUND = 127;
+
+export class BubbleError extends Error {
+  readonly code: string;
+  readonly exitCode: number;
+  readonly hint: string | undefined;
+
+  constructor(code: string, message: string, opts: { exitCode?: number; hint?: string; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = 'BubbleError';
+    this.code = code;
+    this.exitCode = opts.exitCode ?? EXIT_USAGE;
+    this.hint = opts.hint;
+  }
+}

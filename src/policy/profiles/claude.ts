@@ -1,0 +1,29 @@
+import type { Profile } from '../profile.ts';
+
+const json = '{}\n';
+
+export const claude: Profile = {
+  name: 'claude',
+  summary: 'Claude Code: ~/.claude and ~/.claude.json writable, its settings, memory, hooks, commands, agents, skills and plugins read-only',
+  commands: ['claude'],
+  state: [
+    { path: '.claude', type: 'dir' },
+    { path: '.claude.json', type: 'file' },
+  ],
+  protected: [
+    { path: '.claude/settings.json', type: 'file', placeholder: json },
+    { path: '.claude/settings.local.json', type: 'file', placeholder: json },
+    { path: '.claude/CLAUDE.md', type: 'file', placeholder: '' },
+    { path: '.claude/agents', type: 'dir' },
+    { path: '.claude/commands', type: 'dir' },
+    { path: '.claude/skills', type: 'dir' },
+    { path: '.claude/hooks', type: 'dir' },
+    { path: '.claude/plugins', type: 'dir' },
+    { path: '.claude/output-styles', type: 'dir' },
+  ],
+  scriptRefs: ['.claude/settings.json', '.claude/settings.local.json'],
+  env: {
+    names: [],
+    prefixes: ['ANTHROPIC_', 'CLAUDE_', 'DISABLE_'],
+  },
+};

@@ -1,0 +1,388 @@
+// Policy: host facts + the user's request + the agent profile -> Plan. Pure: it reads the
+// host only through facts.fs (a memoized view), and never changes anything.
+
+import { basename, dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
+import { BubbleError, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP } from '../errors.ts';
+import type { HostFacts } from '../sandbox/facts.ts';
+import { findOnPath } from '../sandbox/facts.ts';
+import type { MountOp, NetMode, Placeholder, Plan } from '../sandbox/plan.ts';
+import { seccompRules, seccompSupported } from '../sandbox/seccomp.ts';
+import { ancestors, expandUserPath, isUnder } from './paths.ts';
+import type { Profile } from './profile.ts';
+import { profileByName, profileForCommand } from './profiles/index.ts';
+import { referencedScripts } from './script-refs.ts';
+
+export interface RunRequest {
+  command: string[];
+  profile?: string | undefined;
+  rw: string[];
+  ro: string[];
+  hide: string[];
+  env: string[];
+  net: NetMode;
+  allowRoot: boolean;
+}
+
+export interface Limits {
+  tmpBytes: number;
+  homeBytes: number;
+}
+
+export const DEFAULT_LIMITS: Limits = { tmpBytes: 1 << 30, homeBytes: 1 << 30 };
+
+const MiB = 1 << 20;
+
+/** Read-only system trees; on a merged-/usr host the /bin-style entries are symlinks. */
+const SYSTEM_TREES = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc', '/opt'];
+
+/** Working directories that are never a project. */
+const REFUSED_EXACT = new Set(['/', '/usr', '/etc', '/var', '/boot', '/proc', '/sys', '/dev', '/tmp', '/run',
+  '/bin', '/sbin', '/lib', '/lib64', '/opt', '/home', '/root', '/srv', '/mnt', '/media', '/var/tmp']);
+const REFUSED_TREES = ['/proc', '/sys', '/dev', '/etc', '/boot', '/run'];
+
+const BASE_ENV = ['TERM', 'COLORTERM', 'TERM_PROGRAM', 'LANG', 'TZ', 'USER', 'LOGNAME', 'SHELL',
+  'EDITOR', 'VISUAL', 'NO_COLOR', 'FORCE_COLOR'];
+const BASE_ENV_PREFIXES = ['LC_'];
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+class Mounts {
+  readonly ops: MountOp[] = [];
+
+  push(op: MountOp): void {
+    this.ops.push(op);
+  }
+
+  /** The last mount whose destination contains `path`: the one that decides what is seen there. */
+  covering(path: string): MountOp | undefined {
+    for (let i = this.ops.length - 1; i >= 0; i--) {
+      const op = this.ops[i]!;
+      if (isUnder(path, op.dest)) return op;
+    }
+    return undefined;
+  }
+
+  /** A path inside whose writes reach the host (under a read-write bind). */
+  persistsToHost(path: string): boolean {
+    return this.covering(path)?.kind === 'rw';
+  }
+
+  /** Whether `path` exists inside, following bind sources and symlink mounts. */
+  visible(path: string, facts: HostFacts, depth = 0): boolean {
+    const op = this.covering(path);
+    if (op === undefined || depth > 8) return false;
+    switch (op.kind) {
+      case 'ro':
+      case 'rw':
+        return facts.fs.realpath(op.src + path.slice(op.dest.length)) !== undefined;
+      case 'symlink':
+        return this.visible(op.target + path.slice(op.dest.length), facts, depth + 1);
+      default:
+        return path === op.dest;
+    }
+  }
+
+  /**
+   * Parents of a mount point that no other mount provides are made by bwrap; make them
+   * search-only (0111) so the sandbox can pass through but not list them.
+   */
+  parentsOf(dest: string): void {
+    for (const dir of ancestors(dest).reverse()) {
+      if (this.covering(dir) !== undefined) continue;
+      this.push({ kind: 'dir', dest: dir, mode: 0o111, why: 'parent of a mount: passable, not listable', source: 'default' });
+    }
+  }
+}
+
+function refuseCwd(cwd: string, homeReal: string): void {
+  const hint = 'cd into a project directory and run bubble there';
+  if (isUnder(homeReal, cwd)) {
+    throw new BubbleError('CWD_HOME', `refusing to run in ${cwd}: it would expose your whole home directory`, { hint });
+  }
+  if (REFUSED_EXACT.has(cwd) || REFUSED_TREES.some((t) => isUnder(cwd, t))) {
+    throw new BubbleError('CWD_SYSTEM', `refusing to run in ${cwd}: it is a system directory, not a project`, { hint });
+  }
+}
+
+/** The command's host path: `./x` and `/x` as given, a bare name through PATH. */
+function resolveCommand(facts: HostFacts, name: string): string {
+  if (name === '') throw new BubbleError('NO_COMMAND', 'no command given', { hint: 'bubble run -- COMMAND [ARGS...]' });
+  let path: string | undefined;
+  if (name.includes('/')) {
+    path = isAbsolute(name) ? name : resolvePath(facts.cwd, name);
+    if (facts.fs.realpath(path) === undefined) path = undefined;
+  } else {
+    path = findOnPath(facts.fs, name, facts.env.PATH ?? '');
+  }
+  if (path === undefined) {
+    throw new BubbleError('NOT_FOUND', `command not found: ${name}`, {
+      exitCode: EXIT_NOT_FOUND,
+      hint: name.includes('/') ? 'check the path' : 'is it installed and on your PATH?',
+    });
+  }
+  const info = facts.fs.lstat(facts.fs.realpath(path)!);
+  if (info?.type !== 'file' || (info.mode & 0o111) === 0) {
+    throw new BubbleError('NOT_EXECUTABLE', `not an executable file: ${path}`, { exitCode: EXIT_NOT_EXECUTABLE });
+  }
+  return path;
+}
+
+/** Directories that must be visible for the command to run: its own and its interpreter's. */
+function commandDirs(facts: HostFacts, command: string): string[] {
+  const dirs = new Set<string>();
+  const add = (p: string): void => {
+    dirs.add(dirname(p));
+    const real = facts.fs.realpath(p);
+    if (real !== undefined) dirs.add(dirname(real));
+  };
+  add(command);
+  const real = facts.fs.realpath(command);
+  const head = real === undefined ? undefined : facts.fs.readText(real, 256);
+  if (head?.startsWith('#!')) {
+    const words = head.slice(2).split('\n')[0]!.trim().split(/\s+/);
+    const interp = basename(words[0] ?? '') === 'env' ? words.slice(1).find((w) => !w.startsWith('-')) : words[0];
+    const found = interp === undefined ? undefined
+      : isAbsolute(interp) ? interp : findOnPath(facts.fs, interp, facts.env.PATH ?? '');
+    if (found !== undefined) add(found);
+  }
+  return [...dirs];
+}
+
+function requestEnv(req: RunRequest, facts: HostFacts, warnings: string[]): [Record<string, string>, Record<string, string>] {
+  const env: Record<string, string> = {};
+  const why: Record<string, string> = {};
+  for (const spec of req.env) {
+    const eq = spec.indexOf('=');
+    const name = eq < 0 ? spec : spec.slice(0, eq);
+    if (!ENV_NAME.test(name)) {
+      throw new BubbleError('BAD_ENV', `--env ${JSON.stringify(spec)}: not a variable name`, { hint: 'use --env NAME or --env NAME=VALUE' });
+    }
+    if (eq >= 0) {
+      env[name] = spec.slice(eq + 1);
+      why[name] = '--env NAME=VALUE';
+    } else if (facts.env[name] !== undefined) {
+      env[name] = facts.env[name];
+      why[name] = '--env NAME';
+    } else {
+      warnings.push(`--env ${name}: not set in your environment, not passed`);
+    }
+  }
+  return [env, why];
+}
+
+export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = DEFAULT_LIMITS): Plan {
+  const warnings: string[] = [];
+  const home = facts.home;
+  const homeReal = facts.fs.realpath(home) ?? home;
+  const cwd = facts.cwd;
+
+  if (facts.uid === 0 && !req.allowRoot) {
+    throw new BubbleError('ROOT', 'refusing to run as root: uid 0 stays root to the kernel inside the sandbox', {
+      hint: 'run as your normal user; --allow-root overrides this',
+    });
+  }
+  if (facts.uid === 0) warnings.push('running as root (--allow-root): capabilities dropped, but files owned by root stay reachable');
+  refuseCwd(cwd, homeReal);
+
+  let profile: Profile;
+  if (req.profile !== undefined) {
+    const p = profileByName(req.profile);
+    if (p === undefined) throw new BubbleError('BAD_PROFILE', `--profile ${req.profile}: no such profile`, { hint: 'bubble profiles lists them' });
+    profile = p;
+  } else {
+    profile = profileForCommand(req.command[0] ?? '');
+  }
+  const command = resolveCommand(facts, req.command[0] ?? '');
+
+  const m = new Mounts();
+  const placeholders: Placeholder[] = [];
+  const ensureDirs: string[] = [];
+
+  // 1. The system, read-only. bwrap does not recreate symlinks at the root, so /bin -> usr/bin
+  // is rebuilt explicitly (Node's exec and every script hard-code /bin/sh).
+  for (const tree of SYSTEM_TREES) {
+    const info = facts.fs.lstat(tree);
+    if (info?.type === 'symlink') {
+      const target = facts.fs.realpath(tree);
+      if (target !== undefined) m.push({ kind: 'symlink', target, dest: tree, why: 'merged /usr: same link as the host', source: 'default' });
+    } else if (info?.type === 'dir') {
+      m.push({ kind: 'ro', src: tree, dest: tree, why: 'system files', source: 'default' });
+    }
+  }
+  if (req.net === 'host' || req.net === 'logged') {
+    // resolv.conf often points into /run (systemd-resolved), which is not in the sandbox.
+    const resolv = facts.fs.realpath('/etc/resolv.conf');
+    if (resolv !== undefined && !m.visible(resolv, facts)) {
+      m.parentsOf(resolv);
+      m.push({ kind: 'ro', src: resolv, dest: resolv, why: '/etc/resolv.conf points here', source: 'default' });
+    }
+  }
+  m.push({ kind: 'proc', dest: '/proc', why: "the sandbox's own processes only", source: 'default' });
+  m.push({ kind: 'dev', dest: '/dev', why: 'minimal devices (null, zero, random, tty, pts)', source: 'default' });
+  m.push({ kind: 'tmpfs', dest: '/tmp', sizeBytes: limits.tmpBytes, readOnly: false, why: `private, ephemeral, at most ${limits.tmpBytes / MiB} MiB`, source: 'default' });
+
+  // 2. An empty home, then the project.
+  m.parentsOf(home);
+  m.push({ kind: 'tmpfs', dest: home, sizeBytes: limits.homeBytes, mode: 0o700, readOnly: false, why: `your home is hidden: empty and ephemeral, at most ${limits.homeBytes / MiB} MiB`, source: 'default' });
+  m.parentsOf(cwd);
+  m.push({ kind: 'rw', src: cwd, dest: cwd, why: 'the project (working directory)', source: 'default' });
+
+  // 3. The agent's state, read-write.
+  for (const s of profile.state) {
+    const p = join(home, s.path);
+    const info = facts.fs.lstat(p);
+    if (info === undefined) {
+      if (s.type === 'dir') {
+        ensureDirs.push(p);
+        m.push({ kind: 'rw', src: p, dest: p, why: `${profile.name} state (created)`, source: `profile ${profile.name}` });
+      } else {
+        warnings.push(`${p} does not exist: what the agent writes there will not persist`);
+      }
+      continue;
+    }
+    const src = info.type === 'symlink' ? facts.fs.realpath(p) : p;
+    if (src === undefined) {
+      warnings.push(`${p} is a dangling symlink: not mounted`);
+      continue;
+    }
+    m.push({ kind: 'rw', src, dest: p, why: `${profile.name} state`, source: `profile ${profile.name}` });
+  }
+
+  // 4. What the command needs to run, read-only, when it lives in the hidden home.
+  for (const dir of commandDirs(facts, command)) {
+    if (m.visible(dir, facts)) continue;
+    m.parentsOf(dir);
+    m.push({ kind: 'ro', src: dir, dest: dir, why: `holds ${basename(command)} or its interpreter`, source: 'command' });
+  }
+  for (const rel of ['.gitconfig', '.config/git']) {
+    const p = join(home, rel);
+    const real = facts.fs.realpath(p);
+    if (real === undefined || m.covering(p)?.kind === 'ro') continue;
+    m.push({ kind: 'ro', src: real, dest: p, why: 'git identity and settings', source: 'default' });
+  }
+
+  // 5. The user's own mounts, in the order given.
+  for (const [kind, list] of [['ro', req.ro], ['rw', req.rw]] as const) {
+    for (const raw of list) {
+      const dest = expandUserPath(raw, home, cwd);
+      const src = facts.fs.realpath(dest);
+      if (src === undefined) throw new BubbleError('NO_SUCH_PATH', `--${kind} ${raw}: no such file or directory`);
+      m.parentsOf(dest);
+      m.push({ kind, src, dest, why: `--${kind}`, source: 'command line' });
+    }
+  }
+
+  // 6. Protected paths, read-only on top. Ones that do not exist are made uncreatable.
+  const protectedPaths = profile.protected.map((p) => ({ ...p, path: join(home, p.path) }));
+  for (const rel of profile.scriptRefs) {
+    const text = facts.fs.readText(join(home, rel));
+    if (text === undefined) continue;
+    for (const path of referencedScripts(text, homeReal)) {
+      protectedPaths.push({ path: join(home, path.slice(homeReal.length)), type: 'file', placeholder: '' });
+    }
+  }
+  const seen = new Set<string>();
+  for (const p of protectedPaths) {
+    if (seen.has(p.path)) continue;
+    seen.add(p.path);
+    const info = facts.fs.lstat(p.path);
+    const source = `profile ${profile.name}`;
+    if (!m.persistsToHost(p.path)) {
+      // Writes there cannot reach the host; only make it visible so the agent can use it.
+      if (info !== undefined && info.type !== 'symlink' && !m.visible(p.path, facts)) {
+        m.parentsOf(p.path);
+        m.push({ kind: 'ro', src: p.path, dest: p.path, why: 'referenced by agent settings', source });
+      }
+      continue;
+    }
+    if (info?.type === 'symlink') {
+      throw new BubbleError('PROTECTED_SYMLINK', `${p.path} is a symlink: a protected path must be a real ${p.type}`, {
+        exitCode: EXIT_SETUP,
+        hint: 'a previous session may have planted it; inspect it, then remove it or replace it with the real file',
+      });
+    }
+    if (info?.type === 'file' && info.nlink > 1) {
+      throw new BubbleError('PROTECTED_HARDLINK', `${p.path} has ${info.nlink} hard links: its other names would be writable`, {
+        exitCode: EXIT_SETUP,
+        hint: 'replace it with a copy (cp --remove-destination) so it has a single link',
+      });
+    }
+    if (info !== undefined) {
+      m.push({ kind: 'ro', src: p.path, dest: p.path, why: 'shapes the agent: read-only', source });
+      continue;
+    }
+    // Missing: bwrap needs a mount point, which lies on the host. bubble creates it before
+    // launch and removes it after (see placeholders.ts).
+    for (const dir of ancestors(p.path).reverse()) {
+      if (facts.fs.lstat(dir) === undefined && !ensureDirs.includes(dir) && !placeholders.some((x) => x.path === dir)) {
+        placeholders.push({ path: dir, type: 'dir' });
+      }
+    }
+    placeholders.push({ path: p.path, type: p.type });
+    if (p.type === 'dir') {
+      m.push({ kind: 'tmpfs', dest: p.path, sizeBytes: 64 * 1024, mode: 0o555, readOnly: true, why: 'shapes the agent: absent, cannot be created', source });
+    } else {
+      m.push({ kind: 'data', dest: p.path, content: p.placeholder ?? '', why: 'shapes the agent: absent, cannot be created', source });
+    }
+  }
+
+  // 7. --hide last, so it covers anything mounted beneath.
+  for (const raw of req.hide) {
+    const dest = expandUserPath(raw, home, cwd);
+    if (!m.visible(dest, facts)) continue;
+    const info = facts.fs.lstat(facts.fs.realpath(dest) ?? dest);
+    if (info?.type === 'dir') {
+      m.push({ kind: 'tmpfs', dest, sizeBytes: 64 * 1024, mode: 0o555, readOnly: true, why: '--hide', source: 'command line' });
+    } else {
+      m.push({ kind: 'data', dest, content: '', why: '--hide', source: 'command line' });
+    }
+  }
+
+  // Environment: an allowlist, nothing else.
+  const env: Record<string, string> = {};
+  const envWhy: Record<string, string> = {};
+  const prefixes = [...BASE_ENV_PREFIXES, ...profile.env.prefixes];
+  for (const [name, value] of Object.entries(facts.env)) {
+    if (BASE_ENV.includes(name) || prefixes.some((p) => name.startsWith(p))) {
+      env[name] = value;
+      envWhy[name] = BASE_ENV.includes(name) || name.startsWith('LC_') ? 'terminal and locale' : `profile ${profile.name}`;
+    } else if (profile.env.names.includes(name)) {
+      env[name] = value;
+      envWhy[name] = `profile ${profile.name}`;
+    }
+  }
+  const [extraEnv, extraWhy] = requestEnv(req, facts, warnings);
+  Object.assign(env, extraEnv);
+  Object.assign(envWhy, extraWhy);
+  const pathDirs = (facts.env.PATH ?? '').split(':').filter((d) => isAbsolute(d) && m.visible(d, facts));
+  env.PATH = [...new Set(pathDirs)].join(':') || '/usr/local/bin:/usr/bin:/bin';
+  envWhy.PATH = 'your PATH, less directories the sandbox does not have';
+  env.HOME = home;
+  envWhy.HOME = 'same path as outside (an empty tmpfs)';
+  env.BUBBLE_SANDBOX = '1';
+  envWhy.BUBBLE_SANDBOX = 'tells programs they run inside bubble';
+
+  const seccompOk = seccompSupported(facts.arch);
+  if (!seccompOk) warnings.push(`no seccomp filter for architecture ${facts.arch}: terminal injection and kernel attack surface are not filtered`);
+  const features = facts.bwrap?.features;
+
+  return {
+    profile: profile.name,
+    argv: [command, ...req.command.slice(1)],
+    cwd,
+    mounts: m.ops,
+    env,
+    envWhy,
+    namespaces: { user: true, pid: true, ipc: true, uts: true, cgroup: true, net: req.net !== 'host' && req.net !== 'logged' },
+    process: {
+      dieWithParent: true,
+      newSession: !facts.stdinIsTTY,
+      disableUserns: features?.disableUserns ?? true,
+      asRoot: facts.uid === 0,
+    },
+    net: { mode: req.net },
+    seccomp: seccompOk ? { rules: seccompRules({ allowUserns: false }), allowUserns: false } : undefined,
+    placeholders,
+    ensureDirs,
+    warnings,
+  };
+}

@@ -1,0 +1,81 @@
+// The bwrap argument vector: a pure function of the Plan. Never a shell string.
+
+import type { BwrapFeatures } from './facts.ts';
+import type { MountOp, Plan } from './plan.ts';
+
+/** File descriptors the launched bwrap receives, beyond stdin/stdout/stderr. */
+export interface FdLayout {
+  status: number;
+  seccomp: number | undefined;
+  /** One per 'data' mount, in plan order. */
+  data: number[];
+}
+
+export function fdLayout(plan: Plan): FdLayout {
+  let next = 3;
+  const status = next++;
+  const seccomp = plan.seccomp ? next++ : undefined;
+  const data = plan.mounts.filter((op) => op.kind === 'data').map(() => next++);
+  return { status, seccomp, data };
+}
+
+const octal = (mode: number): string => mode.toString(8).padStart(4, '0');
+
+function mountArgs(op: MountOp, features: BwrapFeatures, dataFd: () => number): string[] {
+  const perms = (mode: number | undefined): string[] => (mode !== undefined && features.perms ? ['--perms', octal(mode)] : []);
+  switch (op.kind) {
+    case 'ro':
+      return ['--ro-bind', op.src, op.dest];
+    case 'rw':
+      return ['--bind', op.src, op.dest];
+    case 'symlink':
+      return ['--symlink', op.target, op.dest];
+    case 'dir':
+      return [...perms(op.mode), '--dir', op.dest];
+    case 'proc':
+      return ['--proc', op.dest];
+    case 'dev':
+      return ['--dev', op.dest];
+    case 'tmpfs':
+      return [
+        ...perms(op.mode),
+        ...(features.size ? ['--size', String(op.sizeBytes)] : []),
+        '--tmpfs',
+        op.dest,
+        ...(op.readOnly ? ['--remount-ro', op.dest] : []),
+      ];
+    case 'data':
+      return [...perms(0o444), '--ro-bind-data', String(dataFd()), op.dest];
+  }
+}
+
+export function bwrapArgs(plan: Plan, features: BwrapFeatures, fds: FdLayout): string[] {
+  const args: string[] = [];
+  const ns = plan.namespaces;
+  if (ns.user) args.push('--unshare-user');
+  if (ns.pid) args.push('--unshare-pid');
+  if (ns.ipc) args.push('--unshare-ipc');
+  if (ns.uts) args.push('--unshare-uts', '--hostname', 'bubble');
+  if (ns.cgroup) args.push('--unshare-cgroup-try');
+  if (ns.net) args.push('--unshare-net');
+  if (plan.process.dieWithParent) args.push('--die-with-parent');
+  if (plan.process.newSession) args.push('--new-session');
+  if (plan.process.disableUserns && features.disableUserns && ns.user) args.push('--disable-userns');
+  // Only meaningful for a privileged bwrap (root with --allow-root); otherwise bwrap already
+  // gives the sandbox no capabilities.
+  if (plan.process.asRoot) args.push('--cap-drop', 'ALL');
+
+  let d = 0;
+  const dataFd = (): number => {
+    const fd = fds.data[d++];
+    if (fd === undefined) throw new Error('fd layout does not match the plan');
+    return fd;
+  };
+  for (const op of plan.mounts) args.push(...mountArgs(op, features, dataFd));
+
+  args.push('--chdir', plan.cwd);
+  if (features.jsonStatusFd) args.push('--json-status-fd', String(fds.status));
+  if (fds.seccomp !== undefined) args.push('--seccomp', String(fds.seccomp));
+  args.push('--', ...plan.argv);
+  return args;
+}

@@ -1,0 +1,196 @@
+// Host facts: the only module that looks at the OS before launch. Policy reads the host
+// through the HostFacts it is given, so tests can hand it a fake one.
+
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { bubbleDirs } from '../config/paths.ts';
+
+export type PathType = 'file' | 'dir' | 'symlink' | 'other';
+
+export interface PathInfo {
+  type: PathType;
+  mode: number;
+  nlink: number;
+  uid: number;
+  dev: number;
+  ino: number;
+}
+
+/** A read-only view of the host filesystem. Every call is memoized. */
+export interface HostFs {
+  lstat(path: string): PathInfo | undefined;
+  realpath(path: string): string | undefined;
+  /** The first `maxBytes` of a regular file, as UTF-8. */
+  readText(path: string, maxBytes?: number): string | undefined;
+}
+
+export interface BwrapFeatures {
+  disableUserns: boolean;
+  size: boolean;
+  perms: boolean;
+  jsonStatusFd: boolean;
+  seccomp: boolean;
+  roBindData: boolean;
+}
+
+export interface BwrapInfo {
+  path: string;
+  version: string;
+  features: BwrapFeatures;
+}
+
+export interface HostFacts {
+  uid: number;
+  gid: number;
+  home: string;
+  /** realpath of the working directory. */
+  cwd: string;
+  env: Readonly<Record<string, string>>;
+  stdinIsTTY: boolean;
+  arch: string;
+  bwrap: BwrapInfo | undefined;
+  fs: HostFs;
+}
+
+function typeOf(st: fs.Stats): PathType {
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isDirectory()) return 'dir';
+  if (st.isFile()) return 'file';
+  return 'other';
+}
+
+export function realHostFs(): HostFs {
+  const lstats = new Map<string, PathInfo | undefined>();
+  const realpaths = new Map<string, string | undefined>();
+  return {
+    lstat(path) {
+      if (!lstats.has(path)) {
+        const st = fs.lstatSync(path, { throwIfNoEntry: false });
+        lstats.set(
+          path,
+          st && {
+            type: typeOf(st),
+            mode: st.mode & 0o7777,
+            nlink: st.nlink,
+            uid: st.uid,
+            dev: st.dev,
+            ino: st.ino,
+          },
+        );
+      }
+      return lstats.get(path);
+    },
+    realpath(path) {
+      if (!realpaths.has(path)) {
+        let real: string | undefined;
+        try {
+          real = fs.realpathSync.native(path);
+        } catch {
+          real = undefined;
+        }
+        realpaths.set(path, real);
+      }
+      return realpaths.get(path);
+    },
+    readText(path, maxBytes = 1 << 20) {
+      let fd: number | undefined;
+      try {
+        fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+        if (!fs.fstatSync(fd).isFile()) return undefined;
+        const buf = Buffer.alloc(maxBytes);
+        const n = fs.readSync(fd, buf, 0, maxBytes, 0);
+        return buf.subarray(0, n).toString('utf8');
+      } catch {
+        return undefined;
+      } finally {
+        if (fd !== undefined) fs.closeSync(fd);
+      }
+    },
+  };
+}
+
+/** First executable named `name` on a PATH string. */
+export function findOnPath(hostFs: HostFs, name: string, pathVar: string): string | undefined {
+  for (const dir of pathVar.split(delimiter)) {
+    if (!isAbsolute(dir)) continue;
+    const candidate = join(dir, name);
+    const real = hostFs.realpath(candidate);
+    if (real === undefined) continue;
+    const info = hostFs.lstat(real);
+    if (info?.type === 'file' && (info.mode & 0o111) !== 0) return candidate;
+  }
+  return undefined;
+}
+
+function parseBwrapFeatures(help: string): BwrapFeatures {
+  const has = (flag: string): boolean => new RegExp(`^\\s+${flag}\\b`, 'm').test(help);
+  return {
+    disableUserns: has('--disable-userns'),
+    size: has('--size'),
+    perms: has('--perms'),
+    jsonStatusFd: has('--json-status-fd'),
+    seccomp: has('--seccomp'),
+    roBindData: has('--ro-bind-data'),
+  };
+}
+
+/**
+ * bwrap's version and flags, read from `bwrap --version` and `--help` and cached by the
+ * binary's identity, so a normal launch spends no extra process on it.
+ */
+function probeBwrap(hostFs: HostFs, env: Record<string, string>, cacheDir: string): BwrapInfo | undefined {
+  const path = env.BUBBLE_BWRAP ?? findOnPath(hostFs, 'bwrap', env.PATH ?? '/usr/bin:/bin');
+  if (path === undefined) return undefined;
+  const st = fs.statSync(path, { throwIfNoEntry: false });
+  if (!st) return undefined;
+  const key = `${path}:${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  const cacheFile = join(cacheDir, 'bwrap.json');
+  try {
+    const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as { key?: string; info?: BwrapInfo };
+    if (cached.key === key && cached.info) return cached.info;
+  } catch {
+    // no cache yet
+  }
+  let version = 'unknown';
+  let help = '';
+  try {
+    version = execFileSync(path, ['--version'], { encoding: 'utf8', env: {} }).trim().replace(/^bubblewrap\s+/, '');
+    help = execFileSync(path, ['--help'], { encoding: 'utf8', env: {} });
+  } catch {
+    return { path, version, features: parseBwrapFeatures('') };
+  }
+  const info: BwrapInfo = { path, version, features: parseBwrapFeatures(help) };
+  try {
+    fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(cacheFile, JSON.stringify({ key, info }), { mode: 0o600 });
+  } catch {
+    // a read-only cache dir only costs us the probe next time
+  }
+  return info;
+}
+
+export function gatherHostFacts(): HostFacts {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  const hostFs = realHostFs();
+  // HOME as the user set it; its realpath is what policy compares against.
+  const home = env.HOME && isAbsolute(env.HOME) ? env.HOME : `/nonexistent-home-${process.getuid?.() ?? 0}`;
+  let cwd: string;
+  try {
+    cwd = fs.realpathSync.native(process.cwd());
+  } catch {
+    cwd = process.cwd();
+  }
+  return {
+    uid: process.getuid?.() ?? -1,
+    gid: process.getgid?.() ?? -1,
+    home,
+    cwd,
+    env,
+    stdinIsTTY: process.stdin.isTTY === true,
+    arch: process.arch,
+    bwrap: probeBwrap(hostFs, env, bubbleDirs(env, home).cache),
+    fs: hostFs,
+  };
+}

@@ -1,0 +1,129 @@
+// Launch: the only place that spawns the sandbox. Prepares the host (state dirs,
+// placeholders), starts bwrap with a scrubbed environment and its setup fds, forwards
+// signals, and turns bwrap's end into bubble's exit status.
+
+import { spawn, type StdioOptions } from 'node:child_process';
+import * as fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { bubbleDirs } from '../config/paths.ts';
+import { BubbleError, EXIT_SETUP } from '../errors.ts';
+import { bwrapArgs, fdLayout } from './bwrap-args.ts';
+import { sandboxExit, signalExit } from './exit.ts';
+import type { HostFacts } from './facts.ts';
+import { claimPlaceholders, releasePlaceholders, spawnWatchdog, type Claim } from './placeholders.ts';
+import type { Plan } from './plan.ts';
+import { seccompProgram } from './seccomp.ts';
+
+const reaperScript = fileURLToPath(new URL('./reaper.js', import.meta.url));
+
+/** The agent is the first child of the sandbox's pid 1 (bwrap's init), which ignores signals. */
+function agentPid(initPid: number): number | undefined {
+  try {
+    const children = fs.readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8').trim().split(/\s+/);
+    const pid = Number(children[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function prepareHost(plan: Plan, facts: HostFacts): { claim: Claim | undefined; stopWatchdog: () => void } {
+  for (const dir of plan.ensureDirs) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const existing = plan.mounts.filter((op) => op.kind === 'ro').map((op) => op.dest);
+  if (plan.placeholders.length === 0 && existing.length === 0) return { claim: undefined, stopWatchdog: () => {} };
+  const dir = `${bubbleDirs(facts.env, facts.home).state}/placeholders`;
+  const claim = claimPlaceholders(dir, plan.placeholders, existing);
+  if (claim.paths.length === 0) {
+    releasePlaceholders(claim);
+    return { claim: undefined, stopWatchdog: () => {} };
+  }
+  return { claim, stopWatchdog: spawnWatchdog(dir, reaperScript) };
+}
+
+export async function launch(plan: Plan, facts: HostFacts): Promise<number> {
+  const bwrap = facts.bwrap;
+  if (bwrap === undefined) {
+    throw new BubbleError('NO_BWRAP', 'bwrap (bubblewrap) not found', {
+      exitCode: EXIT_SETUP,
+      hint: 'install it: sudo apt-get install bubblewrap (Debian/Ubuntu), sudo dnf install bubblewrap (Fedora)',
+    });
+  }
+  const fds = fdLayout(plan);
+  const args = bwrapArgs(plan, bwrap.features, fds);
+  const { claim, stopWatchdog } = prepareHost(plan, facts);
+
+  const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', 'pipe'];
+  if (fds.seccomp !== undefined) stdio.push('pipe');
+  for (let i = 0; i < fds.data.length; i++) stdio.push('pipe');
+
+  // The environment bwrap starts with is the sandbox's: bwrap passes it on, and its own
+  // pid 1 inside shows it in /proc/1/environ. Secrets never go in argv (--setenv).
+  const child = spawn(bwrap.path, args, { stdio, env: plan.env });
+
+  const feed = (fd: number, data: Buffer | string): void => {
+    const stream = child.stdio[fd] as NodeJS.WritableStream | null;
+    stream?.on('error', () => {}); // bwrap exiting early must not crash us
+    stream?.end(data);
+  };
+  if (fds.seccomp !== undefined && plan.seccomp) feed(fds.seccomp, seccompProgram(facts.arch, { allowUserns: plan.seccomp.allowUserns }));
+  const dataOps = plan.mounts.filter((op) => op.kind === 'data');
+  fds.data.forEach((fd, i) => feed(fd, dataOps[i]!.content));
+
+  let initPid: number | undefined;
+  let agentExit: number | undefined;
+  let statusBuf = '';
+  const status = child.stdio[fds.status] as NodeJS.ReadableStream;
+  status.setEncoding('utf8');
+  status.on('data', (chunk: string) => {
+    statusBuf += chunk;
+    let nl: number;
+    while ((nl = statusBuf.indexOf('\n')) >= 0) {
+      const line = statusBuf.slice(0, nl);
+      statusBuf = statusBuf.slice(nl + 1);
+      try {
+        const msg = JSON.parse(line) as { 'child-pid'?: number; 'exit-code'?: number };
+        if (typeof msg['child-pid'] === 'number') initPid = msg['child-pid'];
+        if (typeof msg['exit-code'] === 'number') agentExit = msg['exit-code'];
+      } catch {
+        // bwrap adds fields and record types over time; ignore what we don't know
+      }
+    }
+  });
+  const statusDone = new Promise<void>((resolve) => status.on('close', resolve));
+
+  // Signals. On a terminal the kernel already delivers ^C, ^\ and window changes to the
+  // whole foreground process group, the agent included: forwarding them would double them.
+  let received: NodeJS.Signals | undefined;
+  const forward = (sig: NodeJS.Signals): void => {
+    received ??= sig;
+    const pid = initPid === undefined ? undefined : agentPid(initPid);
+    try {
+      if (pid !== undefined) process.kill(pid, sig);
+      else child.kill(sig); // not started yet: stop bwrap, which takes the sandbox with it
+    } catch {
+      // already gone
+    }
+  };
+  const forwarded: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP'];
+  const fromTerminal: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGWINCH'];
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  for (const sig of forwarded) handlers.set(sig, () => forward(sig));
+  for (const sig of fromTerminal) handlers.set(sig, plan.process.newSession ? () => forward(sig) : () => {});
+  for (const [sig, h] of handlers) process.on(sig, h);
+
+  try {
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      child.on('error', (err) => reject(new BubbleError('SPAWN', `cannot start ${bwrap.path}: ${err.message}`, { exitCode: EXIT_SETUP, cause: err })));
+      child.on('exit', (c, s) => resolve([c, s]));
+    });
+    await statusDone;
+    const exit = sandboxExit(code, signal, agentExit, bwrap.features.jsonStatusFd);
+    // A signal that reached us before the agent existed ends bubble as that signal would.
+    if (agentExit === undefined && received !== undefined) return signalExit(received);
+    return exit;
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+    if (claim) releasePlaceholders(claim);
+    stopWatchdog();
+  }
+}

@@ -1,0 +1,177 @@
+// Mount points for protected paths that do not exist. bwrap can only mount on a path that
+// exists, and inside a read-write bind that path is on the host, so bubble creates it,
+// journals it, and removes it after the session: by itself on a normal exit, by a watchdog
+// when bubble is killed, and by the next run if both died.
+//
+// Concurrent sessions: removing a directory that is a mount point in another session's
+// namespace silently detaches that mount (Linux >= 3.18), which would make the path
+// creatable there. So every session claims the placeholders it relies on in its journal,
+// under a lock, before it starts bwrap; and nobody removes a path another live session claims.
+
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import type { Placeholder } from './plan.ts';
+
+interface Journal {
+  pid: number;
+  /** /proc/PID/stat start time, so a reused pid is not mistaken for us. */
+  start: string;
+  paths: Placeholder[];
+}
+
+export interface Claim {
+  dir: string;
+  journal: string;
+  /** What this session created (it removes these when done). */
+  paths: Placeholder[];
+}
+
+function procStart(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22, counted after the parenthesised command name (which may contain spaces).
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(j: Journal): boolean {
+  return procStart(j.pid) === j.start;
+}
+
+function readJournals(dir: string): Array<{ file: string; journal: Journal }> {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: Array<{ file: string; journal: Journal }> = [];
+  for (const name of names) {
+    if (!name.endsWith('.json')) continue;
+    const file = join(dir, name);
+    try {
+      out.push({ file, journal: JSON.parse(fs.readFileSync(file, 'utf8')) as Journal });
+    } catch {
+      // half-written by a session killed mid-write: it had not created anything yet
+      fs.rmSync(file, { force: true });
+    }
+  }
+  return out;
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** A lock file with the holder's pid; a dead holder's lock is taken over. */
+function withLock<T>(dir: string, fn: () => T): T {
+  const lock = join(dir, '.lock');
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.writeFileSync(lock, `${process.pid} ${procStart(process.pid)}`, { flag: 'wx', mode: 0o600 });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const [pid, start] = (fs.readFileSync(lock, { encoding: 'utf8', flag: 'r' }) || '0 x').split(' ');
+      if (procStart(Number(pid)) !== start || attempt > 500) fs.rmSync(lock, { force: true });
+      else Atomics.wait(sleeper, 0, 0, 10);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+/** Remove placeholders nobody else claims: deepest first, and only if still empty. */
+function removeUnclaimed(paths: Placeholder[], claimedElsewhere: Set<string>): void {
+  for (const p of [...paths].sort((a, b) => b.path.length - a.path.length)) {
+    if (claimedElsewhere.has(p.path)) continue;
+    const st = fs.lstatSync(p.path, { throwIfNoEntry: false });
+    if (st === undefined) continue;
+    try {
+      if (p.type === 'dir' && st.isDirectory()) fs.rmdirSync(p.path);
+      else if (p.type === 'file' && st.isFile() && st.size === 0) fs.unlinkSync(p.path);
+    } catch {
+      // not empty any more: someone put something there on the host; keep it
+    }
+  }
+}
+
+function claimsOfOthers(dir: string, except: string | undefined): Set<string> {
+  const claimed = new Set<string>();
+  for (const { file, journal } of readJournals(dir)) {
+    if (file !== except && isAlive(journal)) for (const p of journal.paths) claimed.add(p.path);
+  }
+  return claimed;
+}
+
+/** Clean up after sessions that died without doing it themselves. */
+function sweepDead(dir: string): void {
+  const live = claimsOfOthers(dir, undefined);
+  for (const { file, journal } of readJournals(dir)) {
+    if (isAlive(journal)) continue;
+    removeUnclaimed(journal.paths, live);
+    fs.rmSync(file, { force: true });
+  }
+}
+
+/**
+ * Create the placeholders a plan needs and claim the existing protected paths that other
+ * live sessions created, so they outlive those sessions while we use them.
+ */
+export function claimPlaceholders(dir: string, create: Placeholder[], existing: string[]): Claim {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const journal = join(dir, `${process.pid}.json`);
+  return withLock(dir, () => {
+    sweepDead(dir);
+    const othersCreated = new Map<string, Placeholder>();
+    for (const { journal: j } of readJournals(dir)) for (const p of j.paths) othersCreated.set(p.path, p);
+    const shared = existing.map((p) => othersCreated.get(p)).filter((p): p is Placeholder => p !== undefined);
+    const paths = [...create, ...shared];
+    const record: Journal = { pid: process.pid, start: procStart(process.pid) ?? '', paths };
+    fs.writeFileSync(journal, JSON.stringify(record), { mode: 0o600 });
+    for (const p of create) {
+      if (p.type === 'dir') fs.mkdirSync(p.path, { mode: 0o700 });
+      else fs.closeSync(fs.openSync(p.path, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600));
+    }
+    return { dir, journal, paths };
+  });
+}
+
+export function releasePlaceholders(claim: Claim): void {
+  withLock(claim.dir, () => {
+    removeUnclaimed(claim.paths, claimsOfOthers(claim.dir, claim.journal));
+    fs.rmSync(claim.journal, { force: true });
+  });
+}
+
+/**
+ * A detached process that waits for bubble to die (its stdin pipe closes, however bubble
+ * ends) and then runs `node reaper.js DIR`, which sweeps dead sessions' journals.
+ * Killed by bubble on a normal exit, where bubble cleaned up itself.
+ */
+export function spawnWatchdog(dir: string, reaperScript: string): () => void {
+  const child = spawn('/bin/sh', ['-c', 'read _ ; exec "$0" "$@"', process.execPath, reaperScript, dir], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+    env: {},
+  });
+  child.unref();
+  (child.stdin as unknown as { unref?: () => void }).unref?.();
+  child.on('error', () => {});
+  return () => {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+}
+
+export function reap(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  withLock(dir, () => sweepDead(dir));
+}

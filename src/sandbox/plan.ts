@@ -1,0 +1,72 @@
+// The Plan: everything the sandbox will be, as plain data. Policy builds it from host
+// facts; bwrap-args renders it; explain prints it; launch executes it. Nothing here
+// touches the OS.
+
+import type { SeccompRule } from './seccomp.ts';
+
+export type NetMode = 'filtered' | 'logged' | 'host' | 'none';
+
+/** Why a mount exists, shown by `bubble explain`. `source` names the rule that made it. */
+export interface Reason {
+  why: string;
+  source: string;
+}
+
+/**
+ * One setup step, in bwrap order: later mounts cover earlier ones on the same path,
+ * so the list is ordered from broad to specific.
+ */
+export type MountOp =
+  | ({ kind: 'ro' | 'rw'; src: string; dest: string } & Reason)
+  | ({ kind: 'tmpfs'; dest: string; sizeBytes: number; mode?: number; readOnly: boolean } & Reason)
+  | ({ kind: 'symlink'; target: string; dest: string } & Reason)
+  | ({ kind: 'dir'; dest: string; mode: number } & Reason)
+  | ({ kind: 'proc'; dest: string } & Reason)
+  | ({ kind: 'dev'; dest: string } & Reason)
+  /** A read-only file with fixed content (a protected file that does not exist on the host). */
+  | ({ kind: 'data'; dest: string; content: string } & Reason);
+
+/** A host path bubble creates before launch (a mount point bwrap needs) and removes after. */
+export interface Placeholder {
+  path: string;
+  type: 'file' | 'dir';
+}
+
+export interface ProcessPolicy {
+  dieWithParent: boolean;
+  /** setsid(): detaches from the terminal. Only without a TTY, else the TUI loses job control. */
+  newSession: boolean;
+  /** bwrap --disable-userns: no nested user namespaces. */
+  disableUserns: boolean;
+  /** Running as root with --allow-root. */
+  asRoot: boolean;
+}
+
+export interface Namespaces {
+  user: boolean;
+  pid: boolean;
+  ipc: boolean;
+  uts: boolean;
+  cgroup: boolean;
+  net: boolean;
+}
+
+export interface Plan {
+  profile: string;
+  /** argv[0] is the resolved path of the command as seen inside the sandbox. */
+  argv: string[];
+  cwd: string;
+  mounts: MountOp[];
+  /** The complete environment of the sandbox (nothing else passes). */
+  env: Record<string, string>;
+  /** Why each variable is there. */
+  envWhy: Record<string, string>;
+  namespaces: Namespaces;
+  process: ProcessPolicy;
+  net: { mode: NetMode };
+  seccomp: { rules: SeccompRule[]; allowUserns: boolean } | undefined;
+  placeholders: Placeholder[];
+  /** Agent state dirs bubble creates on the host (kept: the agent would create them too). */
+  ensureDirs: string[];
+  warnings: string[];
+}

@@ -1,0 +1,86 @@
+// `bubble explain`: the Plan as a table for people and as JSON for machines.
+
+import { displayText, quoteArgv } from './escape.ts';
+import type { MountOp, Plan } from './plan.ts';
+
+export interface ViewRow {
+  path: string;
+  inside: string;
+  why: string;
+  source: string;
+}
+
+function inside(op: MountOp): string {
+  switch (op.kind) {
+    case 'ro':
+    case 'rw':
+      return op.kind;
+    case 'tmpfs':
+      return op.readOnly ? 'masked' : op.why.startsWith('your home') ? 'hidden' : 'tmpfs';
+    case 'data':
+      return 'masked';
+    case 'symlink':
+      return `-> ${op.target}`;
+    case 'dir':
+      return 'dir';
+    case 'proc':
+    case 'dev':
+      return op.kind;
+  }
+}
+
+export function viewRows(plan: Plan): ViewRow[] {
+  return plan.mounts.map((op) => ({ path: op.dest, inside: inside(op), why: op.why, source: op.source }));
+}
+
+export function renderPlan(plan: Plan, bwrapArgv: string[]): string {
+  const rows = viewRows(plan);
+  const w = Math.min(60, Math.max(4, ...rows.map((r) => displayText(r.path).length)));
+  const lines: string[] = [];
+  lines.push(`command:  ${quoteArgv(plan.argv)}`);
+  lines.push(`profile:  ${plan.profile}`);
+  lines.push(`network:  ${plan.net.mode}`);
+  lines.push(`cwd:      ${displayText(plan.cwd)}`);
+  lines.push('');
+  lines.push(`${'PATH'.padEnd(w)}  ${'INSIDE'.padEnd(8)}  WHY`);
+  for (const r of rows) {
+    lines.push(`${displayText(r.path).padEnd(w)}  ${r.inside.padEnd(8)}  ${r.why}${r.source === 'default' ? '' : ` [${r.source}]`}`);
+  }
+  lines.push(`${'(anything else)'.padEnd(w)}  ${'absent'.padEnd(8)}  not mounted`);
+  lines.push('');
+  lines.push('environment (nothing else passes):');
+  for (const name of Object.keys(plan.env).sort()) lines.push(`  ${name}  (${plan.envWhy[name] ?? ''})`);
+  lines.push('');
+  if (plan.seccomp) {
+    lines.push(`seccomp: denied with EPERM: ${plan.seccomp.rules.map((r) => r.syscall + (r.match ? `(${r.match})` : '')).join(', ')}`);
+  } else {
+    lines.push('seccomp: none');
+  }
+  if (plan.placeholders.length > 0) {
+    lines.push(`placeholders (created for the session, removed after): ${plan.placeholders.map((p) => displayText(p.path)).join(', ')}`);
+  }
+  for (const w of plan.warnings) lines.push(`warning: ${displayText(w)}`);
+  lines.push('');
+  lines.push('bwrap argv (fd 3: status; then the seccomp program and data files, in order):');
+  lines.push(quoteArgv(bwrapArgv));
+  return lines.join('\n') + '\n';
+}
+
+export function planJson(plan: Plan, bwrapArgv: string[]): unknown {
+  return {
+    command: plan.argv,
+    profile: plan.profile,
+    network: plan.net.mode,
+    cwd: plan.cwd,
+    view: viewRows(plan),
+    // Names only: values can be secrets.
+    env: Object.fromEntries(Object.keys(plan.env).sort().map((k) => [k, plan.envWhy[k] ?? ''])),
+    namespaces: plan.namespaces,
+    process: plan.process,
+    seccomp: plan.seccomp?.rules ?? null,
+    placeholders: plan.placeholders,
+    ensureDirs: plan.ensureDirs,
+    warnings: plan.warnings,
+    bwrap: bwrapArgv,
+  };
+}

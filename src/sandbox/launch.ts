@@ -27,6 +27,31 @@ function agentPid(initPid: number): number | undefined {
   }
 }
 
+/**
+ * Descriptors bubble inherited from its parent (a terminal emulator, an IDE, a shell's
+ * `3<file`) would otherwise pass through bwrap into the sandbox: Node's spawn leaves them
+ * open. Everything Node opens itself is close-on-exec, so those without the flag are
+ * exactly the inherited ones.
+ */
+function closeInheritedFds(): void {
+  let fds: string[];
+  try {
+    fds = fs.readdirSync('/proc/self/fd');
+  } catch {
+    return;
+  }
+  for (const name of fds) {
+    const fd = Number(name);
+    if (fd <= 2) continue;
+    try {
+      const flags = /^flags:\s+([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+      if (flags && (parseInt(flags[1]!, 8) & 0o2000000) === 0) fs.closeSync(fd);
+    } catch {
+      // gone already (the readdir's own fd)
+    }
+  }
+}
+
 function prepareHost(plan: Plan, facts: HostFacts): { claim: Claim | undefined; stopWatchdog: () => void } {
   for (const dir of plan.ensureDirs) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const existing = plan.mounts.filter((op) => op.kind === 'ro').map((op) => op.dest);
@@ -50,6 +75,7 @@ export async function launch(plan: Plan, facts: HostFacts): Promise<number> {
   }
   const fds = fdLayout(plan);
   const args = bwrapArgs(plan, bwrap.features, fds);
+  closeInheritedFds();
   const { claim, stopWatchdog } = prepareHost(plan, facts);
 
   const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', 'pipe'];

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseSandboxArgs, splitCommand } from '../../src/cli/argv.ts';
+import { quoteArg, quoteArgv } from '../../src/sandbox/escape.ts';
+
+test('options stop at the command; its own options are untouched', () => {
+  assert.deepEqual(splitCommand(['--rw', 'x', 'claude', '--rw', 'y', '--', 'doctor']), {
+    optionWords: ['--rw', 'x'],
+    command: ['claude', '--rw', 'y', '--', 'doctor'],
+  });
+  assert.deepEqual(splitCommand(['--net=none', '--', '--weird-name']).command, ['--weird-name']);
+  const a = parseSandboxArgs(['--env', 'A', '--env', 'B=1', '--quiet', 'sh', '-c', 'x'], 'run');
+  assert.deepEqual(a.env, ['A', 'B=1']);
+  assert.deepEqual(a.command, ['sh', '-c', 'x']);
+  assert.equal(a.quiet, true);
+});
+
+test('bad options name the option', () => {
+  assert.throws(() => parseSandboxArgs(['--bogus', 'sh'], 'run'), /--bogus/);
+  assert.throws(() => parseSandboxArgs(['--net', 'wide', 'sh'], 'run'), /--net: expected one of/);
+});
+
+test('display quoting escapes control characters and round-trips plain text', () => {
+  assert.equal(quoteArg('/usr/bin'), '/usr/bin');
+  assert.equal(quoteArg("it's"), `'it'\\''s'`);
+  assert.equal(quoteArg('a\x1b[2Jb'), "$'a\\x1b[2Jb'");
+  assert.equal(quoteArg('line\nbreak'), "$'line\\nbreak'");
+  assert.equal(quoteArg('\u202etxt'), "$'\\u202etxt'");
+  assert.equal(quoteArgv(['echo', '']), "echo ''");
+});

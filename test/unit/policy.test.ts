@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { DEFAULT_LIMITS, resolvePlan, type RunRequest } from '../../src/policy/resolve.ts';
+import { bwrapArgs, fdLayout } from '../../src/sandbox/bwrap-args.ts';
+import { quoteArg } from '../../src/sandbox/escape.ts';
+import type { HostFacts } from '../../src/sandbox/facts.ts';
+import type { Plan } from '../../src/sandbox/plan.ts';
+import { BubbleError } from '../../src/errors.ts';
+import { debianHost, fakeFacts, type FakeEntry } from './support/fake-host.ts';
+import { assertGolden } from './support/golden.ts';
+
+const req = (command: string[], over: Partial<RunRequest> = {}): RunRequest => ({
+  command, rw: [], ro: [], hide: [], env: [], net: 'host', allowRoot: false, ...over,
+});
+
+function argvText(facts: HostFacts, plan: Plan): string {
+  return bwrapArgs(plan, facts.bwrap!.features, fdLayout(plan)).map(quoteArg).join('\n') + '\n';
+}
+
+const nativeClaude: Record<string, FakeEntry> = {
+  ...debianHost,
+  '/home/u/.local/bin/claude': { type: 'symlink', target: '/home/u/.local/share/claude/versions/2.1.3' },
+  '/home/u/.local/share/claude/versions/2.1.3': { type: 'file', mode: 0o755, content: '\x7fELF' },
+  '/home/u/.local/bin/other-tool': { type: 'file', mode: 0o755 },
+  '/home/u/.claude/settings.json': { type: 'file', content: JSON.stringify({ statusLine: { type: 'command', command: 'bash ~/.claude/statusline.sh' }, hooks: { Stop: [{ hooks: [{ type: 'command', command: '$HOME/bin/notify --done' }] }] } }) },
+  '/home/u/.claude/statusline.sh': { type: 'file', mode: 0o755 },
+  '/home/u/bin/notify': { type: 'file', mode: 0o755 },
+  '/home/u/.claude/commands/review.md': { type: 'file' },
+  '/home/u/.claude/projects/x/log.jsonl': { type: 'file' },
+  '/home/u/.claude.json': { type: 'file' },
+  '/home/u/.gitconfig': { type: 'file' },
+};
+
+describe('policy -> plan -> bwrap argv (golden)', () => {
+  test('generic command in a project under $HOME, on a terminal', () => {
+    const facts = fakeFacts(debianHost);
+    assertGolden('generic-tty.argv', argvText(facts, resolvePlan(facts, req(['sh', '-c', 'echo hi']))));
+  });
+
+  test('claude native install, settings with a statusline and a hook', () => {
+    const facts = fakeFacts(nativeClaude);
+    const plan = resolvePlan(facts, req(['claude', '--resume']));
+    assertGolden('claude-native.argv', argvText(facts, plan));
+    assert.equal(plan.profile, 'claude');
+    assert.deepEqual(plan.placeholders.map((p) => p.path), [
+      '/home/u/.claude/settings.local.json', '/home/u/.claude/CLAUDE.md', '/home/u/.claude/agents', '/home/u/.claude/skills',
+      '/home/u/.claude/hooks', '/home/u/.claude/plugins', '/home/u/.claude/output-styles',
+    ]);
+  });
+
+  test('claude from npm under nvm: the interpreter dir is mounted too', () => {
+    const facts = fakeFacts({
+      ...debianHost,
+      '/home/u/.nvm/versions/node/v20.1.0/bin/node': { type: 'file', mode: 0o755 },
+      '/home/u/.nvm/versions/node/v20.1.0/bin/claude': { type: 'symlink', target: '../lib/node_modules/@anthropic-ai/claude-code/cli.js' },
+      '/home/u/.nvm/versions/node/v20.1.0/lib/node_modules/@anthropic-ai/claude-code/cli.js': { type: 'file', mode: 0o755, content: '#!/usr/bin/env node\n' },
+    }, { env: { HOME: '/home/u', PATH: '/home/u/.nvm/versions/node/v20.1.0/bin:/usr/bin:/bin' }, stdinIsTTY: false });
+    const plan = resolvePlan(facts, req(['claude']));
+    assertGolden('claude-nvm.argv', argvText(facts, plan));
+    assert.equal(plan.env.PATH, '/home/u/.nvm/versions/node/v20.1.0/bin:/usr/bin:/bin');
+  });
+
+  test('no terminal, --net none, user mounts, --hide and --env', () => {
+    const facts = fakeFacts({ ...debianHost, '/data/set/a.csv': { type: 'file' }, '/home/u/out/x': { type: 'file' }, '/home/u/src/app/.env': { type: 'file' } }, { stdinIsTTY: false, cwd: '/home/u/src/app' });
+    const plan = resolvePlan(facts, req(['git', 'status'], { net: 'none', ro: ['/data/set'], rw: ['~/out'], hide: ['.env'], env: ['AWS_SECRET_ACCESS_KEY', 'MODE=fast'] }));
+    assertGolden('none-user-mounts.argv', argvText(facts, plan));
+  });
+});
+
+describe('policy rules', () => {
+  const facts = fakeFacts(nativeClaude);
+
+  test('the environment is an allowlist', () => {
+    const plan = resolvePlan(facts, req(['claude']));
+    assert.deepEqual(Object.keys(plan.env).sort(), ['ANTHROPIC_API_KEY', 'BUBBLE_SANDBOX', 'HOME', 'LANG', 'PATH', 'TERM']);
+    const generic = resolvePlan(facts, req(['sh']));
+    assert.ok(!('ANTHROPIC_API_KEY' in generic.env), 'agent variables only for their profile');
+  });
+
+  test('PATH keeps only directories that exist inside', () => {
+    const plan = resolvePlan(facts, req(['sh']));
+    assert.equal(plan.env.PATH, '/usr/bin:/bin');
+    assert.equal(resolvePlan(facts, req(['claude'])).env.PATH, '/home/u/.local/bin:/usr/bin:/bin');
+  });
+
+  test('scripts referenced by settings are read-only; the rest of the home stays hidden', () => {
+    const plan = resolvePlan(facts, req(['claude']));
+    const ro = plan.mounts.filter((m) => m.kind === 'ro').map((m) => m.dest);
+    assert.ok(ro.includes('/home/u/.claude/statusline.sh'));
+    assert.ok(ro.includes('/home/u/bin/notify'));
+    assert.ok(!plan.mounts.some((m) => m.dest === '/home/u/.ssh'));
+  });
+
+  test('protected paths go on top of the writable state', () => {
+    const plan = resolvePlan(facts, req(['claude']));
+    const idx = (dest: string): number => plan.mounts.findIndex((m) => m.dest === dest);
+    assert.ok(idx('/home/u/.claude') < idx('/home/u/.claude/settings.json'));
+    assert.equal(plan.mounts[idx('/home/u/.claude')]!.kind, 'rw');
+    assert.equal(plan.mounts[idx('/home/u/.claude/settings.json')]!.kind, 'ro');
+  });
+
+  const refuses = (f: HostFacts, r: RunRequest, code: string, exit: number): void => {
+    assert.throws(() => resolvePlan(f, r), (e: unknown) => e instanceof BubbleError && e.code === code && e.exitCode === exit);
+  };
+
+  test('refuses $HOME, its ancestors, / and system directories', () => {
+    for (const cwd of ['/home/u', '/home', '/', '/usr', '/etc', '/etc/ssh', '/tmp', '/var', '/proc/self', '/sys/kernel', '/dev']) {
+      const code = cwd === '/home/u' || cwd === '/home' || cwd === '/' ? 'CWD_HOME' : 'CWD_SYSTEM';
+      refuses(fakeFacts(debianHost, { cwd }), req(['sh']), code, 2);
+    }
+  });
+
+  test('refuses root unless --allow-root, which drops capabilities and warns', () => {
+    const root = fakeFacts(debianHost, { uid: 0 });
+    refuses(root, req(['sh']), 'ROOT', 2);
+    const plan = resolvePlan(root, req(['sh'], { allowRoot: true }));
+    assert.ok(plan.process.asRoot && plan.namespaces.user);
+    assert.ok(bwrapArgs(plan, root.bwrap!.features, fdLayout(plan)).join(' ').includes('--cap-drop ALL'));
+    assert.match(plan.warnings.join('\n'), /root/);
+  });
+
+  test('a protected symlink or hard-linked file refuses to start', () => {
+    refuses(fakeFacts({ ...nativeClaude, '/home/u/.claude/skills': { type: 'symlink', target: '..' } }), req(['claude']), 'PROTECTED_SYMLINK', 125);
+    refuses(fakeFacts({ ...nativeClaude, '/home/u/.claude/CLAUDE.md': { type: 'file', nlink: 2 } }), req(['claude']), 'PROTECTED_HARDLINK', 125);
+  });
+
+  test('command resolution: 127 not found, 126 not executable', () => {
+    refuses(facts, req(['nope']), 'NOT_FOUND', 127);
+    refuses(fakeFacts({ ...debianHost, '/home/u/src/app/run.sh': { type: 'file', mode: 0o644 } }), req(['./run.sh']), 'NOT_EXECUTABLE', 126);
+  });
+
+  test('resolv.conf pointing into /run is mounted in host mode only', () => {
+    const has = (p: Plan): boolean => p.mounts.some((m) => m.dest === '/run/systemd/resolve/stub-resolv.conf');
+    assert.ok(has(resolvePlan(facts, req(['sh'], { net: 'host' }))));
+    assert.ok(!has(resolvePlan(facts, req(['sh'], { net: 'none' }))));
+  });
+
+  test('bad --env names and missing --ro paths are usage errors', () => {
+    refuses(facts, req(['sh'], { env: ['1BAD'] }), 'BAD_ENV', 2);
+    refuses(facts, req(['sh'], { ro: ['/nope'] }), 'NO_SUCH_PATH', 2);
+  });
+
+  test('tmpfs sizes come from the limits', () => {
+    const plan = resolvePlan(facts, req(['sh']), { ...DEFAULT_LIMITS, tmpBytes: 1234 });
+    assert.ok(plan.mounts.some((m) => m.kind === 'tmpfs' && m.dest === '/tmp' && m.sizeBytes === 1234));
+  });
+});

@@ -281,6 +281,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = 
     }
   }
   const seen = new Set<string>();
+  const protectedExisting: string[] = [];
   for (const p of protectedPaths) {
     if (seen.has(p.path)) continue;
     seen.add(p.path);
@@ -307,6 +308,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = 
       });
     }
     if (info !== undefined) {
+      protectedExisting.push(p.path);
       m.push({ kind: 'ro', src: p.path, dest: p.path, why: 'shapes the agent: read-only', source });
       continue;
     }
@@ -382,6 +384,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = 
     net: { mode: req.net },
     seccomp: seccompOk ? { rules: seccompRules({ allowUserns: false }), allowUserns: false } : undefined,
     placeholders,
+    protectedExisting,
     ensureDirs,
     warnings,
   };

@@ -5,12 +5,11 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { bubbleDirs } from '../config/paths.ts';
 import { BubbleError, EXIT_SETUP } from '../errors.ts';
 import { bwrapArgs, fdLayout } from './bwrap-args.ts';
 import { sandboxExit, signalExit } from './exit.ts';
 import type { HostFacts } from './facts.ts';
-import { claimPlaceholders, releasePlaceholders, spawnWatchdog, type Claim } from './placeholders.ts';
+import { claimPlaceholders, hasJournals, placeholderDir, releasePlaceholders, spawnWatchdog, type Claim } from './placeholders.ts';
 import type { Plan } from './plan.ts';
 import { seccompProgram } from './seccomp.ts';
 
@@ -54,13 +53,16 @@ function closeInheritedFds(): void {
 
 function prepareHost(plan: Plan, facts: HostFacts): { claim: Claim | undefined; stopWatchdog: () => void } {
   for (const dir of plan.ensureDirs) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const existing = plan.mounts.filter((op) => op.kind === 'ro').map((op) => op.dest);
-  if (plan.placeholders.length === 0 && existing.length === 0) return { claim: undefined, stopWatchdog: () => {} };
-  const dir = `${bubbleDirs(facts.env, facts.home).state}/placeholders`;
-  const claim = claimPlaceholders(dir, plan.placeholders, existing);
+  const none = { claim: undefined, stopWatchdog: () => {} };
+  const dir = placeholderDir(facts.env, facts.home);
+  // Protected paths that exist may be another live session's placeholders: claim them too,
+  // but only when some session has a journal at all (the common case has none).
+  const shared = plan.protectedExisting.length > 0 && hasJournals(dir) ? plan.protectedExisting : [];
+  if (plan.placeholders.length === 0 && shared.length === 0) return none;
+  const claim = claimPlaceholders(dir, plan.placeholders, shared);
   if (claim.paths.length === 0) {
     releasePlaceholders(claim);
-    return { claim: undefined, stopWatchdog: () => {} };
+    return none;
   }
   return { claim, stopWatchdog: spawnWatchdog(dir, reaperScript) };
 }

@@ -11,7 +11,12 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import { bubbleDirs } from '../config/paths.ts';
 import type { Placeholder } from './plan.ts';
+
+export function placeholderDir(env: Record<string, string | undefined>, home: string): string {
+  return join(bubbleDirs(env, home).state, 'placeholders');
+}
 
 interface Journal {
   pid: number;
@@ -85,6 +90,14 @@ function withLock<T>(dir: string, fn: () => T): T {
   }
 }
 
+export function hasJournals(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir).some((n) => n.endsWith('.json'));
+  } catch {
+    return false;
+  }
+}
+
 /** Remove placeholders nobody else claims: deepest first, and only if still empty. */
 function removeUnclaimed(paths: Placeholder[], claimedElsewhere: Set<string>): void {
   for (const p of [...paths].sort((a, b) => b.path.length - a.path.length)) {
@@ -126,14 +139,16 @@ export function claimPlaceholders(dir: string, create: Placeholder[], existing: 
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const journal = join(dir, `${process.pid}.json`);
   return withLock(dir, () => {
-    sweepDead(dir);
     const othersCreated = new Map<string, Placeholder>();
-    for (const { journal: j } of readJournals(dir)) for (const p of j.paths) othersCreated.set(p.path, p);
-    const shared = existing.map((p) => othersCreated.get(p)).filter((p): p is Placeholder => p !== undefined);
-    const paths = [...create, ...shared];
+    for (const { journal: j } of readJournals(dir)) if (isAlive(j)) for (const p of j.paths) othersCreated.set(p.path, p);
+    // A path another live session created after we looked is shared, not ours to create.
+    const mine = create.filter((p) => !othersCreated.has(p.path));
+    const sharedPaths = [...existing, ...create.filter((p) => othersCreated.has(p.path)).map((p) => p.path)];
+    const shared = sharedPaths.map((p) => othersCreated.get(p)).filter((p): p is Placeholder => p !== undefined);
+    const paths = [...mine, ...shared];
     const record: Journal = { pid: process.pid, start: procStart(process.pid) ?? '', paths };
     fs.writeFileSync(journal, JSON.stringify(record), { mode: 0o600 });
-    for (const p of create) {
+    for (const p of mine) {
       if (p.type === 'dir') fs.mkdirSync(p.path, { mode: 0o700 });
       else fs.closeSync(fs.openSync(p.path, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600));
     }
@@ -171,7 +186,11 @@ export function spawnWatchdog(dir: string, reaperScript: string): () => void {
   };
 }
 
+/**
+ * Clean up after dead sessions. Runs before host facts are gathered, so that a stale
+ * placeholder is not mistaken for a real protected path.
+ */
 export function reap(dir: string): void {
-  if (!fs.existsSync(dir)) return;
+  if (!hasJournals(dir)) return;
   withLock(dir, () => sweepDead(dir));
 }

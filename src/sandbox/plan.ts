@@ -66,6 +66,8 @@ export interface Plan {
   net: { mode: NetMode };
   seccomp: { rules: SeccompRule[]; allowUserns: boolean } | undefined;
   placeholders: Placeholder[];
+  /** Protected paths that exist on the host inside writable mounts. */
+  protectedExisting: string[];
   /** Agent state dirs bubble creates on the host (kept: the agent would create them too). */
   ensureDirs: string[];
   warnings: string[];

@@ -110,6 +110,19 @@ describe('protected agent config (claude profile)', () => {
     assert.ok(!fs.existsSync(join(w.home, '.claude', 'hooks')));
   });
 
+  test('the next run cleans up after a session whose watchdog died too', async (t) => {
+    if (!(await requireBwrap(t))) return;
+    const dir = join(w.home, '.local/state/bubble/placeholders');
+    fs.mkdirSync(dir, { recursive: true });
+    const skills = join(w.home, '.claude', 'skills');
+    fs.mkdirSync(skills);
+    fs.writeFileSync(join(dir, '999999999.json'), JSON.stringify({ pid: 999999999, start: '1', paths: [{ path: skills, type: 'dir' }] }));
+    const r = await sandboxSh(w, 'mkdir ~/.claude/skills/x 2>/dev/null && echo CREATED; echo done', claude);
+    assert.equal(r.stdout, 'done\n', r.stderr);
+    assert.ok(!fs.existsSync(skills), 'stale placeholder kept');
+    assert.deepEqual(fs.readdirSync(dir), []);
+  });
+
   test('concurrent sessions keep each other\'s placeholders', async (t) => {
     if (!(await requireBwrap(t))) return;
     const skills = join(w.home, '.claude', 'skills');

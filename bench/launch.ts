@@ -1,0 +1,46 @@
+// npm run bench: launch overhead of `bubble run -- true` against bare bwrap with the same
+// mount set, `node -e 0`, and the seed's bash wrapper, all measured in this run.
+
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resolvePlan } from '../src/policy/resolve.ts';
+import { bwrapArgs, fdLayout } from '../src/sandbox/bwrap-args.ts';
+import { gatherHostFacts } from '../src/sandbox/facts.ts';
+import { median, percentile, timeAll, type Contender } from './stats.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const rounds = Number(process.env.BENCH_ROUNDS ?? 30);
+const asRoot = process.getuid?.() === 0;
+if (asRoot) console.error('bench: running as root; bubble needs --allow-root and bwrap behaves differently. Run as a normal user for real figures.');
+
+// Not under /tmp: the seed's wrapper mounts its tmpfs over the project there.
+const project = fs.mkdtempSync('/var/tmp/bubble-bench-');
+process.chdir(project);
+const facts = gatherHostFacts();
+if (!facts.bwrap) throw new Error('bwrap not found');
+const extra = asRoot ? ['--allow-root'] : [];
+const plan = resolvePlan(facts, { command: ['true'], rw: [], ro: [], hide: [], env: [], net: 'host', allowRoot: asRoot });
+// Same namespaces and mounts as bubble's plan, without the seccomp program and status fd.
+const bare = bwrapArgs({ ...plan, seccomp: undefined }, { ...facts.bwrap.features, jsonStatusFd: false }, fdLayout({ ...plan, seccomp: undefined }));
+
+const contenders: Contender[] = [
+  { name: 'node -e 0', cmd: process.execPath, args: ['-e', '0'] },
+  { name: 'bare bwrap (same mounts)', cmd: facts.bwrap.path, args: bare },
+  { name: 'seed script (bash + bwrap)', cmd: join(root, 'bench/seed-sandbox.sh'), args: ['true'] },
+  { name: 'bubble run --net host -- true', cmd: process.execPath, args: [join(root, 'dist/cli/bubble.js'), 'run', ...extra, '--net', 'host', '--', 'true'] },
+  { name: 'bubble run --net none -- true', cmd: process.execPath, args: [join(root, 'dist/cli/bubble.js'), 'run', ...extra, '--net', 'none', '--', 'true'] },
+];
+
+const times = timeAll(contenders, rounds);
+const med = (name: string): number => median(times.get(name)!);
+const baseline = med('node -e 0') + med('bare bwrap (same mounts)');
+console.log(`launch time, ${rounds} rounds each, interleaved (ms)`);
+console.log(`${'contender'.padEnd(34)} ${'median'.padStart(8)} ${'p90'.padStart(8)} ${'x baseline'.padStart(11)}`);
+for (const c of contenders) {
+  const xs = times.get(c.name)!;
+  console.log(`${c.name.padEnd(34)} ${median(xs).toFixed(1).padStart(8)} ${percentile(xs, 90).toFixed(1).padStart(8)} ${(median(xs) / baseline).toFixed(2).padStart(11)}`);
+}
+console.log(`baseline = median(node -e 0) + median(bare bwrap) = ${baseline.toFixed(1)} ms; goal: bubble <= 1.5x baseline`);
+console.log(`bubble overhead over bare bwrap: ${(med('bubble run --net host -- true') - med('bare bwrap (same mounts)')).toFixed(1)} ms`);
+fs.rmSync(project, { recursive: true, force: true });

@@ -43,6 +43,8 @@ const REFUSED_TREES = ['/proc', '/sys', '/dev', '/etc', '/boot', '/run'];
 const BASE_ENV = ['TERM', 'COLORTERM', 'TERM_PROGRAM', 'LANG', 'TZ', 'USER', 'LOGNAME', 'SHELL',
   'EDITOR', 'VISUAL', 'NO_COLOR', 'FORCE_COLOR'];
 const BASE_ENV_PREFIXES = ['LC_'];
+/** TLS trust settings: paths, not secrets; passed when the path exists inside. */
+const CA_ENV = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR'];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 class Mounts {
@@ -350,6 +352,13 @@ export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = 
     } else if (profile.env.names.includes(name)) {
       env[name] = value;
       envWhy[name] = `profile ${profile.name}`;
+    }
+  }
+  for (const name of CA_ENV) {
+    const value = facts.env[name];
+    if (value !== undefined && isAbsolute(value) && m.visible(value, facts)) {
+      env[name] = value;
+      envWhy[name] = 'TLS trust (a path, visible inside)';
     }
   }
   const [extraEnv, extraWhy] = requestEnv(req, facts, warnings);

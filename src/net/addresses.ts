@@ -3,13 +3,7 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 
 export type AddressClass =
-  | 'public'
-  | 'loopback'
-  | 'private'
-  | 'link-local'
-  | 'unspecified'
-  | 'multicast'
-  | 'reserved';
+  'public' | 'loopback' | 'private' | 'link-local' | 'unspecified' | 'multicast' | 'reserved';
 
 interface Range {
   readonly net: string;
@@ -48,7 +42,9 @@ const RANGES: readonly Range[] = [
  * at module level so that nothing here is shared mutable state.
  */
 export class AddressClassifier {
-  readonly #ranges: ReadonlyArray<readonly [Exclude<AddressClass, 'public'>, 'ipv4' | 'ipv6', BlockList]>;
+  readonly #ranges: ReadonlyArray<
+    readonly [Exclude<AddressClass, 'public'>, 'ipv4' | 'ipv6', BlockList]
+  >;
 
   constructor() {
     this.#ranges = RANGES.map((range) => {
@@ -77,7 +73,8 @@ export function unwrapEmbeddedIPv4(address: string): { address: string; family: 
   if (!isIPv6(address)) throw new TypeError(`not an IP address: ${JSON.stringify(address)}`);
   const words = expandIPv6(address);
   const isMapped = words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff;
-  const isNat64 = words[0] === 0x64 && words[1] === 0xff9b && words.slice(2, 6).every((w) => w === 0);
+  const isNat64 =
+    words[0] === 0x64 && words[1] === 0xff9b && words.slice(2, 6).every((w) => w === 0);
   if (isMapped || isNat64) {
     const hi = words[6] ?? 0;
     const lo = words[7] ?? 0;
@@ -97,7 +94,8 @@ export function expandIPv6(address: string): number[] {
     tail.push((a << 8) | b, (c << 8) | d);
     text = `${text.slice(0, lastColon + 1)}0:0`;
   }
-  const parse = (part: string): number[] => (part === '' ? [] : part.split(':').map((h) => parseInt(h, 16)));
+  const parse = (part: string): number[] =>
+    part === '' ? [] : part.split(':').map((h) => parseInt(h, 16));
   const gap = text.indexOf('::');
   let words: number[];
   if (gap >= 0) {

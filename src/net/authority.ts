@@ -43,7 +43,8 @@ export function hostnameProblem(host: string): string | null {
     if (!LABEL.test(label)) return `bad label ${JSON.stringify(label)} in host name`;
   }
   const last = labels[labels.length - 1] ?? '';
-  if (/^(?:\d+|0x[0-9a-f]*)$/.test(last)) return 'numeric host that is not a dotted-quad IPv4 address';
+  if (/^(?:\d+|0x[0-9a-f]*)$/.test(last))
+    return 'numeric host that is not a dotted-quad IPv4 address';
   return null;
 }
 
@@ -91,7 +92,11 @@ export function parseAuthority(input: string, defaultPort?: number): Authority {
       portText = null;
     } else if (input.indexOf(':') !== colon) {
       // More than one colon: only a bare IPv6 literal, and only with a default port.
-      if (!isIPv6(input)) throw new AuthorityError(input, 'IPv6 literals must be written in brackets, e.g. [::1]:443');
+      if (!isIPv6(input))
+        throw new AuthorityError(
+          input,
+          'IPv6 literals must be written in brackets, e.g. [::1]:443',
+        );
       host = input;
       portText = null;
     } else {
@@ -105,7 +110,8 @@ export function parseAuthority(input: string, defaultPort?: number): Authority {
     port = defaultPort;
   } else {
     const parsed = parsePort(portText);
-    if (parsed === null) throw new AuthorityError(input, `bad port ${JSON.stringify(portText)} (expected 1-65535)`);
+    if (parsed === null)
+      throw new AuthorityError(input, `bad port ${JSON.stringify(portText)} (expected 1-65535)`);
     port = parsed;
   }
   const problem = hostnameProblem(host);

@@ -21,7 +21,10 @@ export interface DestinationPolicy {
   readonly classifier: AddressClassifier;
 }
 
-export function destinationPolicy(rules: Rules, publishedPorts: Iterable<number> = []): DestinationPolicy {
+export function destinationPolicy(
+  rules: Rules,
+  publishedPorts: Iterable<number> = [],
+): DestinationPolicy {
   return { rules, publishedPorts: new Set(publishedPorts), classifier: new AddressClassifier() };
 }
 
@@ -66,7 +69,8 @@ export function isLoopbackName(host: string, classifier: AddressClassifier): boo
 export function precheck(host: string, port: number, policy: DestinationPolicy): Denied | null {
   const verdict = evaluateRules(policy.rules, host, port);
   if (verdict.allow) return null;
-  if (verdict.rule !== null) return { allow: false, code: 'rule', rule: verdict.rule, reason: verdict.reason };
+  if (verdict.rule !== null)
+    return { allow: false, code: 'rule', rule: verdict.rule, reason: verdict.reason };
   // Not in the allow list: a published loopback port is still reachable by its loopback name.
   if (policy.publishedPorts.has(port) && isLoopbackName(host, policy.classifier)) return null;
   return { allow: false, code: 'rule', rule: null, reason: verdict.reason };
@@ -81,13 +85,23 @@ export function decide(
   const early = precheck(host, port, policy);
   if (early) return early;
   if (addresses.length === 0) {
-    return { allow: false, code: 'unresolved', rule: null, reason: `${host} did not resolve to any address` };
+    return {
+      allow: false,
+      code: 'unresolved',
+      rule: null,
+      reason: `${host} did not resolve to any address`,
+    };
   }
   let loopbackOnly = true;
   for (const address of addresses) {
     const cls = isIP(address) === 0 ? null : policy.classifier.classify(address);
     if (cls === null) {
-      return { allow: false, code: 'address', rule: null, reason: `resolver returned a non-address ${JSON.stringify(address)}` };
+      return {
+        allow: false,
+        code: 'address',
+        rule: null,
+        reason: `resolver returned a non-address ${JSON.stringify(address)}`,
+      };
     }
     if (cls === 'public') {
       loopbackOnly = false;

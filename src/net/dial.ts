@@ -61,9 +61,15 @@ function classifySystemError(error: unknown, what: string): DialError {
     case 'EADDRNOTAVAIL':
     case 'EAFNOSUPPORT':
     case 'ENOTFOUND':
-      return new DialError('ERR_DIAL_UNREACHABLE', `${what}: unreachable (${String(code)})`, { cause: error });
+      return new DialError('ERR_DIAL_UNREACHABLE', `${what}: unreachable (${String(code)})`, {
+        cause: error,
+      });
     default:
-      return new DialError('ERR_DIAL_FAILED', `${what}: ${(error as Error).message ?? String(error)}`, { cause: error });
+      return new DialError(
+        'ERR_DIAL_FAILED',
+        `${what}: ${(error as Error).message ?? String(error)}`,
+        { cause: error },
+      );
   }
 }
 
@@ -92,7 +98,12 @@ export function connectTcp(host: string, port: number, timeoutMs: number): Promi
 
 /** Sends CONNECT to an upstream proxy on `socket` and waits for a 2xx. */
 /** Resolves with the size of the upstream's response head (for byte counters). */
-export function upstreamConnect(socket: Socket, authority: string, proxy: UpstreamProxy, timeoutMs: number): Promise<number> {
+export function upstreamConnect(
+  socket: Socket,
+  authority: string,
+  proxy: UpstreamProxy,
+  timeoutMs: number,
+): Promise<number> {
   const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`];
   if (proxy.authorization) lines.push(`Proxy-Authorization: ${proxy.authorization}`);
   socket.write(`${lines.join('\r\n')}\r\n\r\n`);
@@ -118,7 +129,12 @@ export function upstreamConnect(socket: Socket, authority: string, proxy: Upstre
       const parsed = parseResponseHead(buffered, DEFAULT_MAX_HEAD_BYTES);
       if (parsed.kind === 'incomplete') return;
       if (parsed.kind === 'error') {
-        finish(new DialError('ERR_UPSTREAM_PROTOCOL', `upstream proxy ${proxy.display}: ${parsed.reason}`));
+        finish(
+          new DialError(
+            'ERR_UPSTREAM_PROTOCOL',
+            `upstream proxy ${proxy.display}: ${parsed.reason}`,
+          ),
+        );
         return;
       }
       if (parsed.head.status < 200 || parsed.head.status > 299) {
@@ -132,10 +148,23 @@ export function upstreamConnect(socket: Socket, authority: string, proxy: Upstre
       }
       finish(null, parsed.length);
     };
-    const onError = (error: Error): void => finish(classifySystemError(error, `upstream proxy ${proxy.display}`));
-    const onEnd = (): void => finish(new DialError('ERR_UPSTREAM_PROTOCOL', `upstream proxy ${proxy.display} closed the connection`));
+    const onError = (error: Error): void =>
+      finish(classifySystemError(error, `upstream proxy ${proxy.display}`));
+    const onEnd = (): void =>
+      finish(
+        new DialError(
+          'ERR_UPSTREAM_PROTOCOL',
+          `upstream proxy ${proxy.display} closed the connection`,
+        ),
+      );
     const timer = setTimeout(
-      () => finish(new DialError('ERR_DIAL_TIMEOUT', `upstream proxy ${proxy.display}: no answer after ${timeoutMs} ms`)),
+      () =>
+        finish(
+          new DialError(
+            'ERR_DIAL_TIMEOUT',
+            `upstream proxy ${proxy.display}: no answer after ${timeoutMs} ms`,
+          ),
+        ),
       timeoutMs,
     );
     socket.on('data', onData);
@@ -149,7 +178,8 @@ export const dial: Dialer = async (target) => {
   const deadline = Date.now() + target.timeoutMs;
   const remaining = (): number => Math.max(1, deadline - Date.now());
   const [first] = target.addresses;
-  if (first === undefined) throw new DialError('ERR_DIAL_UNREACHABLE', `${target.host}: no address to dial`);
+  if (first === undefined)
+    throw new DialError('ERR_DIAL_UNREACHABLE', `${target.host}: no address to dial`);
 
   if (target.upstream) {
     // The upstream does the actual connecting; we hand it one checked address.
@@ -157,7 +187,11 @@ export const dial: Dialer = async (target) => {
     const socket = await connectTcp(proxy.host, proxy.port, remaining());
     const authority = formatAuthority(target.sendHostname ? target.host : first, target.port);
     const headLength = await upstreamConnect(socket, authority, proxy, remaining());
-    return { socket, address: first, handshake: { written: socket.bytesWritten, read: headLength } };
+    return {
+      socket,
+      address: first,
+      handshake: { written: socket.bytesWritten, read: headLength },
+    };
   }
 
   let lastError: unknown = null;
@@ -171,5 +205,8 @@ export const dial: Dialer = async (target) => {
     }
   }
   if (lastError) throw classifySystemError(lastError, formatAuthority(target.host, target.port));
-  throw new DialError('ERR_DIAL_TIMEOUT', `${formatAuthority(target.host, target.port)}: connect timed out after ${target.timeoutMs} ms`);
+  throw new DialError(
+    'ERR_DIAL_TIMEOUT',
+    `${formatAuthority(target.host, target.port)}: connect timed out after ${target.timeoutMs} ms`,
+  );
 };

@@ -4,7 +4,13 @@
 // before a header colon, bounded size. What we cannot parse we refuse with
 // 400; what is too big gets 431. We never add identifying headers (no Via, no
 // X-Forwarded-For) and we strip hop-by-hop headers (RFC 9110 §7.6.1).
-import { AuthorityError, formatAuthority, formatHost, parseAuthority, type Authority } from './authority.ts';
+import {
+  AuthorityError,
+  formatAuthority,
+  formatHost,
+  parseAuthority,
+  type Authority,
+} from './authority.ts';
 
 export const DEFAULT_MAX_HEAD_BYTES = 16 * 1024;
 
@@ -26,7 +32,11 @@ export interface ResponseHead {
 
 export type HeadResult<T> =
   | { readonly kind: 'incomplete' }
-  | { readonly kind: 'ok'; readonly head: T; /** bytes of the head incl. the blank line */ readonly length: number }
+  | {
+      readonly kind: 'ok';
+      readonly head: T;
+      /** bytes of the head incl. the blank line */ readonly length: number;
+    }
   | { readonly kind: 'error'; readonly status: 400 | 431; readonly reason: string };
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -34,10 +44,18 @@ const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const TARGET = /^[\x21-\x7e]+$/;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
-function splitHead(buf: Buffer, maxBytes: number): { kind: 'incomplete' } | { kind: 'too-large' } | { kind: 'lines'; lines: string[]; length: number } {
+function splitHead(
+  buf: Buffer,
+  maxBytes: number,
+):
+  | { kind: 'incomplete' }
+  | { kind: 'too-large' }
+  | { kind: 'lines'; lines: string[]; length: number } {
   const end = buf.indexOf(CRLFCRLF);
   if (end < 0 || end + 4 > maxBytes) {
-    return buf.length >= maxBytes || end + 4 > maxBytes ? { kind: 'too-large' } : { kind: 'incomplete' };
+    return buf.length >= maxBytes || end + 4 > maxBytes
+      ? { kind: 'too-large' }
+      : { kind: 'incomplete' };
   }
   // latin1: one char per byte, so lengths and CTL checks are about bytes.
   return { kind: 'lines', lines: buf.toString('latin1', 0, end).split('\r\n'), length: end + 4 };
@@ -58,26 +76,35 @@ function parseHeaders(lines: readonly string[]): Header[] | string {
   return headers;
 }
 
-export function parseRequestHead(buf: Buffer, maxBytes = DEFAULT_MAX_HEAD_BYTES): HeadResult<RequestHead> {
+export function parseRequestHead(
+  buf: Buffer,
+  maxBytes = DEFAULT_MAX_HEAD_BYTES,
+): HeadResult<RequestHead> {
   const split = splitHead(buf, maxBytes);
   if (split.kind === 'incomplete') return split;
-  if (split.kind === 'too-large') return { kind: 'error', status: 431, reason: `request head larger than ${maxBytes} bytes` };
+  if (split.kind === 'too-large')
+    return { kind: 'error', status: 431, reason: `request head larger than ${maxBytes} bytes` };
   const [requestLine = '', ...rest] = split.lines;
   const parts = requestLine.split(' ');
   if (parts.length !== 3) return { kind: 'error', status: 400, reason: 'malformed request line' };
   const [method = '', target = '', version = ''] = parts;
   if (!TOKEN.test(method)) return { kind: 'error', status: 400, reason: 'bad method' };
   if (!TARGET.test(target)) return { kind: 'error', status: 400, reason: 'bad request target' };
-  if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') return { kind: 'error', status: 400, reason: 'unsupported HTTP version' };
+  if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0')
+    return { kind: 'error', status: 400, reason: 'unsupported HTTP version' };
   const headers = parseHeaders(rest);
   if (typeof headers === 'string') return { kind: 'error', status: 400, reason: headers };
   return { kind: 'ok', head: { method, target, version, headers }, length: split.length };
 }
 
-export function parseResponseHead(buf: Buffer, maxBytes = DEFAULT_MAX_HEAD_BYTES): HeadResult<ResponseHead> {
+export function parseResponseHead(
+  buf: Buffer,
+  maxBytes = DEFAULT_MAX_HEAD_BYTES,
+): HeadResult<ResponseHead> {
   const split = splitHead(buf, maxBytes);
   if (split.kind === 'incomplete') return split;
-  if (split.kind === 'too-large') return { kind: 'error', status: 431, reason: `response head larger than ${maxBytes} bytes` };
+  if (split.kind === 'too-large')
+    return { kind: 'error', status: 431, reason: `response head larger than ${maxBytes} bytes` };
   const [statusLine = '', ...rest] = split.lines;
   const match = /^(HTTP\/1\.[01]) (\d{3})(?: (.*))?$/.exec(statusLine);
   if (!match) return { kind: 'error', status: 400, reason: 'malformed status line' };
@@ -85,7 +112,12 @@ export function parseResponseHead(buf: Buffer, maxBytes = DEFAULT_MAX_HEAD_BYTES
   if (typeof headers === 'string') return { kind: 'error', status: 400, reason: headers };
   return {
     kind: 'ok',
-    head: { version: match[1] ?? '', status: Number(match[2]), statusText: match[3] ?? '', headers },
+    head: {
+      version: match[1] ?? '',
+      status: Number(match[2]),
+      statusText: match[3] ?? '',
+      headers,
+    },
     length: split.length,
   };
 }
@@ -128,7 +160,11 @@ export function stripHopByHop(headers: readonly Header[]): Header[] {
 
 export type ProxyTarget =
   | { readonly kind: 'connect'; readonly authority: Authority }
-  | { readonly kind: 'forward'; readonly authority: Authority; /** origin-form: path and query */ readonly path: string }
+  | {
+      readonly kind: 'forward';
+      readonly authority: Authority;
+      /** origin-form: path and query */ readonly path: string;
+    }
   | { readonly kind: 'error'; readonly status: 400; readonly reason: string };
 
 /** What the client asked the proxy for: a CONNECT tunnel or a plain-HTTP forward. */
@@ -139,10 +175,18 @@ export function proxyTarget(head: RequestHead): ProxyTarget {
     }
     const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(head.target);
     if (!scheme) {
-      return { kind: 'error', status: 400, reason: 'this is a proxy: use an absolute URI (http://host/path) or CONNECT' };
+      return {
+        kind: 'error',
+        status: 400,
+        reason: 'this is a proxy: use an absolute URI (http://host/path) or CONNECT',
+      };
     }
     if ((scheme[1] ?? '').toLowerCase() !== 'http') {
-      return { kind: 'error', status: 400, reason: `unsupported scheme ${scheme[1] ?? ''}: use CONNECT for TLS` };
+      return {
+        kind: 'error',
+        status: 400,
+        reason: `unsupported scheme ${scheme[1] ?? ''}: use CONNECT for TLS`,
+      };
     }
     const rest = head.target.slice(scheme[0].length);
     const end = rest.search(/[/?#]/);
@@ -154,7 +198,8 @@ export function proxyTarget(head: RequestHead): ProxyTarget {
     if (path === '') path = '/';
     return { kind: 'forward', authority: parseAuthority(authorityText, 80), path };
   } catch (error) {
-    if (error instanceof AuthorityError) return { kind: 'error', status: 400, reason: error.message };
+    if (error instanceof AuthorityError)
+      return { kind: 'error', status: 400, reason: error.message };
     throw error;
   }
 }
@@ -165,11 +210,19 @@ export function framingProblem(headers: readonly Header[]): string | null {
   const cl = headerValues(headers, 'content-length');
   if (te.length > 0 && cl.length > 0) return 'both Transfer-Encoding and Content-Length';
   if (te.length > 0) {
-    const codings = te.join(',').split(',').map((s) => s.trim().toLowerCase());
+    const codings = te
+      .join(',')
+      .split(',')
+      .map((s) => s.trim().toLowerCase());
     if (codings[codings.length - 1] !== 'chunked') return 'Transfer-Encoding must end with chunked';
   }
   if (cl.length > 0) {
-    const values = new Set(cl.join(',').split(',').map((s) => s.trim()));
+    const values = new Set(
+      cl
+        .join(',')
+        .split(',')
+        .map((s) => s.trim()),
+    );
     if (values.size !== 1 || !/^\d{1,15}$/.test([...values][0] ?? '')) return 'bad Content-Length';
   }
   return null;
@@ -181,9 +234,17 @@ export function framingProblem(headers: readonly Header[]): string | null {
  * `Connection: close` (one request per client connection).
  */
 export function forwardHead(head: RequestHead, authority: Authority, path: string): Buffer {
-  const host = authority.port === 80 ? formatHost(authority.host) : formatAuthority(authority.host, authority.port);
+  const host =
+    authority.port === 80
+      ? formatHost(authority.host)
+      : formatAuthority(authority.host, authority.port);
   const kept = stripHopByHop(head.headers).filter(([n]) => n.toLowerCase() !== 'host');
-  const lines = [`${head.method} ${path} ${head.version}`, `Host: ${host}`, ...kept.map(([n, v]) => `${n}: ${v}`), 'Connection: close'];
+  const lines = [
+    `${head.method} ${path} ${head.version}`,
+    `Host: ${host}`,
+    ...kept.map(([n, v]) => `${n}: ${v}`),
+    'Connection: close',
+  ];
   return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
 }
 
@@ -211,4 +272,7 @@ export function errorResponse(status: number, reason: string): Buffer {
   );
 }
 
-export const CONNECT_ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n', 'latin1');
+export const CONNECT_ESTABLISHED = Buffer.from(
+  'HTTP/1.1 200 Connection Established\r\n\r\n',
+  'latin1',
+);

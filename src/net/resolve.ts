@@ -26,7 +26,10 @@ export const systemResolver: Resolver = async (host) => {
  * in the map resolve to their addresses; anything else goes to `fallback`, or
  * fails as not found when there is none. Keys are matched lower-case.
  */
-export function mapResolver(map: Readonly<Record<string, readonly string[]>>, fallback?: Resolver): Resolver {
+export function mapResolver(
+  map: Readonly<Record<string, readonly string[]>>,
+  fallback?: Resolver,
+): Resolver {
   const table = new Map(Object.entries(map).map(([k, v]) => [k.toLowerCase(), [...v]]));
   return async (host) => {
     const hit = table.get(host.toLowerCase());
@@ -43,13 +46,23 @@ const LOCALHOST = ['127.0.0.1', '::1'];
  * IP literals short-circuit; `localhost` and `*.localhost` are loopback;
  * everything else goes to `resolver`, bounded by `timeoutMs`.
  */
-export async function resolveHost(host: string, resolver: Resolver, timeoutMs: number): Promise<string[]> {
+export async function resolveHost(
+  host: string,
+  resolver: Resolver,
+  timeoutMs: number,
+): Promise<string[]> {
   if (isIP(host) !== 0) return [host];
   if (host === 'localhost' || host.endsWith('.localhost')) return [...LOCALHOST];
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new ResolveError('ERR_RESOLVE_TIMEOUT', `resolving ${host} timed out after ${timeoutMs} ms`)),
+      () =>
+        reject(
+          new ResolveError(
+            'ERR_RESOLVE_TIMEOUT',
+            `resolving ${host} timed out after ${timeoutMs} ms`,
+          ),
+        ),
       timeoutMs,
     );
   });
@@ -62,9 +75,13 @@ export async function resolveHost(host: string, resolver: Resolver, timeoutMs: n
     if (code === 'ENOTFOUND' || code === 'ENODATA' || code === 'EAI_NONAME') {
       throw new ResolveError('ERR_RESOLVE_NOTFOUND', `${host} not found`, { cause: error });
     }
-    throw new ResolveError('ERR_RESOLVE_FAILED', `resolving ${host} failed: ${String((error as Error).message ?? error)}`, {
-      cause: error,
-    });
+    throw new ResolveError(
+      'ERR_RESOLVE_FAILED',
+      `resolving ${host} failed: ${String((error as Error).message ?? error)}`,
+      {
+        cause: error,
+      },
+    );
   } finally {
     clearTimeout(timer);
   }

@@ -10,7 +10,14 @@
 // else is denied; a matching deny rule always wins. Rules match the name the
 // client asked for; which addresses may be dialled is decided in decide.ts.
 import { isIPv6 } from 'node:net';
-import { AuthorityError, formatHost, hostnameProblem, normalizeHost, parseAuthority, parsePort } from './authority.ts';
+import {
+  AuthorityError,
+  formatHost,
+  hostnameProblem,
+  normalizeHost,
+  parseAuthority,
+  parsePort,
+} from './authority.ts';
 
 export interface HostPattern {
   readonly kind: 'exact' | 'wildcard' | 'any';
@@ -42,7 +49,11 @@ function splitPort(pattern: string, rest: string): { host: string; port: number 
   const colon = rest.lastIndexOf(':');
   if (colon < 0) return { host: rest, port: null };
   const port = parsePort(rest.slice(colon + 1));
-  if (port === null) throw new RuleError(pattern, `bad port ${JSON.stringify(rest.slice(colon + 1))} (expected 1-65535)`);
+  if (port === null)
+    throw new RuleError(
+      pattern,
+      `bad port ${JSON.stringify(rest.slice(colon + 1))} (expected 1-65535)`,
+    );
   return { host: rest.slice(0, colon), port };
 }
 
@@ -56,14 +67,16 @@ export function parsePattern(pattern: string): HostPattern {
   }
   if (text.startsWith('*.')) {
     const { host, port } = splitPort(source, text.slice(2));
-    if (host.includes('*')) throw new RuleError(source, '"*" is only allowed as the first label, e.g. *.example.com');
+    if (host.includes('*'))
+      throw new RuleError(source, '"*" is only allowed as the first label, e.g. *.example.com');
     const problem = hostnameProblem(host);
     if (problem !== null || host.includes(':')) {
       throw new RuleError(source, problem ?? 'a wildcard needs a host name after "*."');
     }
     return { kind: 'wildcard', host: normalizeHost(host), port, source };
   }
-  if (text.includes('*')) throw new RuleError(source, '"*" is only allowed as the first label, e.g. *.example.com');
+  if (text.includes('*'))
+    throw new RuleError(source, '"*" is only allowed as the first label, e.g. *.example.com');
   // A bare IPv6 literal has no port; everything else goes through parseAuthority.
   if (isIPv6(text)) return { kind: 'exact', host: text.toLowerCase(), port: null, source };
   const hasPort = text.startsWith('[') ? /\]:/.test(text) : text.includes(':');
@@ -71,7 +84,10 @@ export function parsePattern(pattern: string): HostPattern {
     const authority = parseAuthority(text, hasPort ? undefined : 0);
     return { kind: 'exact', host: authority.host, port: hasPort ? authority.port : null, source };
   } catch (error) {
-    if (error instanceof AuthorityError) throw new RuleError(source, error.message.replace(/^invalid host:port "[^"]*": /, ''), { cause: error });
+    if (error instanceof AuthorityError)
+      throw new RuleError(source, error.message.replace(/^invalid host:port "[^"]*": /, ''), {
+        cause: error,
+      });
     throw error;
   }
 }
@@ -97,16 +113,28 @@ export function matchPattern(pattern: HostPattern, host: string, port: number): 
 }
 
 export type RuleVerdict =
-  | { readonly allow: true; /** null: allowed because there is no allow list */ readonly rule: string | null }
+  | {
+      readonly allow: true;
+      /** null: allowed because there is no allow list */ readonly rule: string | null;
+    }
   | { readonly allow: false; readonly rule: string | null; readonly reason: string };
 
 export function evaluateRules(rules: Rules, host: string, port: number): RuleVerdict {
   const denied = rules.deny.find((p) => matchPattern(p, host, port));
-  if (denied) return { allow: false, rule: `deny ${denied.source}`, reason: `denied by rule ${denied.source}` };
+  if (denied)
+    return {
+      allow: false,
+      rule: `deny ${denied.source}`,
+      reason: `denied by rule ${denied.source}`,
+    };
   if (rules.allow.length === 0) return { allow: true, rule: null };
   const allowed = rules.allow.find((p) => matchPattern(p, host, port));
   if (allowed) return { allow: true, rule: `allow ${allowed.source}` };
-  return { allow: false, rule: null, reason: `${formatHost(host)}:${port} is not in the allow list` };
+  return {
+    allow: false,
+    rule: null,
+    reason: `${formatHost(host)}:${port} is not in the allow list`,
+  };
 }
 
 /** The patterns as the user wrote them, for the log header. */

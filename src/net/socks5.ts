@@ -26,7 +26,11 @@ export type ReplyCode = (typeof Reply)[keyof typeof Reply];
 export type Parsed<T> =
   | { readonly kind: 'incomplete' }
   | { readonly kind: 'ok'; readonly value: T; readonly length: number }
-  | { readonly kind: 'error'; readonly reason: string; /** reply to send before closing, if any */ readonly reply: ReplyCode | null };
+  | {
+      readonly kind: 'error';
+      readonly reason: string;
+      /** reply to send before closing, if any */ readonly reply: ReplyCode | null;
+    };
 
 export interface Greeting {
   readonly methods: readonly number[];
@@ -34,9 +38,11 @@ export interface Greeting {
 
 export function parseGreeting(buf: Buffer): Parsed<Greeting> {
   if (buf.length < 2) return { kind: 'incomplete' };
-  if (buf[0] !== SOCKS_VERSION) return { kind: 'error', reason: `not SOCKS5 (version byte ${buf[0]})`, reply: null };
+  if (buf[0] !== SOCKS_VERSION)
+    return { kind: 'error', reason: `not SOCKS5 (version byte ${buf[0]})`, reply: null };
   const count = buf[1] ?? 0;
-  if (count === 0) return { kind: 'error', reason: 'SOCKS5 greeting offers no methods', reply: null };
+  if (count === 0)
+    return { kind: 'error', reason: 'SOCKS5 greeting offers no methods', reply: null };
   if (buf.length < 2 + count) return { kind: 'incomplete' };
   return { kind: 'ok', value: { methods: [...buf.subarray(2, 2 + count)] }, length: 2 + count };
 }
@@ -55,7 +61,8 @@ export interface ConnectRequest {
 
 export function parseRequest(buf: Buffer): Parsed<ConnectRequest> {
   if (buf.length < 4) return { kind: 'incomplete' };
-  if (buf[0] !== SOCKS_VERSION) return { kind: 'error', reason: 'bad SOCKS5 request version', reply: Reply.generalFailure };
+  if (buf[0] !== SOCKS_VERSION)
+    return { kind: 'error', reason: 'bad SOCKS5 request version', reply: Reply.generalFailure };
   const command = buf[1] ?? 0;
   const atyp = buf[3] ?? 0;
   let host: string;
@@ -77,18 +84,27 @@ export function parseRequest(buf: Buffer): Parsed<ConnectRequest> {
     case ATYP_DOMAIN: {
       if (buf.length < 5) return { kind: 'incomplete' };
       const len = buf[4] ?? 0;
-      if (len === 0) return { kind: 'error', reason: 'empty SOCKS5 domain name', reply: Reply.hostUnreachable };
+      if (len === 0)
+        return { kind: 'error', reason: 'empty SOCKS5 domain name', reply: Reply.hostUnreachable };
       if (buf.length < 5 + len + 2) return { kind: 'incomplete' };
       host = buf.toString('latin1', 5, 5 + len);
       offset = 5 + len;
       break;
     }
     default:
-      return { kind: 'error', reason: `SOCKS5 address type ${atyp} not supported`, reply: Reply.addressTypeNotSupported };
+      return {
+        kind: 'error',
+        reason: `SOCKS5 address type ${atyp} not supported`,
+        reply: Reply.addressTypeNotSupported,
+      };
   }
   const port = buf.readUInt16BE(offset);
   if (command !== CMD_CONNECT) {
-    return { kind: 'error', reason: `SOCKS5 command ${command} not supported (only CONNECT)`, reply: Reply.commandNotSupported };
+    return {
+      kind: 'error',
+      reason: `SOCKS5 command ${command} not supported (only CONNECT)`,
+      reply: Reply.commandNotSupported,
+    };
   }
   if (port === 0) return { kind: 'error', reason: 'SOCKS5 port 0', reply: Reply.hostUnreachable };
   return { kind: 'ok', value: { command, addressType: atyp, host, port }, length: offset + 2 };
@@ -112,7 +128,14 @@ export function buildClientGreeting(methods: readonly number[] = [METHOD_NO_AUTH
 export function buildConnectRequest(host: string, port: number): Buffer {
   const portBytes = [port >> 8, port & 0xff];
   if (isIPv4(host)) {
-    return Buffer.from([SOCKS_VERSION, CMD_CONNECT, 0, ATYP_IPV4, ...host.split('.').map(Number), ...portBytes]);
+    return Buffer.from([
+      SOCKS_VERSION,
+      CMD_CONNECT,
+      0,
+      ATYP_IPV4,
+      ...host.split('.').map(Number),
+      ...portBytes,
+    ]);
   }
   if (isIPv6(host)) {
     const bytes = expandIPv6(host).flatMap((w) => [w >> 8, w & 0xff]);
@@ -120,5 +143,9 @@ export function buildConnectRequest(host: string, port: number): Buffer {
   }
   const name = Buffer.from(host, 'latin1');
   if (name.length > 255) throw new RangeError('SOCKS5 domain name longer than 255 bytes');
-  return Buffer.concat([Buffer.from([SOCKS_VERSION, CMD_CONNECT, 0, ATYP_DOMAIN, name.length]), name, Buffer.from(portBytes)]);
+  return Buffer.concat([
+    Buffer.from([SOCKS_VERSION, CMD_CONNECT, 0, ATYP_DOMAIN, name.length]),
+    name,
+    Buffer.from(portBytes),
+  ]);
 }

@@ -56,7 +56,8 @@ export function parseUpstreamUrl(variable: string, value: string): UpstreamProxy
   } catch {
     throw new UpstreamConfigError(variable, `not a URL ${JSON.stringify(value)}`);
   }
-  if (url.protocol !== 'http:') throw new UpstreamConfigError(variable, `scheme ${url.protocol} is not supported`);
+  if (url.protocol !== 'http:')
+    throw new UpstreamConfigError(variable, `scheme ${url.protocol} is not supported`);
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   if (host === '') throw new UpstreamConfigError(variable, 'no host');
   const port = url.port === '' ? 80 : Number(url.port);
@@ -64,7 +65,12 @@ export function parseUpstreamUrl(variable: string, value: string): UpstreamProxy
     url.username === '' && url.password === ''
       ? null
       : `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
-  return { host, port, authorization, display: `http://${isIPv6(host) ? `[${host}]` : host}:${port}` };
+  return {
+    host,
+    port,
+    authorization,
+    display: `http://${isIPv6(host) ? `[${host}]` : host}:${port}`,
+  };
 }
 
 export function parseNoProxy(value: string): NoProxyEntry[] {
@@ -92,7 +98,8 @@ export function parseNoProxy(value: string): NoProxyEntry[] {
     if (family !== 0) {
       const max = family === 4 ? 32 : 128;
       const prefix = bits === undefined ? max : Number(bits);
-      if (Number.isInteger(prefix) && prefix >= 0 && prefix <= max) entries.push({ kind: 'cidr', value: net, prefix, port });
+      if (Number.isInteger(prefix) && prefix >= 0 && prefix <= max)
+        entries.push({ kind: 'cidr', value: net, prefix, port });
       continue;
     }
     const domain = normalizeHost(text.replace(/^\*?\./, ''));
@@ -118,7 +125,12 @@ export function upstreamFromEnv(env: Env): UpstreamConfig | null {
 }
 
 /** True when NO_PROXY says to connect directly. `address` is the checked address to dial. */
-export function bypassesUpstream(entries: readonly NoProxyEntry[], host: string, port: number, address: string): boolean {
+export function bypassesUpstream(
+  entries: readonly NoProxyEntry[],
+  host: string,
+  port: number,
+  address: string,
+): boolean {
   for (const entry of entries) {
     if (entry.port !== null && entry.port !== port) continue;
     switch (entry.kind) {

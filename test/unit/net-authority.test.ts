@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatAuthority, isValidHostname, parseAuthority, AuthorityError } from '../../src/net/authority.ts';
+import {
+  formatAuthority,
+  isValidHostname,
+  parseAuthority,
+  AuthorityError,
+} from '../../src/net/authority.ts';
 
 test('parses host:port, [v6]:port and IPv4', () => {
   assert.deepEqual(parseAuthority('example.com:443'), { host: 'example.com', port: 443 });
@@ -20,12 +25,35 @@ test('rejects what is ambiguous or malformed', () => {
   const bad = [
     'example.com', // no port and no default
     '::1:443', // ambiguous: IPv6 must be bracketed
-    '[::1', '[::1]443', '[example.com]:443', 'host:0', 'host:65536', 'host:-1', 'host:+80', 'host:0x50', 'host:',
-    ':443', 'a b:80', 'a/b:80', 'user@host:80', 'exa_mple..com:80', '-bad.com:80', 'bad-.com:80',
-    '127.1:80', '0x7f.0.0.1:80', '2130706433:80', '[fe80::1%eth0]:80', 'host\r\n:80', `${'a'.repeat(64)}.com:80`,
+    '[::1',
+    '[::1]443',
+    '[example.com]:443',
+    'host:0',
+    'host:65536',
+    'host:-1',
+    'host:+80',
+    'host:0x50',
+    'host:',
+    ':443',
+    'a b:80',
+    'a/b:80',
+    'user@host:80',
+    'exa_mple..com:80',
+    '-bad.com:80',
+    'bad-.com:80',
+    '127.1:80',
+    '0x7f.0.0.1:80',
+    '2130706433:80',
+    '[fe80::1%eth0]:80',
+    'host\r\n:80',
+    `${'a'.repeat(64)}.com:80`,
   ];
   for (const input of bad) {
-    assert.throws(() => parseAuthority(input), (e: unknown) => e instanceof AuthorityError && e.code === 'ERR_BAD_AUTHORITY', input);
+    assert.throws(
+      () => parseAuthority(input),
+      (e: unknown) => e instanceof AuthorityError && e.code === 'ERR_BAD_AUTHORITY',
+      input,
+    );
   }
 });
 

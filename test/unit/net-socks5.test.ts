@@ -1,13 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  buildClientGreeting, buildConnectRequest, buildReply, methodSelection, parseGreeting, parseRequest, Reply,
+  buildClientGreeting,
+  buildConnectRequest,
+  buildReply,
+  methodSelection,
+  parseGreeting,
+  parseRequest,
+  Reply,
 } from '../../src/net/socks5.ts';
 
 test('greeting: incomplete, ok, not SOCKS5', () => {
   assert.deepEqual(parseGreeting(Buffer.from([5])), { kind: 'incomplete' });
   assert.deepEqual(parseGreeting(Buffer.from([5, 2, 0])), { kind: 'incomplete' });
-  assert.deepEqual(parseGreeting(Buffer.from([5, 2, 0, 2])), { kind: 'ok', value: { methods: [0, 2] }, length: 4 });
+  assert.deepEqual(parseGreeting(Buffer.from([5, 2, 0, 2])), {
+    kind: 'ok',
+    value: { methods: [0, 2] },
+    length: 4,
+  });
   assert.equal(parseGreeting(Buffer.from([4, 1, 0])).kind, 'error');
   assert.equal(parseGreeting(Buffer.from([5, 0])).kind, 'error');
   assert.deepEqual([...methodSelection(0)], [5, 0]);
@@ -15,12 +25,22 @@ test('greeting: incomplete, ok, not SOCKS5', () => {
 });
 
 test('CONNECT with IPv4, IPv6 and domain round-trips', () => {
-  for (const [host, atyp] of [['127.0.0.1', 1], ['::1', 4], ['2001:db8::abcd', 4], ['localhost', 3]] as const) {
+  for (const [host, atyp] of [
+    ['127.0.0.1', 1],
+    ['::1', 4],
+    ['2001:db8::abcd', 4],
+    ['localhost', 3],
+  ] as const) {
     const bytes = buildConnectRequest(host, 8080);
     assert.equal(bytes[3], atyp);
-    for (let i = 0; i < bytes.length; i++) assert.equal(parseRequest(bytes.subarray(0, i)).kind, 'incomplete', `${host} prefix ${i}`);
+    for (let i = 0; i < bytes.length; i++)
+      assert.equal(parseRequest(bytes.subarray(0, i)).kind, 'incomplete', `${host} prefix ${i}`);
     const parsed = parseRequest(Buffer.concat([bytes, Buffer.from('extra')]));
-    assert.deepEqual(parsed, { kind: 'ok', value: { command: 1, addressType: atyp, host, port: 8080 }, length: bytes.length });
+    assert.deepEqual(parsed, {
+      kind: 'ok',
+      value: { command: 1, addressType: atyp, host, port: 8080 },
+      length: bytes.length,
+    });
   }
 });
 

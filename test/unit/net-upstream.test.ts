@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bypassesUpstream, parseNoProxy, selectUpstream, upstreamFromEnv, UpstreamConfigError } from '../../src/net/upstream.ts';
+import {
+  bypassesUpstream,
+  parseNoProxy,
+  selectUpstream,
+  upstreamFromEnv,
+  UpstreamConfigError,
+} from '../../src/net/upstream.ts';
 
 test('no proxy variables: no upstream', () => {
   assert.equal(upstreamFromEnv({}), null);
@@ -8,7 +14,10 @@ test('no proxy variables: no upstream', () => {
 });
 
 test('lower case wins; credentials become Proxy-Authorization and never appear in display', () => {
-  const cfg = upstreamFromEnv({ https_proxy: 'http://u%40x:p%3Aw@proxy.corp:3128', HTTPS_PROXY: 'http://other:1' });
+  const cfg = upstreamFromEnv({
+    https_proxy: 'http://u%40x:p%3Aw@proxy.corp:3128',
+    HTTPS_PROXY: 'http://other:1',
+  });
   assert.ok(cfg?.https);
   assert.equal(cfg.https.host, 'proxy.corp');
   assert.equal(cfg.https.port, 3128);
@@ -26,11 +35,16 @@ test('scheme-less value, IPv6 host, default port', () => {
 
 test('unsupported upstream scheme is a config error', () => {
   assert.throws(() => upstreamFromEnv({ HTTPS_PROXY: 'socks5://p:1080' }), UpstreamConfigError);
-  assert.throws(() => upstreamFromEnv({ HTTPS_PROXY: 'https://p:443' }), /HTTPS_PROXY: scheme https: is not supported/);
+  assert.throws(
+    () => upstreamFromEnv({ HTTPS_PROXY: 'https://p:443' }),
+    /HTTPS_PROXY: scheme https: is not supported/,
+  );
 });
 
 test('NO_PROXY: domains with subdomains, leading dot, ports, CIDR, IPv6, *', () => {
-  const e = parseNoProxy('localhost, .corp.example ,*.int.example, 10.0.0.0/8, ::1, [fd00::1]:8080, api.test:8443');
+  const e = parseNoProxy(
+    'localhost, .corp.example ,*.int.example, 10.0.0.0/8, ::1, [fd00::1]:8080, api.test:8443',
+  );
   assert.ok(bypassesUpstream(e, 'localhost', 80, '127.0.0.1'));
   assert.ok(bypassesUpstream(e, 'corp.example', 443, '1.2.3.4'));
   assert.ok(bypassesUpstream(e, 'git.corp.example', 443, '1.2.3.4'));
@@ -47,7 +61,11 @@ test('NO_PROXY: domains with subdomains, leading dot, ports, CIDR, IPv6, *', () 
 });
 
 test('selectUpstream: http vs tunnels, NO_PROXY', () => {
-  const cfg = upstreamFromEnv({ HTTP_PROXY: 'http://h:1', HTTPS_PROXY: 'http://s:2', NO_PROXY: 'direct.test' });
+  const cfg = upstreamFromEnv({
+    HTTP_PROXY: 'http://h:1',
+    HTTPS_PROXY: 'http://s:2',
+    NO_PROXY: 'direct.test',
+  });
   assert.equal(selectUpstream(cfg, 'http', 'a.test', 80, '1.1.1.1')?.host, 'h');
   assert.equal(selectUpstream(cfg, 'connect', 'a.test', 443, '1.1.1.1')?.host, 's');
   assert.equal(selectUpstream(cfg, 'socks', 'a.test', 22, '1.1.1.1')?.host, 's');

@@ -1,0 +1,91 @@
+// The egress log: one JSON Lines file per session. Schema version 1.
+//
+// Every record carries `v` (schema version) and `type`. Readers ignore fields
+// and record types they do not know (see reader.ts), so adding a field is not
+// a version change; changing the meaning of one is.
+//
+//   {"v":1,"type":"session",...}   first line: who, when, what, which rules
+//   {"v":1,"type":"conn",...}      one per connection, written when it ends
+//   {"v":1,"type":"end",...}       last line when the session ended cleanly
+export const LOG_VERSION = 1;
+
+export type NetMode = 'filtered' | 'logged' | 'host' | 'none';
+export type Protocol = 'connect' | 'http' | 'socks';
+export type DecisionName = 'allow' | 'deny';
+
+export interface SessionRecord {
+  readonly v: typeof LOG_VERSION;
+  readonly type: 'session';
+  readonly sessionId: string;
+  /** ISO 8601, UTC. */
+  readonly startTime: string;
+  readonly argv: readonly string[];
+  readonly cwd: string;
+  readonly netMode: NetMode;
+  readonly rules: { readonly allow: readonly string[]; readonly deny: readonly string[] };
+  readonly publishedPorts: readonly number[];
+  readonly bubbleVersion: string;
+  /** The upstream proxy bubble's proxy goes through (no credentials), if any. */
+  readonly upstream?: string | null;
+}
+
+export interface ConnectionRecord {
+  readonly v: typeof LOG_VERSION;
+  readonly type: 'conn';
+  /** When the connection was accepted, ISO 8601 UTC. */
+  readonly time: string;
+  readonly protocol: Protocol;
+  /** As the client named it (normalised); null when the request could not be parsed. */
+  readonly host: string | null;
+  readonly port: number | null;
+  /** The address dialled (after the decision), or null if none was. */
+  readonly address: string | null;
+  readonly decision: DecisionName;
+  /** The rule that decided (`allow *.github.com`, `deny evil.com`, `host-port 8080`), or null. */
+  readonly rule: string | null;
+  /** Why it was denied or failed, one line; null when allowed. */
+  readonly reason: string | null;
+  /** Bytes sent to the destination / received from it. */
+  readonly bytesUp: number;
+  readonly bytesDown: number;
+  readonly durationMs: number;
+  /** What went wrong after the decision (connect refused, timeout, reset), or null. */
+  readonly error: string | null;
+  /** Upstream proxy used, if any (no credentials). */
+  readonly via?: string;
+}
+
+export interface EndRecord {
+  readonly v: typeof LOG_VERSION;
+  readonly type: 'end';
+  readonly time: string;
+  /** The agent's exit status as bubble reports it (n, or 128+n for signal n). */
+  readonly exitCode: number | null;
+  readonly signal?: string | null;
+}
+
+export type LogRecord = SessionRecord | ConnectionRecord | EndRecord;
+
+export type SessionRecordInput = Omit<SessionRecord, 'v' | 'type'>;
+export type ConnectionRecordInput = Omit<ConnectionRecord, 'v' | 'type'>;
+
+export function sessionRecord(input: SessionRecordInput): SessionRecord {
+  return { v: LOG_VERSION, type: 'session', ...input };
+}
+
+export function connectionRecord(input: ConnectionRecordInput): ConnectionRecord {
+  return { v: LOG_VERSION, type: 'conn', ...input };
+}
+
+export function endRecord(
+  time: Date,
+  exitCode: number | null,
+  signal: string | null = null,
+): EndRecord {
+  return { v: LOG_VERSION, type: 'end', time: time.toISOString(), exitCode, signal };
+}
+
+/** One line of JSON Lines. JSON.stringify escapes newlines and control characters. */
+export function serializeRecord(record: LogRecord): string {
+  return `${JSON.stringify(record)}\n`;
+}

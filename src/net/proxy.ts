@@ -1,0 +1,607 @@
+// The egress proxy: one listener, three protocols, every connection decided and
+// recorded.
+//
+// The first byte picks the protocol: 0x05 is SOCKS5 (CONNECT only, no auth);
+// anything else is HTTP/1.x: `CONNECT host:port` opens an opaque tunnel (TLS
+// is never intercepted), an absolute-URI request (`GET http://host/path`) is
+// forwarded in origin-form with hop-by-hop headers removed.
+//
+// Plain-HTTP forwarding handles one request per client connection: the origin
+// gets `Connection: close`, and whatever else the client sends on that
+// connection goes, unparsed, to the same origin, like a tunnel. Bytes only
+// ever go to the destination that was decided. Responses are passed through
+// unchanged.
+//
+// Per connection: the socket stays paused while the decision is made; the name
+// is checked against the rules before it is resolved, resolved once, every
+// address checked, and only checked addresses dialled. Timeouts: header
+// (until the request is complete), DNS, connect, idle. One record per
+// connection goes to `onRecord` when the connection ends (or at close()).
+import { chmod } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import {
+  connectionRecord,
+  type ConnectionRecord,
+  type DecisionName,
+  type Protocol,
+} from '../log/record.ts';
+import { formatAuthority, hostnameProblem, normalizeHost } from './authority.ts';
+import { decide, destinationPolicy, precheck, type DestinationPolicy } from './decide.ts';
+import { dial as defaultDialer, DialError, type Dialed, type Dialer } from './dial.ts';
+import {
+  CONNECT_ESTABLISHED,
+  DEFAULT_MAX_HEAD_BYTES,
+  errorResponse,
+  forwardHead,
+  framingProblem,
+  parseRequestHead,
+  proxyTarget,
+  type HeadResult,
+  type RequestHead,
+} from './http.ts';
+import { ClientGoneError, endThenDestroy, readUntil, splice } from './pipe.ts';
+import { resolveHost, ResolveError, systemResolver, type Resolver } from './resolve.ts';
+import { NO_RULES, type Rules } from './rules.ts';
+import {
+  buildReply,
+  methodSelection,
+  METHOD_NO_AUTH,
+  METHOD_NONE_ACCEPTABLE,
+  parseGreeting,
+  parseRequest,
+  Reply,
+  type ReplyCode,
+} from './socks5.ts';
+import { selectUpstream, type UpstreamConfig } from './upstream.ts';
+
+export interface ProxyTimeouts {
+  /** From accept until the request (HTTP head, or SOCKS greeting + request) is complete. */
+  readonly headerMs: number;
+  readonly dnsMs: number;
+  /** For each connect attempt sequence, including the upstream proxy's CONNECT answer. */
+  readonly connectMs: number;
+  /** A tunnel with no traffic in either direction for this long is closed. */
+  readonly idleMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: ProxyTimeouts = {
+  headerMs: 15_000,
+  dnsMs: 10_000,
+  connectMs: 15_000,
+  // Long: agents keep streaming API connections open, ssh sessions sit idle.
+  idleMs: 30 * 60_000,
+};
+
+export interface ProxyOptions {
+  readonly rules?: Rules;
+  /** Host loopback ports the sandbox may reach (`--host-port`). */
+  readonly publishedPorts?: Iterable<number>;
+  /** Name resolution; tests pass mapResolver({...}) instead of DNS. */
+  readonly resolver?: Resolver;
+  /** Upstream (corporate) proxy, e.g. upstreamFromEnv(process.env) in the composition root. */
+  readonly upstream?: UpstreamConfig | null;
+  /** Send the host name rather than the checked address to the upstream (see dial.ts). */
+  readonly upstreamSendsHostname?: boolean;
+  readonly dialer?: Dialer;
+  readonly timeouts?: Partial<ProxyTimeouts>;
+  readonly maxHeadBytes?: number;
+  /** Called synchronously once per connection when it ends. Must not throw (errors go to onError). */
+  readonly onRecord?: (record: ConnectionRecord) => void;
+  /** Internal errors that did not concern one client (a throwing onRecord). Default: ignored. */
+  readonly onError?: (error: unknown) => void;
+  /** Wall clock for record times; tests may fix it. */
+  readonly clock?: () => Date;
+}
+
+export type ListenTarget =
+  { readonly port: number; readonly host?: string } | { readonly path: string };
+export type ProxyAddress =
+  { readonly host: string; readonly port: number } | { readonly path: string };
+
+/** Mutable per-connection facts that end up in the record. */
+interface Conn {
+  readonly client: Socket;
+  readonly started: number;
+  readonly time: Date;
+  readonly abort: AbortController;
+  protocol: Protocol;
+  host: string | null;
+  port: number | null;
+  address: string | null;
+  decision: DecisionName;
+  rule: string | null;
+  reason: string | null;
+  error: string | null;
+  via: string | null;
+  dest: Socket | null;
+  handshake: Dialed['handshake'];
+  /** Aborted when the header timeout fires. */
+  readonly headerAbort: AbortController;
+}
+
+type Outcome =
+  | { readonly ok: true; readonly dialed: Dialed }
+  | { readonly ok: false; readonly status: 403 | 502 | 504; readonly socks: ReplyCode };
+
+class Aborted extends Error {
+  constructor() {
+    super('proxy closed');
+    this.name = 'Aborted';
+  }
+}
+
+function raceAbort<T>(
+  promise: Promise<T>,
+  signal: AbortSignal,
+  dispose: (value: T) => void,
+): Promise<T> {
+  if (signal.aborted) {
+    promise.then(dispose, () => {});
+    return Promise.reject(new Aborted());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      promise.then(dispose, () => {});
+      reject(new Aborted());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) dispose(value);
+        else resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, 300);
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return oneLine(
+      typeof code === 'string' && !error.message.includes(code)
+        ? `${code}: ${error.message}`
+        : error.message,
+    );
+  }
+  return oneLine(String(error));
+}
+
+export class EgressProxy {
+  readonly #policy: DestinationPolicy;
+  readonly #resolver: Resolver;
+  readonly #upstream: UpstreamConfig | null;
+  readonly #sendHostname: boolean;
+  readonly #dialer: Dialer;
+  readonly #timeouts: ProxyTimeouts;
+  readonly #maxHead: number;
+  readonly #onRecord: (record: ConnectionRecord) => void;
+  readonly #onError: (error: unknown) => void;
+  readonly #clock: () => Date;
+  readonly #conns = new Set<Conn>();
+  readonly #tasks = new Set<Promise<void>>();
+  #server: Server | null = null;
+  #closing: Promise<void> | null = null;
+  #total = 0;
+
+  constructor(options: ProxyOptions = {}) {
+    this.#policy = destinationPolicy(options.rules ?? NO_RULES, options.publishedPorts ?? []);
+    this.#resolver = options.resolver ?? systemResolver;
+    this.#upstream = options.upstream ?? null;
+    this.#sendHostname = options.upstreamSendsHostname ?? false;
+    this.#dialer = options.dialer ?? defaultDialer;
+    this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.#maxHead = options.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES;
+    this.#onRecord = options.onRecord ?? (() => {});
+    this.#onError = options.onError ?? (() => {});
+    this.#clock = options.clock ?? (() => new Date());
+  }
+
+  /** Connections being served now. */
+  get activeConnections(): number {
+    return this.#conns.size;
+  }
+
+  /** Connections accepted since start. */
+  get totalConnections(): number {
+    return this.#total;
+  }
+
+  /** Where listen() is listening, or null. */
+  get address(): ProxyAddress | null {
+    const addr = this.#server?.address();
+    if (!addr) return null;
+    if (typeof addr === 'string') return { path: addr };
+    return { host: (addr as AddressInfo).address, port: (addr as AddressInfo).port };
+  }
+
+  /**
+   * Serves one accepted connection. For a server you own, create it with
+   * `{ allowHalfOpen: true, pauseOnConnect: true }` and call this from its
+   * 'connection' event (or use attach()).
+   */
+  handle(client: Socket): void {
+    if (this.#closing) {
+      client.destroy();
+      return;
+    }
+    this.#total += 1;
+    const task: Promise<void> = this.#serve(client)
+      .catch((error: unknown) => this.#onError(error))
+      .finally(() => this.#tasks.delete(task));
+    this.#tasks.add(task);
+  }
+
+  /** Serves every connection of a server the caller owns. close() does not close that server. */
+  attach(server: Server): void {
+    server.on('connection', (socket: Socket) => this.handle(socket));
+  }
+
+  /**
+   * Listens on a TCP port (host defaults to 127.0.0.1; port 0 picks one) or a
+   * Unix socket path (created 0600; the directory should be private). The
+   * server is closed by close().
+   */
+  async listen(target: ListenTarget): Promise<ProxyAddress> {
+    if (this.#server) throw new Error('EgressProxy.listen: already listening');
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+    this.#server = server;
+    server.on('connection', (socket: Socket) => this.handle(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      if ('path' in target) server.listen({ path: target.path, backlog: 1024 }, resolve);
+      else
+        server.listen(
+          { port: target.port, host: target.host ?? '127.0.0.1', backlog: 1024 },
+          resolve,
+        );
+    });
+    server.on('error', (error) => this.#onError(error));
+    if ('path' in target) await chmod(target.path, 0o600);
+    const address = this.address;
+    if (!address) throw new Error('EgressProxy.listen: no address after listen');
+    return address;
+  }
+
+  /**
+   * Stops accepting, ends every connection (each gets its record, with error
+   * "proxy closed" if it was still open), and resolves when all records have
+   * been handed to onRecord. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const server = this.#server;
+      const serverClosed = server
+        ? new Promise<void>((resolve) => server.close(() => resolve()))
+        : Promise.resolve();
+      for (const conn of this.#conns) {
+        conn.error ??= 'proxy closed';
+        conn.abort.abort();
+        conn.client.destroy();
+        conn.dest?.destroy();
+      }
+      await Promise.allSettled([...this.#tasks]);
+      await serverClosed;
+    })();
+    return this.#closing;
+  }
+
+  async #serve(client: Socket): Promise<void> {
+    const conn: Conn = {
+      client,
+      started: performance.now(),
+      time: this.#clock(),
+      abort: new AbortController(),
+      protocol: 'http',
+      host: null,
+      port: null,
+      address: null,
+      decision: 'deny',
+      rule: null,
+      reason: null,
+      error: null,
+      via: null,
+      dest: null,
+      handshake: { written: 0, read: 0 },
+      headerAbort: new AbortController(),
+    };
+    this.#conns.add(conn);
+    // Errors are read from the events that matter; this keeps a reset from crashing the process.
+    client.on('error', () => {});
+    client.setNoDelay(true);
+    const headerTimer = setTimeout(() => conn.headerAbort.abort(), this.#timeouts.headerMs);
+    try {
+      const { value: first, buffer } = await readUntil(
+        client,
+        Buffer.alloc(0),
+        (buf) => (buf.length > 0 ? buf[0] : null),
+        conn.headerAbort.signal,
+      );
+      if (first === 0x05) {
+        conn.protocol = 'socks';
+        await this.#serveSocks(conn, buffer, headerTimer);
+      } else if (first === 0x04) {
+        conn.protocol = 'socks';
+        conn.reason = 'SOCKS4 is not supported (use SOCKS5)';
+        client.destroy();
+      } else {
+        await this.#serveHttp(conn, buffer, headerTimer);
+      }
+    } catch (error) {
+      if (error instanceof ClientGoneError || error instanceof Aborted) {
+        if (conn.headerAbort.signal.aborted) {
+          conn.reason ??= `request not complete within ${this.#timeouts.headerMs} ms`;
+          if (conn.protocol === 'http' && client.bytesRead > 0) {
+            await this.#finish(conn, errorResponse(408, 'request head not received in time'));
+          }
+        } else if (conn.decision === 'deny') conn.reason ??= error.message;
+        else conn.error ??= error.message;
+      } else {
+        conn.error ??= errorText(error);
+      }
+    } finally {
+      clearTimeout(headerTimer);
+      client.destroy();
+      conn.dest?.destroy();
+      this.#conns.delete(conn);
+      this.#emit(conn);
+    }
+  }
+
+  #emit(conn: Conn): void {
+    const up = conn.dest ? Math.max(0, conn.dest.bytesWritten - conn.handshake.written) : 0;
+    const down = conn.dest ? Math.max(0, conn.dest.bytesRead - conn.handshake.read) : 0;
+    const record = connectionRecord({
+      time: conn.time.toISOString(),
+      protocol: conn.protocol,
+      host: conn.host,
+      port: conn.port,
+      address: conn.address,
+      decision: conn.decision,
+      rule: conn.rule,
+      reason: conn.reason,
+      bytesUp: up,
+      bytesDown: down,
+      durationMs: Math.round(performance.now() - conn.started),
+      error: conn.error,
+      ...(conn.via ? { via: conn.via } : {}),
+    });
+    try {
+      this.#onRecord(record);
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
+  /** Rules, resolution, address checks and the dial. Fills in conn's record fields. */
+  async #connect(conn: Conn, host: string, port: number): Promise<Outcome> {
+    conn.host = host;
+    conn.port = port;
+    const early = precheck(host, port, this.#policy);
+    if (early) {
+      conn.rule = early.rule;
+      conn.reason = early.reason;
+      return { ok: false, status: 403, socks: Reply.notAllowed };
+    }
+    let addresses: string[];
+    try {
+      addresses = await raceAbort(
+        resolveHost(host, this.#resolver, this.#timeouts.dnsMs),
+        conn.abort.signal,
+        () => {},
+      );
+    } catch (error) {
+      if (!(error instanceof ResolveError)) throw error;
+      conn.reason = error.message;
+      conn.error = error.code;
+      return {
+        ok: false,
+        status: error.code === 'ERR_RESOLVE_TIMEOUT' ? 504 : 502,
+        socks: Reply.hostUnreachable,
+      };
+    }
+    const decision = decide(host, port, addresses, this.#policy);
+    conn.rule = decision.rule;
+    if (!decision.allow) {
+      conn.reason = decision.reason;
+      return { ok: false, status: 403, socks: Reply.notAllowed };
+    }
+    conn.decision = 'allow';
+    const upstream = selectUpstream(this.#upstream, conn.protocol, host, port, decision.address);
+    if (upstream) conn.via = upstream.display;
+    try {
+      const dialed = await raceAbort(
+        this.#dialer({
+          host,
+          port,
+          addresses: decision.addresses,
+          upstream,
+          sendHostname: this.#sendHostname,
+          timeoutMs: this.#timeouts.connectMs,
+        }),
+        conn.abort.signal,
+        (late) => late.socket.destroy(),
+      );
+      conn.dest = dialed.socket;
+      conn.address = dialed.address;
+      conn.handshake = dialed.handshake;
+      dialed.socket.on('error', () => {});
+      return { ok: true, dialed };
+    } catch (error) {
+      if (!(error instanceof DialError)) throw error;
+      conn.address = decision.address;
+      conn.error = errorText(error);
+      switch (error.code) {
+        case 'ERR_DIAL_TIMEOUT':
+          return { ok: false, status: 504, socks: Reply.hostUnreachable };
+        case 'ERR_DIAL_REFUSED':
+          return { ok: false, status: 502, socks: Reply.connectionRefused };
+        case 'ERR_DIAL_UNREACHABLE':
+          return { ok: false, status: 502, socks: Reply.hostUnreachable };
+        default:
+          return { ok: false, status: 502, socks: Reply.generalFailure };
+      }
+    }
+  }
+
+  /** Sends a final response and closes; resolves when it was flushed or the client went away. */
+  #finish(conn: Conn, bytes: Buffer): Promise<void> {
+    const { client } = conn;
+    return new Promise((resolve) => {
+      if (!client.writable) {
+        resolve();
+        return;
+      }
+      // Whatever the client is still sending is not read; the timer guards a client that never reads.
+      const timer = setTimeout(() => client.destroy(), 5_000);
+      client.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      client.end(bytes, () => client.destroy());
+    });
+  }
+
+  async #serveHttp(conn: Conn, initial: Buffer, headerTimer: NodeJS.Timeout): Promise<void> {
+    const { value: parsed, buffer } = await readUntil<
+      Exclude<HeadResult<RequestHead>, { kind: 'incomplete' }>
+    >(
+      conn.client,
+      initial,
+      (buf) => {
+        const r = parseRequestHead(buf, this.#maxHead);
+        return r.kind === 'incomplete' ? null : r;
+      },
+      conn.headerAbort.signal,
+    );
+    clearTimeout(headerTimer);
+    if (parsed.kind === 'error') {
+      conn.reason = `malformed request: ${parsed.reason}`;
+      await this.#finish(conn, errorResponse(parsed.status, parsed.reason));
+      return;
+    }
+    const target = proxyTarget(parsed.head);
+    if (target.kind === 'error') {
+      conn.reason = `malformed request: ${target.reason}`;
+      await this.#finish(conn, errorResponse(400, target.reason));
+      return;
+    }
+    conn.protocol = target.kind === 'connect' ? 'connect' : 'http';
+    if (target.kind === 'forward') {
+      const problem = framingProblem(parsed.head.headers);
+      if (problem) {
+        conn.host = target.authority.host;
+        conn.port = target.authority.port;
+        conn.reason = `malformed request: ${problem}`;
+        await this.#finish(conn, errorResponse(400, problem));
+        return;
+      }
+    }
+    const outcome = await this.#connect(conn, target.authority.host, target.authority.port);
+    if (!outcome.ok) {
+      const what = formatAuthority(target.authority.host, target.authority.port);
+      const message =
+        outcome.status === 403
+          ? `denied ${what}: ${conn.reason ?? ''}`
+          : `${what}: ${conn.error ?? conn.reason ?? 'failed'}`;
+      await this.#finish(conn, errorResponse(outcome.status, message));
+      return;
+    }
+    const dest = outcome.dialed.socket;
+    const rest = buffer.subarray(parsed.length);
+    if (target.kind === 'connect') {
+      conn.client.write(CONNECT_ESTABLISHED);
+      if (rest.length > 0) dest.write(rest);
+    } else {
+      const head = forwardHead(parsed.head, target.authority, target.path);
+      dest.write(rest.length > 0 ? Buffer.concat([head, rest]) : head);
+    }
+    await this.#tunnel(conn, dest);
+  }
+
+  async #serveSocks(conn: Conn, initial: Buffer, headerTimer: NodeJS.Timeout): Promise<void> {
+    const { client } = conn;
+    const greeting = await readUntil(
+      client,
+      initial,
+      (buf) => {
+        const r = parseGreeting(buf);
+        return r.kind === 'incomplete' ? null : r;
+      },
+      conn.headerAbort.signal,
+    );
+    if (greeting.value.kind === 'error') {
+      conn.reason = `malformed request: ${greeting.value.reason}`;
+      return;
+    }
+    if (!greeting.value.value.methods.includes(METHOD_NO_AUTH)) {
+      conn.reason = 'SOCKS5 client offers no method without authentication';
+      await this.#finish(conn, methodSelection(METHOD_NONE_ACCEPTABLE));
+      return;
+    }
+    client.write(methodSelection(METHOD_NO_AUTH));
+    const afterGreeting = greeting.buffer.subarray(greeting.value.length);
+    const request = await readUntil(
+      client,
+      afterGreeting,
+      (buf) => {
+        const r = parseRequest(buf);
+        return r.kind === 'incomplete' ? null : r;
+      },
+      conn.headerAbort.signal,
+    );
+    clearTimeout(headerTimer);
+    const req = request.value;
+    if (req.kind === 'error') {
+      conn.reason = `malformed request: ${req.reason}`;
+      if (req.reply !== null) await this.#finish(conn, buildReply(req.reply));
+      return;
+    }
+    const problem = hostnameProblem(req.value.host);
+    if (problem !== null) {
+      conn.host = oneLine(req.value.host).slice(0, 255);
+      conn.port = req.value.port;
+      conn.reason = `malformed request: ${problem}`;
+      await this.#finish(conn, buildReply(Reply.hostUnreachable));
+      return;
+    }
+    const outcome = await this.#connect(conn, normalizeHost(req.value.host), req.value.port);
+    if (!outcome.ok) {
+      await this.#finish(conn, buildReply(outcome.socks));
+      return;
+    }
+    client.write(buildReply(Reply.succeeded));
+    const rest = request.buffer.subarray(req.length);
+    if (rest.length > 0) outcome.dialed.socket.write(rest);
+    await this.#tunnel(conn, outcome.dialed.socket);
+  }
+
+  async #tunnel(conn: Conn, dest: Socket): Promise<void> {
+    if (conn.abort.signal.aborted) return;
+    const error = await splice(conn.client, dest, this.#timeouts.idleMs);
+    if (error) conn.error ??= errorText(error);
+  }
+}
+
+/** Creates a proxy and starts listening. Stop it with `await proxy.close()`. */
+export async function startProxy(
+  options: ProxyOptions & { readonly listen: ListenTarget },
+): Promise<EgressProxy> {
+  const proxy = new EgressProxy(options);
+  try {
+    await proxy.listen(options.listen);
+  } catch (error) {
+    await proxy.close();
+    throw error;
+  }
+  return proxy;
+}

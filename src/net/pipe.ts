@@ -95,7 +95,14 @@ export function endThenDestroy(socket: Socket): void {
  * on either destroys both. Both sockets time out after `idleMs` without
  * traffic. Resolves with the first error, if any (never rejects).
  */
-export function splice(a: Socket, b: Socket, idleMs: number): Promise<Error | null> {
+export function splice(
+  a: Socket,
+  b: Socket,
+  idleMs: number,
+  options: {
+    /** When b's data ends, finish a and close both (one-shot HTTP). */ readonly closeWhenBEnds?: boolean;
+  } = {},
+): Promise<Error | null> {
   return new Promise((resolve) => {
     let firstError: Error | null = null;
     let open = 2;
@@ -134,6 +141,13 @@ export function splice(a: Socket, b: Socket, idleMs: number): Promise<Error | nu
     if (open <= 0) {
       resolve(firstError);
       return;
+    }
+    if (options.closeWhenBEnds) {
+      // pipe() ends `a` on b's 'end'; then nothing more can come back, so stop waiting for a's FIN.
+      b.once('end', () => {
+        endThenDestroy(a);
+        b.destroy();
+      });
     }
     a.pipe(b);
     b.pipe(a);

@@ -587,7 +587,10 @@ export class EgressProxy {
 
   async #tunnel(conn: Conn, dest: Socket): Promise<void> {
     if (conn.abort.signal.aborted) return;
-    const error = await splice(conn.client, dest, this.#timeouts.idleMs);
+    const error = await splice(conn.client, dest, this.#timeouts.idleMs, {
+      // One request per connection: once the origin's response is over, so is the connection.
+      closeWhenBEnds: conn.protocol === 'http',
+    });
     if (error) conn.error ??= errorText(error);
   }
 }

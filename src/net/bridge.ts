@@ -1,0 +1,123 @@
+// The in-sandbox forwarder: `node bridge.js PORT SOCKET_PATH [READY_FD]`.
+//
+// Runs inside the sandbox's network namespace (loopback only). Listens on
+// 127.0.0.1:PORT for the agent's proxy-aware clients and pipes each connection
+// to the Unix socket SOCKET_PATH, where bubble's proxy listens on the host.
+// When that socket is unreachable, client connections are closed (fail
+// closed): there is no other way out. Prints nothing on success; when
+// READY_FD is given, writes "ready\n" to it once listening and closes it.
+//
+// Standalone on purpose: node:* imports only, so it starts fast and can be
+// bound into the sandbox as a single file.
+import { closeSync, realpathSync, writeSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+function endThenDestroy(socket: Socket): void {
+  if (socket.destroyed) return;
+  if (socket.writableFinished) socket.destroy();
+  else if (socket.writableEnded) socket.once('finish', () => socket.destroy());
+  else socket.end(() => socket.destroy());
+}
+
+// After the proxy's side has ended, how long the client may go on sending.
+// A Unix socket cannot carry a reset, so an end from the proxy may mean "the
+// destination half-closed" or "the proxy is done with you"; like socat's -t,
+// we wait a little for the client and then close both.
+const HALF_CLOSE_GRACE_MS = 5_000;
+
+function forward(client: Socket, socketPath: string, graceMs: number): void {
+  const upstream = connect({ path: socketPath, allowHalfOpen: true });
+  let open = 2;
+  let grace: NodeJS.Timeout | undefined;
+  const onClose = (other: Socket) => (): void => {
+    open -= 1;
+    if (open > 0) endThenDestroy(other);
+    else clearTimeout(grace);
+  };
+  upstream.once('end', () => {
+    grace = setTimeout(() => {
+      client.destroy();
+      upstream.destroy();
+    }, graceMs);
+  });
+  client.on('error', () => upstream.destroy());
+  // Before 'connect' an error means the proxy is gone: drop the client.
+  upstream.on('error', () => client.destroy());
+  client.once('close', onClose(upstream));
+  upstream.once('close', onClose(client));
+  upstream.once('connect', () => {
+    client.setNoDelay(true);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+}
+
+export interface BridgeOptions {
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  readonly halfCloseGraceMs?: number;
+}
+
+/** Listens on host:port (port 0 picks one) and forwards every connection to socketPath. */
+export function startBridge(
+  port: number,
+  socketPath: string,
+  options: BridgeOptions = {},
+): Promise<Server> {
+  const host = options.host ?? '127.0.0.1';
+  const graceMs = options.halfCloseGraceMs ?? HALF_CLOSE_GRACE_MS;
+  const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) =>
+    forward(client, socketPath, graceMs),
+  );
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host, backlog: 1024 }, () => {
+      server.removeListener('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+function fail(message: string): void {
+  process.stderr.write(`bubble-bridge: ${message}\n`);
+  process.exitCode = 1;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const [portText = '', socketPath = '', readyFdText] = argv;
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 1 && port <= 65535) || socketPath === '') {
+    fail(`usage: bridge PORT SOCKET_PATH [READY_FD] (got ${JSON.stringify(argv)})`);
+    return;
+  }
+  let server: Server;
+  try {
+    server = await startBridge(port, socketPath);
+  } catch (error) {
+    fail(`cannot listen on 127.0.0.1:${port}: ${(error as Error).message}`);
+    return;
+  }
+  server.on('error', (error) => fail(String(error)));
+  if (readyFdText !== undefined) {
+    const fd = Number(readyFdText);
+    try {
+      writeSync(fd, 'ready\n');
+      closeSync(fd);
+    } catch (error) {
+      fail(`cannot signal readiness on fd ${readyFdText}: ${(error as Error).message}`);
+    }
+  }
+}
+
+function isMain(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) void main(process.argv.slice(2));

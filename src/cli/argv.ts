@@ -14,6 +14,9 @@ const options = {
   hide: { type: 'string', multiple: true },
   env: { type: 'string', multiple: true },
   net: { type: 'string' },
+  allow: { type: 'string', multiple: true },
+  deny: { type: 'string', multiple: true },
+  'host-port': { type: 'string', multiple: true },
   profile: { type: 'string' },
   'allow-root': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
@@ -30,6 +33,9 @@ export interface SandboxArgs {
   hide: string[];
   env: string[];
   net: NetMode | undefined;
+  allow: string[];
+  deny: string[];
+  hostPorts: number[];
   profile: string | undefined;
   allowRoot: boolean;
   quiet: boolean;
@@ -61,8 +67,16 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
   if (net !== undefined && !(NET_MODES as readonly string[]).includes(net)) {
     throw new BubbleError('USAGE', `--net: expected one of ${NET_MODES.join(', ')}, got ${JSON.stringify(net)}`);
   }
+  const hostPorts = (values['host-port'] ?? []).map((p) => {
+    const n = /^\d{1,5}$/.test(p) ? Number(p) : NaN;
+    if (!(n >= 1 && n <= 65535)) throw new BubbleError('USAGE', `--host-port: expected a port number (1-65535), got ${JSON.stringify(p)}`);
+    return n;
+  });
   return {
     command,
+    allow: values.allow ?? [],
+    deny: values.deny ?? [],
+    hostPorts,
     rw: values.rw ?? [],
     ro: values.ro ?? [],
     hide: values.hide ?? [],

@@ -9,6 +9,7 @@ import type { MountOp, NetMode, Placeholder, Plan } from '../sandbox/plan.ts';
 import { seccompRules, seccompSupported } from '../sandbox/seccomp.ts';
 import { ancestors, expandUserPath, isUnder } from './paths.ts';
 import type { Profile } from './profile.ts';
+import { INSIDE_SOCKET_DIR, netPlan, proxyEnv, SOCKET_NAME, TRAMPOLINE } from './network.ts';
 import { profileByName, profileForCommand } from './profiles/index.ts';
 import { referencedScripts } from './script-refs.ts';
 
@@ -20,7 +21,12 @@ export interface RunRequest {
   hide: string[];
   env: string[];
   net: NetMode;
+  allow: string[];
+  deny: string[];
+  hostPorts: number[];
   allowRoot: boolean;
+  /** logged mode: the host port bubble's proxy listens on (unknown to explain). */
+  hostProxyPort?: number | undefined;
 }
 
 export interface Limits {
@@ -273,6 +279,20 @@ export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = 
     }
   }
 
+  // The network bridge (filtered mode): the proxy's socket dir, node and the bridge script.
+  const net = netPlan({ mode: req.net, allow: req.allow, deny: req.deny, hostPorts: req.hostPorts }, req.hostProxyPort);
+  let wrapper: string[] = [];
+  if (req.net === 'filtered') {
+    m.parentsOf(INSIDE_SOCKET_DIR);
+    m.push({ kind: 'ro', src: facts.bubble.runtimeDir, dest: INSIDE_SOCKET_DIR, why: "bubble's proxy socket: the only way out", source: '--net filtered' });
+    for (const dir of [...commandDirs(facts, facts.bubble.node), dirname(facts.bubble.bridge)]) {
+      if (m.visible(dir, facts)) continue;
+      m.parentsOf(dir);
+      m.push({ kind: 'ro', src: dir, dest: dir, why: 'runs the network bridge', source: '--net filtered' });
+    }
+    wrapper = ['/bin/sh', '-c', TRAMPOLINE, 'bubble-net', facts.bubble.node, facts.bubble.bridge, String(net.proxyPort), `${INSIDE_SOCKET_DIR}/${SOCKET_NAME}`];
+  }
+
   // 6. Protected paths, read-only on top. Ones that do not exist are made uncreatable.
   const protectedPaths = profile.protected.map((p) => ({ ...p, path: join(home, p.path) }));
   for (const rel of profile.scriptRefs) {
@@ -369,6 +389,12 @@ export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = 
   envWhy.PATH = 'your PATH, less directories the sandbox does not have';
   env.HOME = home;
   envWhy.HOME = 'same path as outside (an empty tmpfs)';
+  if (net.proxyPort !== undefined) {
+    for (const [k, v] of Object.entries(proxyEnv(net.proxyPort))) {
+      env[k] = v;
+      envWhy[k] = `bubble's proxy (--net ${net.mode})`;
+    }
+  }
   env.BUBBLE_SANDBOX = '1';
   envWhy.BUBBLE_SANDBOX = 'tells programs they run inside bubble';
 
@@ -379,6 +405,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = 
   return {
     profile: profile.name,
     argv: [command, ...req.command.slice(1)],
+    wrapper,
     cwd,
     mounts: m.ops,
     env,
@@ -390,7 +417,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = 
       disableUserns: features?.disableUserns ?? true,
       asRoot: facts.uid === 0,
     },
-    net: { mode: req.net },
+    net,
     seccomp: seccompOk ? { rules: seccompRules({ allowUserns: false }), allowUserns: false } : undefined,
     placeholders,
     protectedExisting,

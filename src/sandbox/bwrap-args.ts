@@ -76,6 +76,6 @@ export function bwrapArgs(plan: Plan, features: BwrapFeatures, fds: FdLayout): s
   args.push('--chdir', plan.cwd);
   if (features.jsonStatusFd) args.push('--json-status-fd', String(fds.status));
   if (fds.seccomp !== undefined) args.push('--seccomp', String(fds.seccomp));
-  args.push('--', ...plan.argv);
+  args.push('--', ...plan.wrapper, ...plan.argv);
   return args;
 }

@@ -3,7 +3,9 @@
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { bubbleDirs } from '../config/paths.ts';
 
 export type PathType = 'file' | 'dir' | 'symlink' | 'other';
@@ -40,6 +42,16 @@ export interface BwrapInfo {
   features: BwrapFeatures;
 }
 
+/** bubble's own pieces that the sandbox may need to run. */
+export interface BubbleInstall {
+  /** The node executable running bubble. */
+  node: string;
+  /** dist/net/bridge.js: the in-sandbox forwarder. */
+  bridge: string;
+  /** A per-session host directory (not created yet) for the proxy socket. */
+  runtimeDir: string;
+}
+
 export interface HostFacts {
   uid: number;
   gid: number;
@@ -50,6 +62,7 @@ export interface HostFacts {
   stdinIsTTY: boolean;
   arch: string;
   bwrap: BwrapInfo | undefined;
+  bubble: BubbleInstall;
   fs: HostFs;
 }
 
@@ -170,6 +183,12 @@ function probeBwrap(hostFs: HostFs, env: Record<string, string>, cacheDir: strin
   return info;
 }
 
+/** Private per-user runtime space: $XDG_RUNTIME_DIR, else a 0700 dir under /tmp. */
+function runtimeBase(env: Record<string, string>): string {
+  const xdg = env.XDG_RUNTIME_DIR;
+  return xdg && isAbsolute(xdg) ? join(xdg, 'bubble') : join(tmpdir(), `bubble-${process.getuid?.() ?? 'user'}`);
+}
+
 export function gatherHostFacts(): HostFacts {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
@@ -191,6 +210,11 @@ export function gatherHostFacts(): HostFacts {
     stdinIsTTY: process.stdin.isTTY === true,
     arch: process.arch,
     bwrap: probeBwrap(hostFs, env, bubbleDirs(env, home).cache),
+    bubble: {
+      node: process.execPath,
+      bridge: fileURLToPath(new URL('../net/bridge.js', import.meta.url)),
+      runtimeDir: join(runtimeBase(env), String(process.pid)),
+    },
     fs: hostFs,
   };
 }

@@ -51,10 +51,26 @@ export interface Namespaces {
   net: boolean;
 }
 
+export interface NetPlan {
+  mode: NetMode;
+  allow: string[];
+  deny: string[];
+  /** Host loopback ports published to the sandbox (`--host-port`). */
+  hostPorts: number[];
+  /**
+   * The proxy port the agent's variables name: inside the sandbox's own loopback
+   * (filtered; the bridge listens there) or on the host's (logged). Undefined otherwise,
+   * or in logged mode before the proxy has a port (explain).
+   */
+  proxyPort?: number | undefined;
+}
+
 export interface Plan {
   profile: string;
   /** argv[0] is the resolved path of the command as seen inside the sandbox. */
   argv: string[];
+  /** Run inside before argv (the network trampoline), or empty. */
+  wrapper: string[];
   cwd: string;
   mounts: MountOp[];
   /** The complete environment of the sandbox (nothing else passes). */
@@ -63,7 +79,7 @@ export interface Plan {
   envWhy: Record<string, string>;
   namespaces: Namespaces;
   process: ProcessPolicy;
-  net: { mode: NetMode };
+  net: NetPlan;
   seccomp: { rules: SeccompRule[]; allowUserns: boolean } | undefined;
   placeholders: Placeholder[];
   /** Protected paths that exist on the host inside writable mounts. */

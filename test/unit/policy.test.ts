@@ -10,7 +10,7 @@ import { debianHost, fakeFacts, type FakeEntry } from './support/fake-host.ts';
 import { assertGolden } from './support/golden.ts';
 
 const req = (command: string[], over: Partial<RunRequest> = {}): RunRequest => ({
-  command, rw: [], ro: [], hide: [], env: [], net: 'host', allowRoot: false, ...over,
+  command, rw: [], ro: [], hide: [], env: [], net: 'host', allow: [], deny: [], hostPorts: [], allowRoot: false, ...over,
 });
 
 function argvText(facts: HostFacts, plan: Plan): string {

@@ -1,16 +1,23 @@
 import { BubbleError } from '../../errors.ts';
 import type { RunRequest } from '../../policy/resolve.ts';
+import { parseRules } from '../../net/rules.ts';
 import type { SandboxArgs } from '../argv.ts';
 
-/** The default network mode until the filtered proxy lands. */
-export const DEFAULT_NET = 'host';
+/** Own network namespace; the proxy is the only way out. */
+export const DEFAULT_NET = 'filtered';
 
 export function toRequest(args: SandboxArgs): RunRequest {
   if (args.command.length === 0) {
     throw new BubbleError('USAGE', 'no command given', { hint: 'bubble run [options] [--] COMMAND [ARGS...]' });
   }
-  if (args.net === 'filtered' || args.net === 'logged') {
-    throw new BubbleError('USAGE', `--net ${args.net}: not available yet`, { hint: 'use --net host or --net none' });
+  const net = args.net ?? DEFAULT_NET;
+  if ((args.allow.length > 0 || args.deny.length > 0 || args.hostPorts.length > 0) && (net === 'host' || net === 'none')) {
+    throw new BubbleError('USAGE', `--allow, --deny and --host-port need the proxy: they do nothing with --net ${net}`, { hint: 'use --net filtered (the default) or --net logged' });
+  }
+  try {
+    parseRules({ allow: args.allow, deny: args.deny });
+  } catch (err) {
+    throw new BubbleError('USAGE', (err as Error).message, { hint: 'patterns: example.com, *.example.com, example.com:443' });
   }
   return {
     command: args.command,
@@ -19,7 +26,10 @@ export function toRequest(args: SandboxArgs): RunRequest {
     ro: args.ro,
     hide: args.hide,
     env: args.env,
-    net: args.net ?? DEFAULT_NET,
+    net,
+    allow: args.allow,
+    deny: args.deny,
+    hostPorts: args.hostPorts,
     allowRoot: args.allowRoot,
   };
 }

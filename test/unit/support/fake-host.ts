@@ -56,6 +56,8 @@ export const debianHost: Record<string, FakeEntry> = {
   '/usr/bin/sh': { type: 'file', mode: 0o755 },
   '/usr/bin/git': { type: 'file', mode: 0o755 },
   '/usr/bin/env': { type: 'file', mode: 0o755 },
+  '/usr/bin/node': { type: 'file', mode: 0o755 },
+  '/usr/lib/node_modules/bubble-claude/dist/net/bridge.js': { type: 'file' },
   '/usr/lib/x': { type: 'file' },
   '/usr/lib64/ld.so': { type: 'file' },
   '/bin': { type: 'symlink', target: 'usr/bin' },
@@ -80,6 +82,7 @@ export function fakeFacts(entries: Record<string, FakeEntry>, over: Partial<Host
     stdinIsTTY: true,
     arch: 'x64',
     bwrap: { path: '/usr/bin/bwrap', version: '0.8.0', features: { disableUserns: true, size: true, perms: true, jsonStatusFd: true, seccomp: true, roBindData: true } },
+    bubble: { node: '/usr/bin/node', bridge: '/usr/lib/node_modules/bubble-claude/dist/net/bridge.js', runtimeDir: '/run/user/1000/bubble/4242' },
     fs: fakeFs(entries),
     ...over,
   };

@@ -1,0 +1,121 @@
+// One session's egress on the host: the proxy (on a Unix socket for filtered mode, on a
+// loopback port for logged mode) and the session log it writes. The log lives under the
+// user's state dir, which the sandbox never sees.
+
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { BubbleError, EXIT_SETUP } from '../errors.ts';
+import type { NetMode } from '../sandbox/plan.ts';
+import { endRecord, sessionRecord, type ConnectionRecord } from '../log/record.ts';
+import { summarize, renderSessionLine } from '../log/summary.ts';
+import {
+  defaultSessionsDir,
+  newSessionId,
+  openSessionLog,
+  sessionLogPath,
+  type SessionLog,
+} from '../log/writer.ts';
+import { startProxy, type EgressProxy } from './proxy.ts';
+import { parseRules } from './rules.ts';
+import { upstreamFromEnv } from './upstream.ts';
+import { SOCKET_NAME } from '../policy/network.ts';
+
+export interface NetSessionOptions {
+  mode: Exclude<NetMode, 'host' | 'none'>;
+  allow: string[];
+  deny: string[];
+  hostPorts: number[];
+  /** Host dir for the proxy socket (filtered mode); created here, removed at close. */
+  runtimeDir: string;
+  /** bubble's own environment: XDG dirs, and an upstream proxy to chain through. */
+  env: Readonly<Record<string, string>>;
+  argv: string[];
+  cwd: string;
+  version: string;
+}
+
+export interface NetSession {
+  /** logged mode: the host loopback port the agent's proxy variables name. */
+  hostPort: number | undefined;
+  logPath: string;
+  /** Stop the proxy, write the last records, and return the one-line summary. */
+  close(exit: number): Promise<string>;
+}
+
+/** A 0700 directory of ours, refusing anything another user could have placed there. */
+function privateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) {
+    throw new BubbleError('RUNTIME_DIR', `${dir} is not a private directory of yours`, {
+      exitCode: EXIT_SETUP,
+      hint: 'remove it, or set XDG_RUNTIME_DIR',
+    });
+  }
+}
+
+export async function startNetSession(o: NetSessionOptions): Promise<NetSession> {
+  const rules = parseRules({ allow: o.allow, deny: o.deny });
+  const started = new Date();
+  const sessionId = newSessionId(started);
+  let log: SessionLog;
+  try {
+    log = openSessionLog(sessionLogPath(defaultSessionsDir(o.env), sessionId));
+  } catch (err) {
+    throw new BubbleError('LOG', (err as Error).message, { exitCode: EXIT_SETUP, cause: err });
+  }
+  const upstream = upstreamFromEnv(o.env);
+  log.write(
+    sessionRecord({
+      sessionId,
+      startTime: started.toISOString(),
+      argv: o.argv,
+      cwd: o.cwd,
+      netMode: o.mode,
+      rules: { allow: o.allow, deny: o.deny },
+      publishedPorts: o.hostPorts,
+      bubbleVersion: o.version,
+      upstream: upstream ? 'configured from the environment' : null,
+    }),
+  );
+  const records: ConnectionRecord[] = [];
+  let listen: { path: string } | { port: number; host: string };
+  if (o.mode === 'filtered') {
+    privateDir(o.runtimeDir.slice(0, o.runtimeDir.lastIndexOf('/')));
+    privateDir(o.runtimeDir);
+    listen = { path: join(o.runtimeDir, SOCKET_NAME) };
+  } else {
+    listen = { port: 0, host: '127.0.0.1' };
+  }
+  let proxy: EgressProxy;
+  try {
+    proxy = await startProxy({
+      listen,
+      rules,
+      publishedPorts: o.hostPorts,
+      upstream,
+      onRecord: (r) => {
+        records.push(r);
+        log.write(r);
+      },
+    });
+  } catch (err) {
+    log.close();
+    throw new BubbleError('PROXY', `cannot start the proxy: ${(err as Error).message}`, {
+      exitCode: EXIT_SETUP,
+      cause: err,
+    });
+  }
+  const addr = proxy.address;
+  return {
+    hostPort: addr !== null && 'port' in addr ? addr.port : undefined,
+    logPath: log.path,
+    async close(exit) {
+      await proxy.close();
+      log.write(endRecord(new Date(), exit));
+      log.close();
+      if (o.mode === 'filtered') fs.rmSync(o.runtimeDir, { recursive: true, force: true });
+      return renderSessionLine(summarize(records), log.path);
+    },
+  };
+}

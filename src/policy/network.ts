@@ -1,0 +1,65 @@
+// The network part of the plan: how the sandbox reaches bubble's proxy in each mode.
+// Pure: the host endpoint (logged mode's port) is decided by the caller beforehand.
+
+import type { NetPlan, NetMode } from '../sandbox/plan.ts';
+
+/** Where the proxy's Unix socket directory appears inside the sandbox. */
+export const INSIDE_SOCKET_DIR = '/run/bubble';
+export const SOCKET_NAME = 'proxy.sock';
+const PREFERRED_INSIDE_PORT = 3128;
+
+export interface NetRequest {
+  mode: NetMode;
+  allow: string[];
+  deny: string[];
+  hostPorts: number[];
+}
+
+/**
+ * Runs inside the sandbox before the agent: starts the bridge (loopback -> proxy socket),
+ * waits until it listens, then becomes the agent. A fifo on the sandbox's own /tmp carries
+ * the bridge's "ready". Node's startup-time variables are cleared for the bridge only.
+ */
+export const TRAMPOLINE = [
+  'f=/tmp/.bubble-net.$$',
+  'mkfifo -m 600 "$f" || exit 125',
+  'NODE_OPTIONS= NODE_EXTRA_CA_CERTS= "$1" "$2" "$3" "$4" 3 3>"$f" </dev/null >/dev/null &',
+  'read -r ok <"$f"; rm -f "$f"',
+  '[ "$ok" = ready ] || { echo "bubble: the sandbox network bridge did not start" >&2; exit 125; }',
+  'shift 4; exec "$@"',
+].join('\n');
+
+/** The loopback port of the in-sandbox proxy: one no published port uses. */
+export function insidePort(hostPorts: readonly number[]): number {
+  let port = PREFERRED_INSIDE_PORT;
+  while (hostPorts.includes(port)) port++;
+  return port;
+}
+
+export function proxyEnv(port: number): Record<string, string> {
+  const http = `http://127.0.0.1:${port}`;
+  const socks = `socks5h://127.0.0.1:${port}`;
+  const env: Record<string, string> = {
+    HTTP_PROXY: http,
+    HTTPS_PROXY: http,
+    ALL_PROXY: socks,
+    NO_PROXY: 'localhost,127.0.0.1,::1',
+  };
+  for (const [k, v] of Object.entries(env)) env[k.toLowerCase()] = v;
+  // Node >= 24 (and 22.21+) honour the proxy variables in fetch/http when this is set.
+  env.NODE_USE_ENV_PROXY = '1';
+  return env;
+}
+
+export function netPlan(req: NetRequest, hostProxyPort: number | undefined): NetPlan {
+  const base = { mode: req.mode, allow: req.allow, deny: req.deny, hostPorts: req.hostPorts };
+  switch (req.mode) {
+    case 'filtered':
+      return { ...base, proxyPort: insidePort(req.hostPorts) };
+    case 'logged':
+      return { ...base, proxyPort: hostProxyPort };
+    case 'host':
+    case 'none':
+      return base;
+  }
+}

@@ -40,6 +40,11 @@ export interface ConnectionRecord {
   readonly port: number | null;
   /** The address dialled (after the decision), or null if none was. */
   readonly address: string | null;
+  /**
+   * deny: refused by a rule or the address policy, malformed, or the name did
+   * not resolve (see reason/error); allow: passed the policy and was dialled
+   * (`error` says if the connect or the tunnel then failed).
+   */
   readonly decision: DecisionName;
   /** The rule that decided (`allow *.github.com`, `deny evil.com`, `host-port 8080`), or null. */
   readonly rule: string | null;

@@ -1,8 +1,12 @@
-// The in-sandbox forwarder: `node bridge.js PORT SOCKET_PATH [READY_FD]`.
+// The in-sandbox forwarder:
+//   `node bridge.js PORT SOCKET_PATH [READY_FD [PUBLISHED_PORTS]]`
 //
 // Runs inside the sandbox's network namespace (loopback only). Listens on
 // 127.0.0.1:PORT for the agent's proxy-aware clients and pipes each connection
 // to the Unix socket SOCKET_PATH, where bubble's proxy listens on the host.
+// PUBLISHED_PORTS (comma-separated, `--host-port`) are listened on too, so the
+// host's 127.0.0.1:P is reachable inside as 127.0.0.1:P: each connection asks
+// the proxy for `CONNECT 127.0.0.1:P` first, so it is decided and logged alike.
 // When that socket is unreachable, client connections are closed (fail
 // closed): there is no other way out. Prints nothing on success; when
 // READY_FD is given, writes "ready\n" to it once listening and closes it.
@@ -26,7 +30,28 @@ function endThenDestroy(socket: Socket): void {
 // we wait a little for the client and then close both.
 const HALF_CLOSE_GRACE_MS = 5_000;
 
-function forward(client: Socket, socketPath: string, graceMs: number): void {
+/** Ask the proxy for a tunnel; resolves with bytes that arrived after its answer. */
+function requestTunnel(upstream: Socket, port: number): Promise<Buffer> {
+  upstream.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+  return new Promise((resolve, reject) => {
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (head.length > 16 * 1024) reject(new Error('oversized answer'));
+        return;
+      }
+      upstream.off('data', onData);
+      upstream.pause();
+      if (/^HTTP\/1\.[01] 200 /.test(head.subarray(0, end).toString('latin1'))) resolve(head.subarray(end + 4));
+      else reject(new Error('refused'));
+    };
+    upstream.on('data', onData);
+  });
+}
+
+function forward(client: Socket, socketPath: string, graceMs: number, publishedPort?: number): void {
   const upstream = connect({ path: socketPath, allowHalfOpen: true });
   let open = 2;
   let grace: NodeJS.Timeout | undefined;
@@ -46,10 +71,18 @@ function forward(client: Socket, socketPath: string, graceMs: number): void {
   upstream.on('error', () => client.destroy());
   client.once('close', onClose(upstream));
   upstream.once('close', onClose(client));
-  upstream.once('connect', () => {
+  const splice = (early: Buffer): void => {
     client.setNoDelay(true);
+    if (early.length > 0) client.write(early);
     client.pipe(upstream);
     upstream.pipe(client);
+  };
+  upstream.once('connect', () => {
+    if (publishedPort === undefined) splice(Buffer.alloc(0));
+    else requestTunnel(upstream, publishedPort).then(splice, () => {
+      client.destroy();
+      upstream.destroy();
+    });
   });
 }
 
@@ -57,6 +90,8 @@ export interface BridgeOptions {
   /** Default 127.0.0.1. */
   readonly host?: string;
   readonly halfCloseGraceMs?: number;
+  /** Forward as a tunnel to the host's 127.0.0.1:publishedPort (`--host-port`). */
+  readonly publishedPort?: number;
 }
 
 /** Listens on host:port (port 0 picks one) and forwards every connection to socketPath. */
@@ -67,8 +102,9 @@ export function startBridge(
 ): Promise<Server> {
   const host = options.host ?? '127.0.0.1';
   const graceMs = options.halfCloseGraceMs ?? HALF_CLOSE_GRACE_MS;
+  const published = options.publishedPort;
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) =>
-    forward(client, socketPath, graceMs),
+    forward(client, socketPath, graceMs, published),
   );
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -85,7 +121,7 @@ function fail(message: string): void {
 }
 
 async function main(argv: readonly string[]): Promise<void> {
-  const [portText = '', socketPath = '', readyFdText] = argv;
+  const [portText = '', socketPath = '', readyFdText, publishedText = ''] = argv;
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
   if (!(port >= 1 && port <= 65535) || socketPath === '') {
     fail(`usage: bridge PORT SOCKET_PATH [READY_FD] (got ${JSON.stringify(argv)})`);
@@ -99,6 +135,16 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   server.on('error', (error) => fail(String(error)));
+  for (const p of publishedText.split(',').filter(Boolean)) {
+    const published = Number(p);
+    try {
+      const s = await startBridge(published, socketPath, { publishedPort: published });
+      s.on('error', (error) => fail(String(error)));
+    } catch (error) {
+      fail(`cannot listen on 127.0.0.1:${p}: ${(error as Error).message}`);
+      return;
+    }
+  }
   if (readyFdText !== undefined) {
     const fd = Number(readyFdText);
     try {

@@ -23,10 +23,10 @@ export interface NetRequest {
 export const TRAMPOLINE = [
   'f=/tmp/.bubble-net.$$',
   'mkfifo -m 600 "$f" || exit 125',
-  'NODE_OPTIONS= NODE_EXTRA_CA_CERTS= "$1" "$2" "$3" "$4" 3 3>"$f" </dev/null >/dev/null &',
+  'NODE_OPTIONS= NODE_EXTRA_CA_CERTS= "$1" "$2" "$3" "$4" 3 "$5" 3>"$f" </dev/null >/dev/null &',
   'read -r ok <"$f"; rm -f "$f"',
   '[ "$ok" = ready ] || { echo "bubble: the sandbox network bridge did not start" >&2; exit 125; }',
-  'shift 4; exec "$@"',
+  'shift 5; exec "$@"',
 ].join('\n');
 
 /** The loopback port of the in-sandbox proxy: one no published port uses. */

@@ -290,7 +290,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = 
       m.parentsOf(dir);
       m.push({ kind: 'ro', src: dir, dest: dir, why: 'runs the network bridge', source: '--net filtered' });
     }
-    wrapper = ['/bin/sh', '-c', TRAMPOLINE, 'bubble-net', facts.bubble.node, facts.bubble.bridge, String(net.proxyPort), `${INSIDE_SOCKET_DIR}/${SOCKET_NAME}`];
+    wrapper = ['/bin/sh', '-c', TRAMPOLINE, 'bubble-net', facts.bubble.node, facts.bubble.bridge, String(net.proxyPort), `${INSIDE_SOCKET_DIR}/${SOCKET_NAME}`, req.hostPorts.join(',')];
   }
 
   // 6. Protected paths, read-only on top. Ones that do not exist are made uncreatable.

@@ -36,7 +36,30 @@ export function insidePort(hostPorts: readonly number[]): number {
   return port;
 }
 
-export function proxyEnv(port: number): Record<string, string> {
+/** Where connect.js (ssh's ProxyCommand through the proxy) is: next to bridge.js. */
+export function connectScript(bridge: string): string {
+  return bridge.slice(0, bridge.lastIndexOf('/') + 1) + 'connect.js';
+}
+
+// One word for sh (ssh runs ProxyCommand, git runs GIT_SSH_COMMAND, through a shell).
+function shellWord(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * ssh's ProxyCommand that tunnels through bubble's proxy (ALL_PROXY, SOCKS5) from
+ * inside the sandbox: `ssh -o ProxyCommand="..."`, or `ProxyCommand ...` in ~/.ssh/config.
+ */
+export function sshProxyCommand(node: string, connect: string): string {
+  // ssh expands %-tokens in ProxyCommand: a literal % in a path is %%.
+  const word = (s: string): string => shellWord(s).replace(/%/g, '%%');
+  return `${word(node)} ${word(connect)} %h %p`;
+}
+
+export function proxyEnv(
+  port: number,
+  tools?: { readonly node: string; readonly connect: string },
+): Record<string, string> {
   const http = `http://127.0.0.1:${port}`;
   const socks = `socks5h://127.0.0.1:${port}`;
   const env: Record<string, string> = {
@@ -48,6 +71,8 @@ export function proxyEnv(port: number): Record<string, string> {
   for (const [k, v] of Object.entries(env)) env[k.toLowerCase()] = v;
   // Node >= 24 (and 22.21+) honour the proxy variables in fetch/http when this is set.
   env.NODE_USE_ENV_PROXY = '1';
+  // git over ssh (and `eval "$GIT_SSH_COMMAND" host cmd`) through the proxy.
+  if (tools) env.GIT_SSH_COMMAND = `ssh -o ${shellWord(`ProxyCommand=${sshProxyCommand(tools.node, tools.connect)}`)}`;
   return env;
 }
 

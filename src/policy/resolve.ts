@@ -9,7 +9,7 @@ import type { MountOp, NetMode, Placeholder, Plan } from '../sandbox/plan.ts';
 import { seccompRules, seccompSupported } from '../sandbox/seccomp.ts';
 import { ancestors, expandUserPath, isUnder } from './paths.ts';
 import type { Profile } from './profile.ts';
-import { INSIDE_SOCKET_DIR, netPlan, proxyEnv, SOCKET_NAME, TRAMPOLINE } from './network.ts';
+import { connectScript, INSIDE_SOCKET_DIR, netPlan, proxyEnv, SOCKET_NAME, TRAMPOLINE } from './network.ts';
 import { profileByName, profileForCommand } from './profiles/index.ts';
 import { referencedScripts } from './script-refs.ts';
 
@@ -390,7 +390,10 @@ export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = 
   env.HOME = home;
   envWhy.HOME = 'same path as outside (an empty tmpfs)';
   if (net.proxyPort !== undefined) {
-    for (const [k, v] of Object.entries(proxyEnv(net.proxyPort))) {
+    // connect.js (ssh's ProxyCommand) is bound in beside the bridge in filtered mode only.
+    const tools = req.net === 'filtered' ? { node: facts.bubble.node, connect: connectScript(facts.bubble.bridge) } : undefined;
+    for (const [k, v] of Object.entries(proxyEnv(net.proxyPort, tools))) {
+      if (k === 'GIT_SSH_COMMAND' && k in extraEnv) continue; // --env GIT_SSH_COMMAND wins
       env[k] = v;
       envWhy[k] = `bubble's proxy (--net ${net.mode})`;
     }

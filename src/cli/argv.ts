@@ -69,7 +69,11 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
   }
   const hostPorts = (values['host-port'] ?? []).map((p) => {
     const n = /^\d{1,5}$/.test(p) ? Number(p) : NaN;
-    if (!(n >= 1 && n <= 65535)) throw new BubbleError('USAGE', `--host-port: expected a port number (1-65535), got ${JSON.stringify(p)}`);
+    if (!(n >= 1 && n <= 65535)) throw new BubbleError('USAGE', `--host-port: expected a port number (1024-65535), got ${JSON.stringify(p)}`);
+    if (n < 1024) {
+      // The sandbox has no capabilities, so it cannot listen on a privileged port.
+      throw new BubbleError('USAGE', `--host-port ${n}: ports below 1024 cannot be opened inside the sandbox`, { hint: 'run the host service on a port >= 1024' });
+    }
     return n;
   });
   return {

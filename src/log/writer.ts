@@ -52,12 +52,9 @@ export function defaultSessionsDir(env: Readonly<Record<string, string | undefin
   return join(home, '.local', 'state', 'bubble', 'sessions');
 }
 
-/** Sortable and unique enough: `20250102T030405Z-1a2b3c4d`. */
+/** Sortable to the millisecond, and unique enough: `20250102T030405.678Z-1a2b3c4d`. */
 export function newSessionId(now: Date, random: () => Buffer = () => randomBytes(4)): string {
-  const stamp = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
+  const stamp = now.toISOString().replace(/[-:]/g, '');
   return `${stamp}-${random().toString('hex')}`;
 }
 

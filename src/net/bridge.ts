@@ -115,9 +115,10 @@ export function startBridge(
   });
 }
 
-function fail(message: string): void {
+/** Give up: exiting closes the ready fd unwritten, which the trampoline reports. */
+function fail(message: string): never {
   process.stderr.write(`bubble-bridge: ${message}\n`);
-  process.exitCode = 1;
+  process.exit(1);
 }
 
 async function main(argv: readonly string[]): Promise<void> {

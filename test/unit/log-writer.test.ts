@@ -38,7 +38,7 @@ test('default sessions dir follows XDG', () => {
 
 test('session ids are sortable and paths are validated', () => {
   const id = newSessionId(new Date('2025-01-02T03:04:05.678Z'), () => Buffer.from([1, 2, 3, 4]));
-  assert.equal(id, '20250102T030405Z-01020304');
+  assert.equal(id, '20250102T030405.678Z-01020304');
   assert.equal(sessionLogPath('/d', id), `/d/${id}.jsonl`);
   assert.throws(() => sessionLogPath('/d', '../x'), LogWriteError);
   assert.throws(() => sessionLogPath('/d', 'a/b'), LogWriteError);

@@ -1,0 +1,142 @@
+// No way around the proxy in filtered mode: attacks from inside the real sandbox, with the
+// host's own listeners checking that nothing arrived. Everything here is loopback.
+
+import assert from 'node:assert/strict';
+import * as dgram from 'node:dgram';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { readLog } from '../../src/log/reader.ts';
+import { requireBwrap } from './support/bwrap.ts';
+import { makeWorld, repoRoot, sandboxSh, type World } from './support/world.ts';
+
+interface Listeners {
+  tcpPort: number;
+  udpPort: number;
+  abstract: string;
+  /** What reached the host's listeners. */
+  received: string[];
+  close(): Promise<void>;
+}
+
+async function hostListeners(): Promise<Listeners> {
+  const received: string[] = [];
+  // Each TCP peer is answered with an end, so clients can wait until their bytes arrived.
+  const tcp = net.createServer((s) => s.on('data', (d) => received.push(`tcp:${d}`)).on('end', () => s.end()));
+  const tcp6 = net.createServer((s) => s.on('data', (d) => received.push(`tcp6:${d}`)).on('end', () => s.end()));
+  const abstract = `bubble-test-${process.pid}`;
+  const abs = spawn('python3', [join(repoRoot, 'test/fixtures/abstract-listen.py'), abstract], { stdio: ['ignore', 'pipe', 'inherit'] });
+  abs.stdout.setEncoding('utf8');
+  await new Promise<void>((r) => abs.stdout.once('data', () => r()));
+  abs.stdout.on('data', (d: string) => { for (const line of d.split('\n').filter(Boolean)) received.push(`abstract:${line}`); });
+  const udp = dgram.createSocket('udp4');
+  udp.on('message', (m) => received.push(`udp:${m}`));
+  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+  const tcpPort = (tcp.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => tcp6.listen(tcpPort, '::1', r)).catch(() => {});
+  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+  return {
+    tcpPort,
+    udpPort: udp.address().port,
+    abstract,
+    received,
+    close: async () => {
+      udp.close();
+      abs.kill();
+      await Promise.all([tcp, tcp6].map((s) => new Promise((r) => s.close(r))));
+    },
+  };
+}
+
+function lastLog(w: World) {
+  const dir = join(w.home, '.local/state/bubble/sessions');
+  const newest = fs.readdirSync(dir).sort().at(-1)!;
+  return readLog(join(dir, newest));
+}
+
+describe('filtered network: no bypass', () => {
+  let w: World;
+  let l: Listeners;
+  before(async () => {
+    w = makeWorld();
+    fs.copyFileSync(join(repoRoot, 'test/fixtures/net-probe.py'), join(w.project, 'net-probe.py'));
+    l = await hostListeners();
+  });
+  after(async () => {
+    await l.close();
+    w.cleanup();
+  });
+
+  test('direct TCP, IPv6, UDP, abstract sockets and DNS do not reach the host', async (t) => {
+    if (!(await requireBwrap(t))) return;
+    const r = await sandboxSh(w, `unset HTTP_PROXY HTTPS_PROXY ALL_PROXY http_proxy https_proxy all_proxy; python3 net-probe.py ${l.tcpPort} ${l.udpPort} ${l.abstract}`);
+    assert.equal(r.code, 0, r.stderr);
+    const out = Object.fromEntries(r.stdout.trim().split('\n').map((line) => line.split(' ') as [string, string]));
+    assert.equal(out['tcp-loopback'], 'ECONNREFUSED');
+    assert.notEqual(out['tcp-ipv6-loopback'], 'OK');
+    assert.equal(out['abstract-unix'], 'ECONNREFUSED');
+    assert.notEqual(out.dns, 'OK');
+    assert.equal(out.routes, '0', 'the sandbox has a route out');
+    assert.equal(out.interfaces, 'lo');
+    await new Promise((res) => setTimeout(res, 300)); // let a stray datagram arrive, if any
+    assert.deepEqual(l.received, [], 'something reached the host');
+  });
+
+  test('the proxy refuses loopback, private and metadata destinations, and logs it', async (t) => {
+    if (!(await requireBwrap(t))) return;
+    const targets = [`127.0.0.1:${l.tcpPort}`, '10.0.0.1:80', '169.254.169.254:80', '[::1]:22', '192.168.1.1:443'];
+    const curls = targets.map((d) => `curl -s -o /dev/null -w "%{http_connect} " --noproxy '' -p -x http://127.0.0.1:3128 http://${d}/`).join('; ');
+    const r = await sandboxSh(w, `${curls}; echo`);
+    assert.equal(r.stdout.trim(), targets.map(() => '403').join(' '), r.stderr);
+    const log = lastLog(w);
+    assert.equal(log.connections.length, targets.length);
+    for (const c of log.connections) {
+      assert.equal(c.decision, 'deny');
+      assert.equal(c.address, null, 'a denied destination was dialled');
+    }
+    assert.deepEqual(l.received, []);
+  });
+
+  test('a published host port is reachable, logged, and only that one', async (t) => {
+    if (!(await requireBwrap(t))) return;
+    l.received.length = 0;
+    const r = await sandboxSh(w, `python3 -c "
+import socket
+s = socket.create_connection(('127.0.0.1', ${l.tcpPort}), 2); s.sendall(b'published\\n'); s.shutdown(socket.SHUT_WR)
+assert s.recv(10) == b''  # the host answered our end: the bytes arrived"`, ['--host-port', String(l.tcpPort)]);
+    assert.equal(r.code, 0, r.stderr);
+    for (let i = 0; i < 100 && l.received.length === 0; i++) await new Promise((res) => setTimeout(res, 20));
+    assert.deepEqual(l.received, ['tcp:published\n']);
+    const log = lastLog(w);
+    assert.equal(log.session?.publishedPorts[0], l.tcpPort);
+    assert.ok(log.connections.some((c) => c.port === l.tcpPort && c.decision === 'allow'));
+  });
+
+  test('the log and the proxy socket cannot be tampered with from inside', async (t) => {
+    if (!(await requireBwrap(t))) return;
+    const r = await sandboxSh(w, 'ls -A ~/.local/state 2>&1; rm -f /run/bubble/proxy.sock 2>/dev/null && echo REMOVED; touch /run/bubble/x 2>/dev/null && echo WROTE; echo done');
+    assert.ok(r.stdout.includes('done'), r.stderr);
+    assert.match(r.stdout, /No such file or directory/);
+    assert.ok(!r.stdout.includes('REMOVED') && !r.stdout.includes('WROTE'), r.stdout);
+  });
+
+  test('killing the bridge inside fails closed', async (t) => {
+    if (!(await requireBwrap(t))) return;
+    const r = await sandboxSh(w, `python3 -c "
+import os, signal
+for p in filter(str.isdigit, os.listdir('/proc')):
+    argv = open(f'/proc/{p}/cmdline', 'rb').read().split(b'\\0')
+    if any(a.endswith(b'bridge.js') for a in argv[1:2]): os.kill(int(p), signal.SIGKILL)"; sleep 0.2; python3 net-probe.py ${l.tcpPort} ${l.udpPort} ${l.abstract} | head -1; curl -s -m 2 -o /dev/null -w "%{http_code}" http://example.com/; echo " curl=$?"`);
+    assert.match(r.stdout, /tcp-loopback ECONNREFUSED/);
+    assert.match(r.stdout, /000 curl=(7|5)/);
+  });
+
+  test('with --net host, abstract sockets are shared (why filtered is the default)', async (t) => {
+    if (!(await requireBwrap(t))) return;
+    l.received.length = 0;
+    const r = await sandboxSh(w, `python3 net-probe.py ${l.tcpPort} ${l.udpPort} ${l.abstract}`, ['--net', 'host']);
+    assert.match(r.stdout, /abstract-unix OK/);
+  });
+});

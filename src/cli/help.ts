@@ -6,6 +6,7 @@ Usage:
   bubble run [options] [--] COMMAND [ARGS...]   run COMMAND in the sandbox
   bubble explain [options] [--] COMMAND [ARGS...]
                                                 show what the sandbox will see, run nothing
+  bubble log [--last | SESSION] [--json]        where sandboxed sessions connected
   bubble-claude [CLAUDE ARGS...]                same as: bubble run -- claude [CLAUDE ARGS...]
 
 Options:
@@ -29,7 +30,13 @@ Options:
   --hide PATH        mask PATH with an empty file or directory (repeatable)
   --env NAME         pass the variable NAME from your environment (repeatable)
   --env NAME=VALUE   set NAME inside the sandbox (repeatable)
-  --net MODE         host (default for now) or none
+  --net MODE         filtered (default): own network, only through bubble's proxy;
+                     logged: host network, proxy variables set (bypassable);
+                     host: host network, no proxy; none: no network
+  --allow PATTERN    allow only these destinations (repeatable): example.com,
+                     *.example.com, example.com:443; anything else is denied
+  --deny PATTERN     deny these destinations (repeatable; deny wins)
+  --host-port PORT   make the host's 127.0.0.1:PORT reachable inside (repeatable)
   --profile NAME     agent profile: claude, generic (default: from COMMAND's name)
   --allow-root       run even as root (capabilities dropped; not recommended)
   -q, --quiet        no messages from bubble on stderr

@@ -31,6 +31,8 @@ async function dispatch(argv: string[]): Promise<number> {
       if (sub === 'explain') return (await import('./commands/explain.ts')).explain(args);
       return (await import('./commands/run.ts')).run(args);
     }
+    case 'log':
+      return (await import('./commands/log.ts')).log(rest);
     default:
       throw new BubbleError('USAGE', `unknown command ${JSON.stringify(sub)}`, { hint: 'bubble --help lists the commands; to run a program: bubble run -- PROGRAM' });
   }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readLog } from '../../src/log/reader.ts';
 import { requireBwrap } from './support/bwrap.ts';
-import { makeWorld, repoRoot, sandboxSh, type World } from './support/world.ts';
+import { makeWorld, repoRoot, runBubble, sandboxSh, type World } from './support/world.ts';
 
 interface Listeners {
   tcpPort: number;
@@ -138,5 +138,30 @@ for p in filter(str.isdigit, os.listdir('/proc')):
     l.received.length = 0;
     const r = await sandboxSh(w, `python3 net-probe.py ${l.tcpPort} ${l.udpPort} ${l.abstract}`, ['--net', 'host']);
     assert.match(r.stdout, /abstract-unix OK/);
+  });
+});
+
+describe('bubble log', () => {
+  let w: World;
+  before(() => {
+    w = makeWorld();
+  });
+  after(() => w.cleanup());
+
+  test('lists sessions and summarises one per host, for people and machines', async (t) => {
+    if (!(await requireBwrap(t))) return;
+    const run = await sandboxSh(w, "curl -s -o /dev/null --noproxy '' -p -x http://127.0.0.1:3128 http://10.1.2.3/; exit 3");
+    assert.equal(run.code, 3);
+    assert.match(run.stderr, /^bubble: 0 hosts contacted, 1 denied; log: .*\.jsonl$/m);
+    const list = await runBubble(w, ['log']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /filtered +0 hosts +1 denied +exit 3 +sh -c curl/);
+    const last = await runBubble(w, ['log', '--last']);
+    assert.match(last.stdout, /^10\.1\.2\.3 +80 +1 +0 +1 /m);
+    const json = JSON.parse((await runBubble(w, ['log', '--last', '--json'])).stdout) as { summary: { denied: number }; end: { exitCode: number } };
+    assert.equal(json.summary.denied, 1);
+    assert.equal(json.end.exitCode, 3);
+    const missing = await runBubble(w, ['log', 'nope']);
+    assert.equal(missing.code, 2);
   });
 });

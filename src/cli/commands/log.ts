@@ -1,0 +1,80 @@
+// `bubble log`: recent sessions, or one session's per-host summary.
+
+import { parseArgs } from 'node:util';
+import { BubbleError } from '../../errors.ts';
+import { listSessions, readLog } from '../../log/reader.ts';
+import { escapeForDisplay, renderSummary, summarize } from '../../log/summary.ts';
+import { defaultSessionsDir } from '../../log/writer.ts';
+
+export const logHelp = `Usage: bubble log [--json] [--limit N]       recent sessions, newest first
+       bubble log [--json] (--last | SESSION)    hosts one session contacted
+
+Options:
+  --last        the most recent session
+  --limit N     how many sessions to list (default 20)
+  --json        machine-readable output
+  -h, --help    this help
+`;
+
+export function log(words: string[]): number {
+  let values, positionals;
+  try {
+    ({ values, positionals } = parseArgs({
+      args: words,
+      allowPositionals: true,
+      options: { last: { type: 'boolean' }, json: { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (err) {
+    throw new BubbleError('USAGE', `log: ${(err as Error).message}`, { hint: 'bubble log --help' });
+  }
+  if (values.help) {
+    process.stdout.write(logHelp);
+    return 0;
+  }
+  const dir = defaultSessionsDir(process.env);
+  const sessions = listSessions(dir);
+  const wanted = values.last ? sessions[0]?.id : positionals[0];
+  if (wanted === undefined) {
+    if (values.last) throw new BubbleError('NO_SESSIONS', `no sessions logged yet in ${dir}`);
+    const limit = values.limit === undefined ? 20 : Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new BubbleError('USAGE', `--limit: expected a positive number, got ${JSON.stringify(values.limit)}`);
+    const rows = sessions.slice(0, limit).map((s) => {
+      const parsed = readLog(s.path);
+      const sum = summarize(parsed.connections);
+      return {
+        id: s.id,
+        start: parsed.session?.startTime ?? null,
+        mode: parsed.session?.netMode ?? null,
+        command: parsed.session?.argv ?? [],
+        hosts: sum.hosts.filter((h) => h.allowed > 0).length,
+        connections: sum.connections,
+        denied: sum.denied,
+        exitCode: parsed.end?.exitCode ?? null,
+      };
+    });
+    if (values.json) {
+      process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+      return 0;
+    }
+    if (rows.length === 0) {
+      process.stderr.write(`bubble: no sessions logged yet in ${dir}\n`);
+      return 0;
+    }
+    for (const r of rows) {
+      const exit = r.exitCode === null ? 'running or killed' : `exit ${r.exitCode}`;
+      process.stdout.write(`${r.id}  ${String(r.mode).padEnd(8)}  ${String(r.hosts).padStart(3)} hosts  ${String(r.denied).padStart(3)} denied  ${exit.padEnd(17)}  ${escapeForDisplay(r.command.join(' ')).slice(0, 60)}\n`);
+    }
+    return 0;
+  }
+  const entry = sessions.find((s) => s.id === wanted || s.id.startsWith(wanted));
+  if (entry === undefined) throw new BubbleError('NO_SUCH_SESSION', `no session ${JSON.stringify(wanted)} in ${dir}`, { hint: 'bubble log lists them' });
+  const parsed = readLog(entry.path);
+  const summary = summarize(parsed.connections);
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ id: entry.id, path: entry.path, session: parsed.session, end: parsed.end, summary }, null, 2) + '\n');
+    return 0;
+  }
+  process.stdout.write(`session ${entry.id} (${parsed.session?.netMode ?? '?'}): ${escapeForDisplay((parsed.session?.argv ?? []).join(' '))}\n`);
+  process.stdout.write(renderSummary(summary));
+  return 0;
+}

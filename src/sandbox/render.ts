@@ -29,6 +29,28 @@ function inside(op: MountOp): string {
   }
 }
 
+function netLine(plan: Plan): string {
+  const n = plan.net;
+  const parts: string[] = [];
+  switch (n.mode) {
+    case 'filtered':
+      parts.push(`filtered: own network namespace; the only way out is bubble's proxy (127.0.0.1:${n.proxyPort} inside)`);
+      break;
+    case 'logged':
+      parts.push(`logged: host network; proxy variables point at bubble's proxy${n.proxyPort ? ` (127.0.0.1:${n.proxyPort})` : ''}; programs that ignore them bypass it`);
+      break;
+    case 'host':
+      parts.push('host: the host network, no proxy, nothing logged');
+      break;
+    case 'none':
+      parts.push('none: loopback only');
+  }
+  if (n.allow.length > 0) parts.push(`allow ${n.allow.map(displayText).join(', ')} (anything else denied)`);
+  if (n.deny.length > 0) parts.push(`deny ${n.deny.map(displayText).join(', ')}`);
+  if (n.hostPorts.length > 0) parts.push(`host ports ${n.hostPorts.join(', ')}`);
+  return parts.join('; ');
+}
+
 export function viewRows(plan: Plan): ViewRow[] {
   return plan.mounts.map((op) => ({ path: op.dest, inside: inside(op), why: op.why, source: op.source }));
 }
@@ -39,7 +61,7 @@ export function renderPlan(plan: Plan, bwrapArgv: string[]): string {
   const lines: string[] = [];
   lines.push(`command:  ${quoteArgv(plan.argv)}`);
   lines.push(`profile:  ${plan.profile}`);
-  lines.push(`network:  ${plan.net.mode}`);
+  lines.push(`network:  ${netLine(plan)}`);
   lines.push(`cwd:      ${displayText(plan.cwd)}`);
   lines.push('');
   lines.push(`${'PATH'.padEnd(w)}  ${'INSIDE'.padEnd(8)}  WHY`);
@@ -70,7 +92,7 @@ export function planJson(plan: Plan, bwrapArgv: string[]): unknown {
   return {
     command: plan.argv,
     profile: plan.profile,
-    network: plan.net.mode,
+    network: plan.net,
     cwd: plan.cwd,
     view: viewRows(plan),
     // Names only: values can be secrets.

@@ -67,6 +67,32 @@ describe('policy -> plan -> bwrap argv (golden)', () => {
   });
 });
 
+describe('policy: network', () => {
+  test('filtered: socket dir, bridge and trampoline (golden)', () => {
+    const facts = fakeFacts(debianHost, { stdinIsTTY: false });
+    const plan = resolvePlan(facts, req(['sh'], { net: 'filtered', hostPorts: [3128, 5432], allow: ['*.example.com'] }));
+    assertGolden('filtered.argv', argvText(facts, plan));
+    assert.equal(plan.net.proxyPort, 3129, 'the proxy moves off a published port');
+    assert.equal(plan.env.HTTPS_PROXY, 'http://127.0.0.1:3129');
+    assert.equal(plan.env.no_proxy, 'localhost,127.0.0.1,::1');
+    assert.ok(plan.namespaces.net);
+    assert.ok(plan.mounts.some((m) => m.kind === 'ro' && m.dest === '/run/bubble' && m.src === '/run/user/1000/bubble/4242'));
+  });
+
+  test('logged: host network, variables name the host port; host and none: no proxy', () => {
+    const facts = fakeFacts(debianHost);
+    const logged = resolvePlan(facts, req(['sh'], { net: 'logged', hostProxyPort: 40123 }));
+    assert.equal(logged.env.HTTP_PROXY, 'http://127.0.0.1:40123');
+    assert.ok(!logged.namespaces.net);
+    assert.deepEqual(logged.wrapper, []);
+    for (const net of ['host', 'none'] as const) {
+      const p = resolvePlan(facts, req(['sh'], { net }));
+      assert.ok(!('HTTPS_PROXY' in p.env));
+      assert.equal(p.namespaces.net, net === 'none');
+    }
+  });
+});
+
 describe('policy rules', () => {
   const facts = fakeFacts(nativeClaude);
 

@@ -79,6 +79,7 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
     }),
   );
   const records: ConnectionRecord[] = [];
+  let warned = false;
   let listen: { path: string } | { port: number; host: string };
   if (o.mode === 'filtered') {
     privateDir(o.runtimeDir.slice(0, o.runtimeDir.lastIndexOf('/')));
@@ -97,6 +98,12 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
       onRecord: (r) => {
         records.push(r);
         log.write(r);
+      },
+      // A failing log write (disk full) or an internal proxy error must be seen, once.
+      onError: (err) => {
+        if (warned) return;
+        warned = true;
+        process.stderr.write(`bubble: warning: egress proxy: ${(err as Error).message ?? String(err)}\n`);
       },
     });
   } catch (err) {

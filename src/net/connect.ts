@@ -36,7 +36,11 @@ function firstSet(env: Readonly<Record<string, string | undefined>>, names: stri
 export function chooseProxy(
   env: Readonly<Record<string, string | undefined>>,
 ): ProxyChoice | undefined {
-  for (const names of [['ALL_PROXY', 'all_proxy'], ['HTTPS_PROXY', 'https_proxy'], ['HTTP_PROXY', 'http_proxy']]) {
+  for (const names of [
+    ['ALL_PROXY', 'all_proxy'],
+    ['HTTPS_PROXY', 'https_proxy'],
+    ['HTTP_PROXY', 'http_proxy'],
+  ]) {
     const text = firstSet(env, names);
     if (text === '') continue;
     let url: URL;
@@ -46,7 +50,12 @@ export function chooseProxy(
       continue;
     }
     const scheme = url.protocol.slice(0, -1);
-    const kind = scheme === 'socks5' || scheme === 'socks5h' ? 'socks5' : scheme === 'http' ? 'http' : undefined;
+    const kind =
+      scheme === 'socks5' || scheme === 'socks5h'
+        ? 'socks5'
+        : scheme === 'http'
+          ? 'http'
+          : undefined;
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     if (kind === undefined || host === '') continue;
     const port = url.port !== '' ? Number(url.port) : kind === 'socks5' ? 1080 : 80;
@@ -68,11 +77,15 @@ export function socksRequest(host: string, port: number): { greeting: Buffer; re
   else if (isIP(host) === 6) address = Buffer.concat([Buffer.from([0x04]), ipv6Bytes(host)]);
   else {
     const name = Buffer.from(host, 'utf8');
-    if (name.length > 255) throw new Error(`host name too long for SOCKS5: ${host.slice(0, 40)}...`);
+    if (name.length > 255)
+      throw new Error(`host name too long for SOCKS5: ${host.slice(0, 40)}...`);
     address = Buffer.concat([Buffer.from([0x03, name.length]), name]);
   }
   const portBytes = Buffer.from([port >> 8, port & 0xff]);
-  return { greeting, request: Buffer.concat([Buffer.from([0x05, 0x01, 0x00]), address, portBytes]) };
+  return {
+    greeting,
+    request: Buffer.concat([Buffer.from([0x05, 0x01, 0x00]), address, portBytes]),
+  };
 }
 
 function ipv6Bytes(text: string): Buffer {
@@ -81,12 +94,15 @@ function ipv6Bytes(text: string): Buffer {
   let s = text;
   if (v4?.[1]) {
     const b = v4[1].split('.').map(Number);
-    s = s.slice(0, -v4[1].length) + `${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
+    s =
+      s.slice(0, -v4[1].length) +
+      `${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
   }
   const [head = '', tail] = s.split('::');
   const h = head === '' ? [] : head.split(':');
   const t = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  const groups =
+    tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
   const out = Buffer.alloc(16);
   groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
   return out;
@@ -162,7 +178,8 @@ async function socksConnect(socket: Socket, host: string, port: number): Promise
   socket.write(greeting);
   await readAnswer(socket, (buf) => {
     if (buf.length < 2) return undefined;
-    if (buf[0] !== 0x05 || buf[1] !== 0x00) return new Error('the SOCKS5 proxy wants authentication');
+    if (buf[0] !== 0x05 || buf[1] !== 0x00)
+      return new Error('the SOCKS5 proxy wants authentication');
     return 2;
   });
   socket.write(request);

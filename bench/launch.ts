@@ -1,5 +1,7 @@
-// npm run bench: launch overhead of `bubble run -- true` against bare bwrap with the same
-// mount set, `node -e 0`, and the seed's bash wrapper, all measured in this run.
+// npm run bench: launch overhead of `bubble run -- true` (with --net host, none, and the
+// default filtered mode, which also starts the proxy and the in-sandbox bridge) against bare
+// bwrap with the same mount set, `node -e 0`, and the seed's bash wrapper, all measured in
+// this run.
 
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +18,8 @@ if (asRoot) console.error('bench: running as root; bubble needs --allow-root and
 
 // Not under /tmp: the seed's wrapper mounts its tmpfs over the project there.
 const project = fs.mkdtempSync('/var/tmp/bubble-bench-');
+// Filtered mode writes a session log per run: keep them out of the user's state dir.
+const state = fs.mkdtempSync('/var/tmp/bubble-bench-state-');
 process.chdir(project);
 const facts = gatherHostFacts();
 if (!facts.bwrap) throw new Error('bwrap not found');
@@ -30,6 +34,7 @@ const contenders: Contender[] = [
   { name: 'seed script (bash + bwrap)', cmd: join(root, 'bench/seed-sandbox.sh'), args: ['true'] },
   { name: 'bubble run --net host -- true', cmd: process.execPath, args: [join(root, 'dist/cli/bubble.js'), 'run', ...extra, '--net', 'host', '--', 'true'] },
   { name: 'bubble run --net none -- true', cmd: process.execPath, args: [join(root, 'dist/cli/bubble.js'), 'run', ...extra, '--net', 'none', '--', 'true'] },
+  { name: 'bubble run --net filtered -- true', cmd: process.execPath, args: [join(root, 'dist/cli/bubble.js'), 'run', ...extra, '--net', 'filtered', '--', 'true'], opts: { env: { ...process.env, XDG_STATE_HOME: state } } },
 ];
 
 const times = timeAll(contenders, rounds);
@@ -41,6 +46,8 @@ for (const c of contenders) {
   const xs = times.get(c.name)!;
   console.log(`${c.name.padEnd(34)} ${median(xs).toFixed(1).padStart(8)} ${percentile(xs, 90).toFixed(1).padStart(8)} ${(median(xs) / baseline).toFixed(2).padStart(11)}`);
 }
-console.log(`baseline = median(node -e 0) + median(bare bwrap) = ${baseline.toFixed(1)} ms; goal: bubble <= 1.5x baseline`);
+console.log(`baseline = median(node -e 0) + median(bare bwrap) = ${baseline.toFixed(1)} ms; goal: bubble (filtered too) <= about 1.5x baseline`);
 console.log(`bubble overhead over bare bwrap: ${(med('bubble run --net host -- true') - med('bare bwrap (same mounts)')).toFixed(1)} ms`);
+console.log(`filtered mode (proxy + bridge) over --net host: ${(med('bubble run --net filtered -- true') - med('bubble run --net host -- true')).toFixed(1)} ms`);
 fs.rmSync(project, { recursive: true, force: true });
+fs.rmSync(state, { recursive: true, force: true });

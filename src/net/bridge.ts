@@ -51,8 +51,38 @@ function requestTunnel(upstream: Socket, port: number): Promise<Buffer> {
   });
 }
 
+// bubble starts its proxy while the sandbox starts, so the socket may not be there for
+// the first milliseconds: retry briefly before failing closed.
+const CONNECT_RETRY_MS = 3_000;
+
+function connectProxy(socketPath: string, deadline: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ path: socketPath, allowHalfOpen: true });
+    s.once('connect', () => {
+      s.removeAllListeners('error');
+      resolve(s);
+    });
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      if ((err.code === 'ENOENT' || err.code === 'ECONNREFUSED') && Date.now() < deadline) {
+        setTimeout(() => connectProxy(socketPath, deadline).then(resolve, reject), 10);
+      } else reject(err);
+    });
+  });
+}
+
 function forward(client: Socket, socketPath: string, graceMs: number, publishedPort?: number): void {
-  const upstream = connect({ path: socketPath, allowHalfOpen: true });
+  client.on('error', () => client.destroy());
+  connectProxy(socketPath, Date.now() + CONNECT_RETRY_MS).then(
+    (upstream) => tunnel(client, upstream, graceMs, publishedPort),
+    () => client.destroy(), // the proxy is gone: fail closed
+  );
+}
+
+function tunnel(client: Socket, upstream: Socket, graceMs: number, publishedPort?: number): void {
+  if (client.destroyed) {
+    upstream.destroy(); // gave up while we waited for the proxy
+    return;
+  }
   let open = 2;
   let grace: NodeJS.Timeout | undefined;
   const onClose = (other: Socket) => (): void => {
@@ -67,7 +97,6 @@ function forward(client: Socket, socketPath: string, graceMs: number, publishedP
     }, graceMs);
   });
   client.on('error', () => upstream.destroy());
-  // Before 'connect' an error means the proxy is gone: drop the client.
   upstream.on('error', () => client.destroy());
   client.once('close', onClose(upstream));
   upstream.once('close', onClose(client));
@@ -77,13 +106,12 @@ function forward(client: Socket, socketPath: string, graceMs: number, publishedP
     client.pipe(upstream);
     upstream.pipe(client);
   };
-  upstream.once('connect', () => {
-    if (publishedPort === undefined) splice(Buffer.alloc(0));
-    else requestTunnel(upstream, publishedPort).then(splice, () => {
+  if (publishedPort === undefined) splice(Buffer.alloc(0));
+  else
+    requestTunnel(upstream, publishedPort).then(splice, () => {
       client.destroy();
       upstream.destroy();
     });
-  });
 }
 
 export interface BridgeOptions {

@@ -2,7 +2,6 @@
 // loopback port for logged mode) and the session log it writes. The log lives under the
 // user's state dir, which the sandbox never sees.
 
-import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { BubbleError, EXIT_SETUP } from '../errors.ts';
 import type { NetMode } from '../sandbox/plan.ts';
@@ -18,6 +17,7 @@ import {
 import { startProxy, type EgressProxy } from './proxy.ts';
 import { parseRules } from './rules.ts';
 import { upstreamFromEnv } from './upstream.ts';
+import { removeRuntimeDir } from './runtime-dir.ts';
 import { SOCKET_NAME } from '../policy/network.ts';
 
 export interface NetSessionOptions {
@@ -25,7 +25,7 @@ export interface NetSessionOptions {
   allow: string[];
   deny: string[];
   hostPorts: number[];
-  /** Host dir for the proxy socket (filtered mode); created here, removed at close. */
+  /** Host dir for the proxy socket (filtered mode): made by the caller, removed at close. */
   runtimeDir: string;
   /** bubble's own environment: XDG dirs, and an upstream proxy to chain through. */
   env: Readonly<Record<string, string>>;
@@ -40,18 +40,6 @@ export interface NetSession {
   logPath: string;
   /** Stop the proxy, write the last records, and return the one-line summary. */
   close(exit: number): Promise<string>;
-}
-
-/** A 0700 directory of ours, refusing anything another user could have placed there. */
-function privateDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = fs.lstatSync(dir);
-  if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) {
-    throw new BubbleError('RUNTIME_DIR', `${dir} is not a private directory of yours`, {
-      exitCode: EXIT_SETUP,
-      hint: 'remove it, or set XDG_RUNTIME_DIR',
-    });
-  }
 }
 
 export async function startNetSession(o: NetSessionOptions): Promise<NetSession> {
@@ -82,8 +70,7 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
   let warned = false;
   let listen: { path: string } | { port: number; host: string };
   if (o.mode === 'filtered') {
-    privateDir(o.runtimeDir.slice(0, o.runtimeDir.lastIndexOf('/')));
-    privateDir(o.runtimeDir);
+    // The directory exists already (made before the sandbox started: see run.ts).
     listen = { path: join(o.runtimeDir, SOCKET_NAME) };
   } else {
     listen = { port: 0, host: '127.0.0.1' };
@@ -121,7 +108,7 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
       await proxy.close();
       log.write(endRecord(new Date(), exit));
       log.close();
-      if (o.mode === 'filtered') fs.rmSync(o.runtimeDir, { recursive: true, force: true });
+      if (o.mode === 'filtered') removeRuntimeDir(o.runtimeDir);
       return renderSessionLine(summarize(records), log.path);
     },
   };

@@ -67,7 +67,12 @@ function prepareHost(plan: Plan, facts: HostFacts): { claim: Claim | undefined; 
   return { claim, stopWatchdog: spawnWatchdog(dir, reaperScript) };
 }
 
-export async function launch(plan: Plan, facts: HostFacts): Promise<number> {
+export interface LaunchOptions {
+  /** Aborting (a host-side service failed) kills the sandbox: exit 125. */
+  signal?: AbortSignal;
+}
+
+export async function launch(plan: Plan, facts: HostFacts, opts: LaunchOptions = {}): Promise<number> {
   const bwrap = facts.bwrap;
   if (bwrap === undefined) {
     throw new BubbleError('NO_BWRAP', 'bwrap (bubblewrap) not found', {
@@ -139,17 +144,27 @@ export async function launch(plan: Plan, facts: HostFacts): Promise<number> {
   for (const sig of fromTerminal) handlers.set(sig, plan.process.newSession ? () => forward(sig) : () => {});
   for (const [sig, h] of handlers) process.on(sig, h);
 
+  let aborted = false;
+  const onAbort = (): void => {
+    aborted = true;
+    child.kill('SIGKILL');
+  };
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+
   try {
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
       child.on('error', (err) => reject(new BubbleError('SPAWN', `cannot start ${bwrap.path}: ${err.message}`, { exitCode: EXIT_SETUP, cause: err })));
       child.on('exit', (c, s) => resolve([c, s]));
     });
     await statusDone;
+    if (aborted) return EXIT_SETUP;
     const exit = sandboxExit(code, signal, agentExit, bwrap.features.jsonStatusFd);
     // A signal that reached us before the agent existed ends bubble as that signal would.
     if (agentExit === undefined && received !== undefined) return signalExit(received);
     return exit;
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
     for (const [sig, h] of handlers) process.off(sig, h);
     if (claim) releasePlaceholders(claim);
     stopWatchdog();

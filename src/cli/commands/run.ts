@@ -2,6 +2,8 @@ import { gatherHostFacts } from '../../sandbox/facts.ts';
 import { launch } from '../../sandbox/launch.ts';
 import { placeholderDir, reap } from '../../sandbox/placeholders.ts';
 import { resolvePlan } from '../../policy/resolve.ts';
+import { makeRuntimeDir } from '../../net/runtime-dir.ts';
+import type { NetSession } from '../../net/session.ts';
 import type { SandboxArgs } from '../argv.ts';
 import { version } from '../../version.ts';
 import { toRequest } from './request.ts';
@@ -14,30 +16,48 @@ export async function run(args: SandboxArgs): Promise<number> {
   const req = toRequest(args);
   // Resolve first: refusals and usage errors come before anything starts.
   let plan = resolvePlan(facts, req);
-  if (req.net !== 'filtered' && req.net !== 'logged') {
+  const warn = (): void => {
     if (!args.quiet) for (const w of plan.warnings) say(`warning: ${w}`);
+  };
+  if (req.net !== 'filtered' && req.net !== 'logged') {
+    warn();
     return launch(plan, facts);
   }
-  const { startNetSession } = await import('../../net/session.ts');
-  const net = await startNetSession({
-    mode: req.net,
-    allow: req.allow,
-    deny: req.deny,
-    hostPorts: req.hostPorts,
-    runtimeDir: facts.bubble.runtimeDir,
-    env: facts.env,
-    argv: req.command,
-    cwd: facts.cwd,
-    version: version(),
-  });
+
+  const mode = req.net;
+  const startNet = (): Promise<NetSession> =>
+    import('../../net/session.ts').then((m) =>
+      m.startNetSession({ mode, allow: req.allow, deny: req.deny, hostPorts: req.hostPorts, runtimeDir: facts.bubble.runtimeDir, env: facts.env, argv: req.command, cwd: facts.cwd, version: version() }),
+    );
+  let netStarting: Promise<NetSession>;
+  const failed = new AbortController();
+  if (mode === 'logged') {
+    // The agent's variables name the proxy's host port: it must exist first.
+    const net = await startNet();
+    netStarting = Promise.resolve(net);
+    plan = resolvePlan(facts, { ...req, hostProxyPort: net.hostPort });
+  } else {
+    // The sandbox sees the socket's directory; the proxy starts listening in it while the
+    // sandbox starts (the bridge inside waits briefly for the socket to appear).
+    makeRuntimeDir(facts.bubble.runtimeDir);
+    netStarting = startNet();
+    netStarting.catch((err: unknown) => {
+      say(`${(err as Error).message}: stopping the sandbox, which would have no network`);
+      failed.abort();
+    });
+  }
+  warn();
   let exit = 125;
   try {
-    if (req.net === 'logged') plan = resolvePlan(facts, { ...req, hostProxyPort: net.hostPort });
-    if (!args.quiet) for (const w of plan.warnings) say(`warning: ${w}`);
-    exit = await launch(plan, facts);
+    exit = await launch(plan, facts, { signal: failed.signal });
     return exit;
   } finally {
-    const line = await net.close(exit);
-    if (!args.quiet) process.stderr.write(line + '\n');
+    const net = await netStarting.catch(() => undefined);
+    if (net) {
+      const line = await net.close(exit);
+      if (!args.quiet) process.stderr.write(line + '\n');
+    } else if (mode === 'filtered') {
+      (await import('../../net/runtime-dir.ts')).removeRuntimeDir(facts.bubble.runtimeDir);
+    }
   }
 }

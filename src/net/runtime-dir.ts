@@ -1,0 +1,23 @@
+// The per-session host directory that holds the proxy socket (bound into the sandbox).
+
+import * as fs from 'node:fs';
+import { dirname } from 'node:path';
+import { BubbleError, EXIT_SETUP } from '../errors.ts';
+
+/** A 0700 directory of ours, refusing anything another user could have placed there. */
+function privateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) {
+    throw new BubbleError('RUNTIME_DIR', `${dir} is not a private directory of yours`, { exitCode: EXIT_SETUP, hint: 'remove it, or set XDG_RUNTIME_DIR' });
+  }
+}
+
+export function makeRuntimeDir(dir: string): void {
+  privateDir(dirname(dir));
+  privateDir(dir);
+}
+
+export function removeRuntimeDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}

@@ -105,6 +105,9 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
     hostPort: addr !== null && 'port' in addr ? addr.port : undefined,
     logPath: log.path,
     async close(exit) {
+      // The sandbox is gone, so its tunnels are closing: let the proxy see them end on
+      // their own (and record them as such) before it cuts what is left.
+      for (let i = 0; i < 25 && proxy.activeConnections > 0; i++) await new Promise((r) => setTimeout(r, 10));
       await proxy.close();
       log.write(endRecord(new Date(), exit));
       log.close();

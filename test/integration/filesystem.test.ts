@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { requireBwrap } from './support/bwrap.ts';
-import { CANARY, makeWorld, runBubble, sandboxSh, snapshot, type World } from './support/world.ts';
+import { CANARY, homeView, makeWorld, runBubble, sandboxSh, type World } from './support/world.ts';
 
 describe('filesystem isolation', () => {
   let w: World;
@@ -25,10 +25,10 @@ describe('filesystem isolation', () => {
 
   test('the home directory is empty and writes to it vanish', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const before = snapshot(w.home);
+    const before = homeView(w.home);
     const r = await sandboxSh(w, 'echo evil > "$HOME/.bashrc"; mkdir -p "$HOME/.config/autostart" && echo x > "$HOME/.config/autostart/evil.desktop"; ls -A "$HOME"');
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(snapshot(w.home), before, 'the host home changed');
+    assert.deepEqual(homeView(w.home), before, 'the host home changed');
   });
 
   test('the project is writable and the host sees the change', async (t) => {

@@ -7,16 +7,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { requireBwrap } from './support/bwrap.ts';
-import { makeWorld, runBubble, sandboxSh, snapshot, type World } from './support/world.ts';
+import { homeView, makeWorld, runBubble, sandboxSh, type World } from './support/world.ts';
 
 const claude = ['--profile', 'claude'];
-
-/** The host home minus what bubble legitimately keeps (its own state dir). */
-function homeView(w: World): Map<string, string> {
-  const snap = snapshot(w.home);
-  for (const k of [...snap.keys()]) if (k.startsWith(join(w.home, '.local')) || k.startsWith(join(w.home, '.cache'))) snap.delete(k);
-  return snap;
-}
 
 describe('protected agent config (claude profile)', () => {
   let w: World;
@@ -27,7 +20,7 @@ describe('protected agent config (claude profile)', () => {
 
   test('settings, commands and the statusline script cannot be changed, removed or renamed', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const before = homeView(w);
+    const before = homeView(w.home);
     const r = await sandboxSh(
       w,
       `cd ~/.claude
@@ -44,7 +37,7 @@ describe('protected agent config (claude profile)', () => {
     );
     assert.ok(r.stdout.includes('done'), r.stderr);
     assert.doesNotMatch(r.stdout, /WROTE|REMOVED|RENAMED/);
-    assert.deepEqual(homeView(w), before);
+    assert.deepEqual(homeView(w.home), before);
   });
 
   test('agent state stays writable and reaches the host', async (t) => {
@@ -57,7 +50,7 @@ describe('protected agent config (claude profile)', () => {
 
   test('missing protected paths cannot be created, and leave nothing behind', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const before = homeView(w);
+    const before = homeView(w.home);
     const r = await sandboxSh(
       w,
       `cd ~/.claude
@@ -73,7 +66,7 @@ describe('protected agent config (claude profile)', () => {
     );
     assert.ok(r.stdout.includes('done'), r.stderr);
     assert.doesNotMatch(r.stdout, /CREATED|REMOVED|RENAMED|PLANTED|WROTE/);
-    assert.deepEqual(homeView(w), before, 'the home changed: a placeholder was left or a plant got through');
+    assert.deepEqual(homeView(w.home), before, 'the home changed: a placeholder was left or a plant got through');
   });
 
   test('a protected path that is a symlink makes bubble refuse (two-run escalation)', async (t) => {

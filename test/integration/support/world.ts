@@ -99,6 +99,14 @@ export function sandboxSh(world: World, script: string, args: string[] = [], opt
   return runBubble(world, ['run', ...args, '--', 'sh', '-c', script], opts);
 }
 
+/** The host home as the user sees it: everything but bubble's own state and cache. */
+export function homeView(home: string): Map<string, string> {
+  const snap = snapshot(home);
+  const own = [join(home, '.local'), join(home, '.cache')];
+  for (const k of [...snap.keys()]) if (own.some((d) => k === d || k.startsWith(d + '/'))) snap.delete(k);
+  return snap;
+}
+
 /** Every file below `dir` with its content (symlinks as `-> target`), for before/after diffs. */
 export function snapshot(dir: string): Map<string, string> {
   const out = new Map<string, string>();

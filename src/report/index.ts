@@ -1,0 +1,17 @@
+// After-session report of changes to files that run code on the host (issue 4).
+// Usage in `bubble run`:
+//   const report = changeReporter(projectDir, home);   // right before launch
+//   ... session ...
+//   if (!quiet) process.stderr.write(report());          // after the session
+
+import { renderChanges } from './render.ts';
+import { diffSnapshots, takeSnapshot } from './snapshot.ts';
+
+/** Snapshots the watched files now; the returned function snapshots again and renders the difference ('' if none). */
+export function changeReporter(projectDir: string, home: string): () => string {
+  const before = takeSnapshot(projectDir, home);
+  return () => renderChanges(diffSnapshots(before, takeSnapshot(projectDir, home)));
+}
+
+export { diffSnapshots, takeSnapshot, type Change, type Item, type Snapshot } from './snapshot.ts';
+export { renderChanges } from './render.ts';

@@ -24,7 +24,7 @@ process.chdir(project);
 const facts = gatherHostFacts();
 if (!facts.bwrap) throw new Error('bwrap not found');
 const extra = asRoot ? ['--allow-root'] : [];
-const plan = resolvePlan(facts, { command: ['true'], rw: [], ro: [], hide: [], env: [], net: 'host', allow: [], deny: [], hostPorts: [], allowRoot: asRoot });
+const plan = resolvePlan(facts, { command: ['true'], rw: [], ro: [], hide: [], allowWrite: [], env: [], net: 'host', allow: [], deny: [], hostPorts: [], allowRoot: asRoot });
 // Same namespaces and mounts as bubble's plan, without the seccomp program and status fd.
 const bare = bwrapArgs({ ...plan, seccomp: undefined }, { ...facts.bwrap.features, jsonStatusFd: false }, fdLayout({ ...plan, seccomp: undefined }));
 

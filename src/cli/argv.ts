@@ -12,6 +12,7 @@ const options = {
   rw: { type: 'string', multiple: true },
   ro: { type: 'string', multiple: true },
   hide: { type: 'string', multiple: true },
+  'allow-write': { type: 'string', multiple: true },
   env: { type: 'string', multiple: true },
   net: { type: 'string' },
   allow: { type: 'string', multiple: true },
@@ -31,6 +32,7 @@ export interface SandboxArgs {
   rw: string[];
   ro: string[];
   hide: string[];
+  allowWrite: string[];
   env: string[];
   net: NetMode | undefined;
   allow: string[];
@@ -84,6 +86,7 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
     rw: values.rw ?? [],
     ro: values.ro ?? [],
     hide: values.hide ?? [],
+    allowWrite: values['allow-write'] ?? [],
     env: values.env ?? [],
     net: net as NetMode | undefined,
     profile: values.profile,

@@ -28,6 +28,7 @@ Options:
   --rw PATH          make PATH visible and writable (repeatable)
   --ro PATH          make PATH visible, read-only (repeatable)
   --hide PATH        mask PATH with an empty file or directory (repeatable)
+  --allow-write PATH let the sandbox change a protected path (e.g. .git/hooks, .vscode)
   --env NAME         pass the variable NAME from your environment (repeatable)
   --env NAME=VALUE   set NAME inside the sandbox (repeatable)
   --net MODE         filtered (default): own network, only through bubble's proxy;

@@ -10,6 +10,7 @@ import { seccompRules, seccompSupported } from '../sandbox/seccomp.ts';
 import { ancestors, expandUserPath, isUnder } from './paths.ts';
 import type { Profile } from './profile.ts';
 import { connectScript, INSIDE_SOCKET_DIR, netPlan, proxyEnv, SOCKET_NAME, TRAMPOLINE } from './network.ts';
+import { projectProtections, type Protection } from './project.ts';
 import { profileByName, profileForCommand } from './profiles/index.ts';
 import { referencedScripts } from './script-refs.ts';
 
@@ -24,6 +25,8 @@ export interface RunRequest {
   allow: string[];
   deny: string[];
   hostPorts: number[];
+  /** Protected paths the user deliberately opens (`--allow-write`). */
+  allowWrite: string[];
   allowRoot: boolean;
   /** logged mode: the host port bubble's proxy listens on (unknown to explain). */
   hostProxyPort?: number | undefined;
@@ -177,6 +180,21 @@ function requestEnv(req: RunRequest, facts: HostFacts, warnings: string[]): [Rec
   return [env, why];
 }
 
+const GIT_IGNORE_INSIDE = '/run/bubble-git-ignore';
+
+/** The user's global git ignore file plus the project's placeholder files, or undefined. */
+function projectPlaceholderIgnore(facts: HostFacts, placeholders: Placeholder[], cwd: string): string | undefined {
+  const files = placeholders.filter((p) => p.type === 'file' && isUnder(p.path, cwd));
+  if (files.length === 0) return undefined;
+  const home = facts.home;
+  const configured = /^\s*excludesfile\s*=\s*(.+?)\s*$/im.exec(facts.fs.readText(join(home, '.gitconfig'), 65536) ?? '')?.[1];
+  const xdgConfig = facts.env.XDG_CONFIG_HOME && isAbsolute(facts.env.XDG_CONFIG_HOME) ? facts.env.XDG_CONFIG_HOME : join(home, '.config');
+  const userFile = configured === undefined ? join(xdgConfig, 'git', 'ignore') : expandUserPath(configured, home, home);
+  const user = facts.fs.readText(userFile, 65536) ?? '';
+  const ours = files.map((p) => '/' + p.path.slice(cwd.length + 1).replace(/[\\*?[\]!# ]/g, (c) => `\\${c}`));
+  return `${user}${user === '' || user.endsWith('\n') ? '' : '\n'}# bubble: placeholders for protected files, present only during the session\n${ours.join('\n')}\n`;
+}
+
 export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = DEFAULT_LIMITS): Plan {
   const warnings: string[] = [];
   const home = facts.home;
@@ -294,33 +312,42 @@ export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = 
   }
 
   // 6. Protected paths, read-only on top. Ones that do not exist are made uncreatable.
-  const protectedPaths = profile.protected.map((p) => ({ ...p, path: join(home, p.path) }));
+  const agentSource = `profile ${profile.name}`;
+  const protections: Protection[] = profile.protected.map((p) => ({
+    path: join(home, p.path),
+    type: p.type,
+    why: 'shapes the agent: read-only',
+    source: agentSource,
+    ...(p.placeholder === undefined ? {} : { placeholder: p.placeholder }),
+  }));
   for (const rel of profile.scriptRefs) {
     const text = facts.fs.readText(join(home, rel));
     if (text === undefined) continue;
     for (const path of referencedScripts(text, homeReal)) {
-      protectedPaths.push({ path: join(home, path.slice(homeReal.length)), type: 'file', placeholder: '' });
+      protections.push({ path: join(home, path.slice(homeReal.length)), type: 'file', placeholder: '', why: 'run by the agent settings', source: agentSource });
     }
   }
+  protections.push(...projectProtections(facts, cwd));
+  const allowWrite = req.allowWrite.map((raw) => expandUserPath(raw, home, cwd));
   const seen = new Set<string>();
   const protectedExisting: string[] = [];
-  for (const p of protectedPaths) {
-    if (seen.has(p.path)) continue;
+  const isPlaceholder = (p: string): boolean => placeholders.some((x) => x.path === p);
+  for (const p of protections) {
+    if (seen.has(p.path) || allowWrite.some((a) => isUnder(p.path, a))) continue;
     seen.add(p.path);
     const info = facts.fs.lstat(p.path);
-    const source = `profile ${profile.name}`;
     if (!m.persistsToHost(p.path)) {
       // Writes there cannot reach the host; only make it visible so the agent can use it.
       if (info !== undefined && info.type !== 'symlink' && !m.visible(p.path, facts)) {
         m.parentsOf(p.path);
-        m.push({ kind: 'ro', src: p.path, dest: p.path, why: 'referenced by agent settings', source });
+        m.push({ kind: 'ro', src: p.path, dest: p.path, why: p.why, source: p.source });
       }
       continue;
     }
     if (info?.type === 'symlink') {
       throw new BubbleError('PROTECTED_SYMLINK', `${p.path} is a symlink: a protected path must be a real ${p.type}`, {
         exitCode: EXIT_SETUP,
-        hint: 'a previous session may have planted it; inspect it, then remove it or replace it with the real file',
+        hint: `a previous session may have planted it; inspect it, then remove it or replace it with the real ${p.type} (or pass --allow-write ${p.path})`,
       });
     }
     if (info?.type === 'file' && info.nlink > 1) {
@@ -329,24 +356,37 @@ export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = 
         hint: 'replace it with a copy (cp --remove-destination) so it has a single link',
       });
     }
+    // Missing: bwrap needs a mount point, which lies on the host. bubble creates it (and any
+    // missing parent) before launch and removes it after (see placeholders.ts).
+    if (info === undefined) {
+      for (const dir of ancestors(p.path).reverse()) {
+        if (facts.fs.lstat(dir) === undefined && !ensureDirs.includes(dir) && !isPlaceholder(dir)) placeholders.push({ path: dir, type: 'dir' });
+      }
+      placeholders.push({ path: p.path, type: p.type });
+    }
+    // A directory holding a mount point can still be renamed away, taking the protection
+    // with it: pin every directory between the writable mount and the protected path.
+    const root = m.covering(p.path)!.dest;
+    for (const dir of ancestors(p.path).reverse()) {
+      if (!isUnder(dir, root) || dir === root || m.ops.some((op) => op.dest === dir)) continue;
+      m.push({ kind: 'rw', src: dir, dest: dir, why: 'holds protected paths: pinned in place', source: p.source });
+    }
     if (info !== undefined) {
       protectedExisting.push(p.path);
-      m.push({ kind: 'ro', src: p.path, dest: p.path, why: 'shapes the agent: read-only', source });
-      continue;
-    }
-    // Missing: bwrap needs a mount point, which lies on the host. bubble creates it before
-    // launch and removes it after (see placeholders.ts).
-    for (const dir of ancestors(p.path).reverse()) {
-      if (facts.fs.lstat(dir) === undefined && !ensureDirs.includes(dir) && !placeholders.some((x) => x.path === dir)) {
-        placeholders.push({ path: dir, type: 'dir' });
-      }
-    }
-    placeholders.push({ path: p.path, type: p.type });
-    if (p.type === 'dir') {
-      m.push({ kind: 'tmpfs', dest: p.path, sizeBytes: 64 * 1024, mode: 0o555, readOnly: true, why: 'shapes the agent: absent, cannot be created', source });
+      m.push({ kind: p.pin ? 'rw' : 'ro', src: p.path, dest: p.path, why: p.pin ? p.why : `${p.why}: read-only`, source: p.source });
+    } else if (p.type === 'dir') {
+      m.push({ kind: 'tmpfs', dest: p.path, sizeBytes: 64 * 1024, mode: 0o555, readOnly: true, why: `${p.why}: absent, cannot be created`, source: p.source });
     } else {
-      m.push({ kind: 'data', dest: p.path, content: p.placeholder ?? '', why: 'shapes the agent: absent, cannot be created', source });
+      m.push({ kind: 'data', dest: p.path, content: p.placeholder ?? '', why: `${p.why}: absent, cannot be created`, source: p.source });
     }
+  }
+
+  // Placeholder files in the project would show up in `git status` and `git add -A`: have
+  // git inside ignore them, on top of the user's own global ignore file.
+  const gitIgnore = projectPlaceholderIgnore(facts, placeholders, cwd);
+  if (gitIgnore !== undefined) {
+    m.parentsOf(GIT_IGNORE_INSIDE);
+    m.push({ kind: 'data', dest: GIT_IGNORE_INSIDE, content: gitIgnore, why: "git ignores bubble's placeholders (and what your global ignore file lists)", source: 'default' });
   }
 
   // 7. --hide last, so it covers anything mounted beneath.
@@ -397,6 +437,10 @@ export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = 
       env[k] = v;
       envWhy[k] = `bubble's proxy (--net ${net.mode})`;
     }
+  }
+  if (gitIgnore !== undefined && !('GIT_CONFIG_COUNT' in env)) {
+    Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'core.excludesFile', GIT_CONFIG_VALUE_0: GIT_IGNORE_INSIDE });
+    for (const k of ['GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0']) envWhy[k] = "git ignores bubble's placeholder files";
   }
   env.BUBBLE_SANDBOX = '1';
   envWhy.BUBBLE_SANDBOX = 'tells programs they run inside bubble';

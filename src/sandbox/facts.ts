@@ -25,6 +25,8 @@ export interface HostFs {
   realpath(path: string): string | undefined;
   /** The first `maxBytes` of a regular file, as UTF-8. */
   readText(path: string, maxBytes?: number): string | undefined;
+  /** Names in a directory (sorted), or undefined if it is not one. */
+  readdir(path: string): string[] | undefined;
 }
 
 export interface BwrapFeatures {
@@ -105,6 +107,13 @@ export function realHostFs(): HostFs {
         realpaths.set(path, real);
       }
       return realpaths.get(path);
+    },
+    readdir(path) {
+      try {
+        return fs.readdirSync(path).sort();
+      } catch {
+        return undefined;
+      }
     },
     readText(path, maxBytes = 1 << 20) {
       let fd: number | undefined;

@@ -10,7 +10,7 @@ import { debianHost, fakeFacts, type FakeEntry } from './support/fake-host.ts';
 import { assertGolden } from './support/golden.ts';
 
 const req = (command: string[], over: Partial<RunRequest> = {}): RunRequest => ({
-  command, rw: [], ro: [], hide: [], env: [], net: 'host', allow: [], deny: [], hostPorts: [], allowRoot: false, ...over,
+  command, rw: [], ro: [], hide: [], allowWrite: [], env: [], net: 'host', allow: [], deny: [], hostPorts: [], allowRoot: false, ...over,
 });
 
 function argvText(facts: HostFacts, plan: Plan): string {
@@ -42,7 +42,7 @@ describe('policy -> plan -> bwrap argv (golden)', () => {
     const plan = resolvePlan(facts, req(['claude', '--resume']));
     assertGolden('claude-native.argv', argvText(facts, plan));
     assert.equal(plan.profile, 'claude');
-    assert.deepEqual(plan.placeholders.map((p) => p.path), [
+    assert.deepEqual(plan.placeholders.map((p) => p.path).filter((p) => p.startsWith('/home/u/.claude')), [
       '/home/u/.claude/settings.local.json', '/home/u/.claude/CLAUDE.md', '/home/u/.claude/agents', '/home/u/.claude/skills',
       '/home/u/.claude/hooks', '/home/u/.claude/plugins', '/home/u/.claude/output-styles',
     ]);
@@ -93,12 +93,68 @@ describe('policy: network', () => {
   });
 });
 
+describe('policy: project persistence vectors', () => {
+  const repo: Record<string, FakeEntry> = {
+    ...debianHost,
+    '/home/u/src/app/.git/HEAD': { type: 'file' },
+    '/home/u/src/app/.git/config': { type: 'file' },
+    '/home/u/src/app/.git/hooks/pre-commit.sample': { type: 'file' },
+    '/home/u/src/app/.git/objects/pack/x': { type: 'file' },
+    '/home/u/src/app/.git/modules/lib/config': { type: 'file' },
+    '/home/u/src/app/.git/modules/lib/hooks/x': { type: 'file' },
+    '/home/u/src/app/.claude/settings.json': { type: 'file' },
+    '/home/u/src/app/.vscode/tasks.json': { type: 'file' },
+  };
+  const kindAt = (plan: Plan, dest: string): string | undefined => plan.mounts.findLast((m) => m.dest === dest)?.kind;
+
+  test('a repository: .git pinned writable, hooks and config read-only, submodules too', () => {
+    const plan = resolvePlan(fakeFacts(repo), req(['sh']));
+    assert.equal(kindAt(plan, '/home/u/src/app/.git'), 'rw');
+    assert.equal(kindAt(plan, '/home/u/src/app/.git/hooks'), 'ro');
+    assert.equal(kindAt(plan, '/home/u/src/app/.git/config'), 'ro');
+    assert.equal(kindAt(plan, '/home/u/src/app/.git/modules'), 'rw', 'parents of protected paths are pinned');
+    assert.equal(kindAt(plan, '/home/u/src/app/.git/modules/lib/hooks'), 'ro');
+    assert.equal(kindAt(plan, '/home/u/src/app/.claude'), 'rw');
+    assert.equal(kindAt(plan, '/home/u/src/app/.claude/settings.json'), 'ro');
+    assert.equal(kindAt(plan, '/home/u/src/app/.vscode'), 'ro');
+    assert.equal(kindAt(plan, '/home/u/src/app/.envrc'), 'data');
+    assert.ok(!plan.placeholders.some((p) => p.path === '/home/u/src/app/.git'));
+  });
+
+  test('no repository: .git cannot be created', () => {
+    const plan = resolvePlan(fakeFacts(debianHost), req(['sh']));
+    assert.equal(kindAt(plan, '/home/u/src/app/.git'), 'tmpfs');
+    assert.ok(plan.placeholders.some((p) => p.path === '/home/u/src/app/.git' && p.type === 'dir'));
+  });
+
+  test('a worktree: the .git file and the repository it names (inside the project)', () => {
+    const plan = resolvePlan(fakeFacts({
+      ...debianHost,
+      '/home/u/src/app/.git': { type: 'file', content: 'gitdir: repo.git/worktrees/app\n' },
+      '/home/u/src/app/repo.git/worktrees/app/commondir': { type: 'file', content: '../..\n' },
+      '/home/u/src/app/repo.git/config': { type: 'file' },
+      '/home/u/src/app/repo.git/hooks/x': { type: 'file' },
+    }), req(['sh']));
+    assert.equal(kindAt(plan, '/home/u/src/app/.git'), 'ro');
+    assert.equal(kindAt(plan, '/home/u/src/app/repo.git'), 'rw');
+    assert.equal(kindAt(plan, '/home/u/src/app/repo.git/hooks'), 'ro');
+    assert.equal(kindAt(plan, '/home/u/src/app/repo.git/config'), 'ro');
+  });
+
+  test('--allow-write opens a protected path; a symlinked one refuses', () => {
+    const open = resolvePlan(fakeFacts(repo), req(['sh'], { allowWrite: ['.git/hooks', '.vscode'] }));
+    assert.equal(kindAt(open, '/home/u/src/app/.git/hooks'), undefined);
+    assert.equal(kindAt(open, '/home/u/src/app/.vscode'), undefined);
+    assert.throws(() => resolvePlan(fakeFacts({ ...repo, '/home/u/src/app/.envrc': { type: 'symlink', target: '/tmp/x' } }), req(['sh'])), /\.envrc is a symlink/);
+  });
+});
+
 describe('policy rules', () => {
   const facts = fakeFacts(nativeClaude);
 
   test('the environment is an allowlist', () => {
     const plan = resolvePlan(facts, req(['claude']));
-    assert.deepEqual(Object.keys(plan.env).sort(), ['ANTHROPIC_API_KEY', 'BUBBLE_SANDBOX', 'HOME', 'LANG', 'PATH', 'TERM']);
+    assert.deepEqual(Object.keys(plan.env).sort(), ['ANTHROPIC_API_KEY', 'BUBBLE_SANDBOX', 'GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0', 'HOME', 'LANG', 'PATH', 'TERM']);
     const generic = resolvePlan(facts, req(['sh']));
     assert.ok(!('ANTHROPIC_API_KEY' in generic.env), 'agent variables only for their profile');
   });

@@ -25,6 +25,7 @@ export function toRequest(args: SandboxArgs): RunRequest {
     rw: args.rw,
     ro: args.ro,
     hide: args.hide,
+    allowWrite: args.allowWrite,
     env: args.env,
     net,
     allow: args.allow,

@@ -43,6 +43,11 @@ export function fakeFs(entries: Record<string, FakeEntry>): HostFs {
       };
     },
     realpath,
+    readdir(path) {
+      const r = realpath(path);
+      if (r === undefined || all.get(r)?.type !== 'dir') return undefined;
+      return [...all.keys()].filter((k) => k !== r && dirname(k) === r).map((k) => k.slice(r.length + 1)).sort();
+    },
     readText(path) {
       const r = realpath(path);
       const e = r === undefined ? undefined : all.get(r);

@@ -1,0 +1,78 @@
+// Persistence vectors inside the project: files the host runs later, outside any sandbox,
+// when the user works normally (git hooks and config, agent settings, IDE tasks, direnv
+// and tool-version managers). Read-only inside; missing ones cannot be created.
+
+import { join, resolve } from 'node:path';
+import type { HostFacts } from '../sandbox/facts.ts';
+import { isUnder } from './paths.ts';
+
+export interface Protection {
+  path: string;
+  type: 'file' | 'dir';
+  /**
+   * Writable, but pinned in place (a mount point cannot be renamed or replaced): the git
+   * repository must take commits while `mv .git x && git init` must fail.
+   */
+  pin?: boolean;
+  /** Content shown read-only in place of a protected file that does not exist. */
+  placeholder?: string;
+  why: string;
+  source: string;
+}
+
+const SOURCE = 'project';
+
+const FILES: ReadonlyArray<[rel: string, type: 'file' | 'dir', why: string, placeholder?: string]> = [
+  ['.claude/settings.json', 'file', 'project agent settings (hooks run on the host)', '{}\n'],
+  ['.claude/settings.local.json', 'file', 'project agent settings (hooks run on the host)', '{}\n'],
+  ['.claude/hooks', 'dir', 'project agent hooks'],
+  ['.claude/commands', 'dir', 'project agent commands'],
+  ['.claude/agents', 'dir', 'project subagents'],
+  ['.claude/skills', 'dir', 'project agent skills'],
+  ['.mcp.json', 'file', 'MCP servers the agent starts on the host', '{}\n'],
+  ['.vscode', 'dir', 'editor tasks and settings run commands on the host'],
+  ['.idea', 'dir', 'IDE run configurations'],
+  ['.devcontainer', 'dir', 'dev container definitions run commands on the host'],
+  ['.envrc', 'file', 'direnv runs it in your shell'],
+  ['mise.toml', 'file', 'mise runs its tasks and hooks'],
+  ['.mise.toml', 'file', 'mise runs its tasks and hooks'],
+  ['.tool-versions', 'file', 'picks the tools your shell runs'],
+];
+
+function gitDir(facts: HostFacts, dir: string, project: string, depth = 0): Protection[] {
+  if (!isUnder(dir, project) || depth > 3) return []; // outside the project: not visible
+  const out: Protection[] = [{ path: dir, type: 'dir', pin: true, why: 'the git repository: commits work, it cannot be replaced', source: SOURCE }];
+  if (facts.fs.lstat(dir)?.type !== 'dir') return out;
+  out.push(
+    { path: join(dir, 'hooks'), type: 'dir', why: 'git hooks run on the host', source: SOURCE },
+    { path: join(dir, 'config'), type: 'file', why: 'git config runs commands (core.fsmonitor, core.hooksPath, core.sshCommand, aliases)', source: SOURCE },
+  );
+  // Submodules keep their repositories under modules/, each with hooks and config.
+  for (const name of facts.fs.readdir(join(dir, 'modules')) ?? []) {
+    out.push(...gitDir(facts, join(dir, 'modules', name), project, depth + 1));
+  }
+  return out;
+}
+
+/** What to protect in the project at `project` (a realpath). */
+export function projectProtections(facts: HostFacts, project: string): Protection[] {
+  const out: Protection[] = [];
+  const dotGit = join(project, '.git');
+  if (facts.fs.lstat(dotGit)?.type === 'file') {
+    // A worktree or submodule checkout: `.git` names the repository elsewhere.
+    out.push({ path: dotGit, type: 'file', why: 'points git at its repository', source: SOURCE });
+    const gitdir = /^gitdir:\s*(.+)$/m.exec(facts.fs.readText(dotGit, 4096) ?? '')?.[1]?.trim();
+    if (gitdir !== undefined) {
+      const dir = resolve(project, gitdir);
+      out.push(...gitDir(facts, dir, project));
+      const common = facts.fs.readText(join(dir, 'commondir'), 4096)?.trim();
+      if (common) out.push(...gitDir(facts, resolve(dir, common), project));
+    }
+  } else {
+    out.push(...gitDir(facts, dotGit, project));
+  }
+  for (const [rel, type, why, placeholder] of FILES) {
+    out.push({ path: join(project, rel), type, why, source: SOURCE, ...(placeholder === undefined ? {} : { placeholder }) });
+  }
+  return out;
+}

@@ -13,6 +13,7 @@ const options = {
   ro: { type: 'string', multiple: true },
   hide: { type: 'string', multiple: true },
   'allow-write': { type: 'string', multiple: true },
+  limit: { type: 'string', multiple: true },
   env: { type: 'string', multiple: true },
   net: { type: 'string' },
   allow: { type: 'string', multiple: true },
@@ -33,6 +34,7 @@ export interface SandboxArgs {
   ro: string[];
   hide: string[];
   allowWrite: string[];
+  limit: string[];
   env: string[];
   net: NetMode | undefined;
   allow: string[];
@@ -87,6 +89,7 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
     ro: values.ro ?? [],
     hide: values.hide ?? [],
     allowWrite: values['allow-write'] ?? [],
+    limit: values.limit ?? [],
     env: values.env ?? [],
     net: net as NetMode | undefined,
     profile: values.profile,

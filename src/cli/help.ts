@@ -39,6 +39,9 @@ Options:
   --deny PATTERN     deny these destinations (repeatable; deny wins)
   --host-port PORT   make the host's 127.0.0.1:PORT reachable inside (repeatable)
   --profile NAME     agent profile: claude, generic (default: from COMMAND's name)
+  --limit NAME=VALUE resource limits (repeatable): nproc=2048 tasks, fsize=8G per file,
+                     tmp=1G and home=1G (tmpfs sizes), nofile=N; 'unlimited' for
+                     nproc and fsize
   --allow-root       run even as root (capabilities dropped; not recommended)
   -q, --quiet        no messages from bubble on stderr
   --json             (explain) print the plan as JSON

@@ -16,18 +16,26 @@ export interface NetRequest {
 }
 
 /**
- * Runs inside the sandbox before the agent: starts the bridge (loopback -> proxy socket),
- * waits until it listens, then becomes the agent. A fifo on the sandbox's own /tmp carries
- * the bridge's "ready". Node's startup-time variables are cleared for the bridge only.
+ * Runs inside the sandbox before the agent, as `sh -c TRAMPOLINE bubble [BRIDGE ARGS] CMD...`:
+ * applies the resource limits, then (filtered mode) starts the bridge (loopback -> proxy
+ * socket) and waits until it listens, then becomes the agent. A fifo on the sandbox's own
+ * /tmp carries the bridge's "ready". Node's start-up variables are cleared for the bridge.
  */
-export const TRAMPOLINE = [
-  'f=/tmp/.bubble-net.$$',
-  'mkfifo -m 600 "$f" || exit 125',
-  'NODE_OPTIONS= NODE_EXTRA_CA_CERTS= "$1" "$2" "$3" "$4" 3 "$5" 3>"$f" </dev/null >/dev/null &',
-  'read -r ok <"$f"; rm -f "$f"',
-  '[ "$ok" = ready ] || { echo "bubble: the sandbox network bridge did not start" >&2; exit 125; }',
-  'shift 5; exec "$@"',
-].join('\n');
+export function trampoline(ulimits: string, bridge: boolean): string {
+  const lines = ulimits === '' ? [] : [`${ulimits} || exit 125`];
+  if (bridge) {
+    lines.push(
+      'f=/tmp/.bubble-net.$$',
+      'mkfifo -m 600 "$f" || exit 125',
+      'NODE_OPTIONS= NODE_EXTRA_CA_CERTS= "$1" "$2" "$3" "$4" 3 "$5" 3>"$f" </dev/null >/dev/null &',
+      'read -r ok <"$f"; rm -f "$f"',
+      '[ "$ok" = ready ] || { echo "bubble: the sandbox network bridge did not start" >&2; exit 125; }',
+      'shift 5',
+    );
+  }
+  lines.push('exec "$@"');
+  return lines.join('\n');
+}
 
 /** The loopback port of the in-sandbox proxy: one no published port uses. */
 export function insidePort(hostPorts: readonly number[]): number {

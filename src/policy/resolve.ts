@@ -9,7 +9,8 @@ import type { MountOp, NetMode, Placeholder, Plan } from '../sandbox/plan.ts';
 import { seccompRules, seccompSupported } from '../sandbox/seccomp.ts';
 import { ancestors, expandUserPath, isUnder } from './paths.ts';
 import type { Profile } from './profile.ts';
-import { connectScript, INSIDE_SOCKET_DIR, netPlan, proxyEnv, SOCKET_NAME, TRAMPOLINE } from './network.ts';
+import { connectScript, INSIDE_SOCKET_DIR, netPlan, proxyEnv, SOCKET_NAME, trampoline } from './network.ts';
+import { DEFAULT_LIMITS, ulimitLine, type Limits } from './limits.ts';
 import { projectProtections, type Protection } from './project.ts';
 import { profileByName, profileForCommand } from './profiles/index.ts';
 import { referencedScripts } from './script-refs.ts';
@@ -28,16 +29,12 @@ export interface RunRequest {
   /** Protected paths the user deliberately opens (`--allow-write`). */
   allowWrite: string[];
   allowRoot: boolean;
+  /** Resource limits (`--limit`); the defaults when undefined. */
+  limits?: Limits | undefined;
   /** logged mode: the host port bubble's proxy listens on (unknown to explain). */
   hostProxyPort?: number | undefined;
 }
 
-export interface Limits {
-  tmpBytes: number;
-  homeBytes: number;
-}
-
-export const DEFAULT_LIMITS: Limits = { tmpBytes: 1 << 30, homeBytes: 1 << 30 };
 
 const MiB = 1 << 20;
 
@@ -180,6 +177,12 @@ function requestEnv(req: RunRequest, facts: HostFacts, warnings: string[]): [Rec
   return [env, why];
 }
 
+function kernelBefore(release: string, major: number, minor: number): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  if (!m) return false;
+  return Number(m[1]) < major || (Number(m[1]) === major && Number(m[2]) < minor);
+}
+
 const GIT_IGNORE_INSIDE = '/run/bubble-git-ignore';
 
 /** The user's global git ignore file plus the project's placeholder files, or undefined. */
@@ -195,7 +198,8 @@ function projectPlaceholderIgnore(facts: HostFacts, placeholders: Placeholder[],
   return `${user}${user === '' || user.endsWith('\n') ? '' : '\n'}# bubble: placeholders for protected files, present only during the session\n${ours.join('\n')}\n`;
 }
 
-export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = DEFAULT_LIMITS): Plan {
+export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
+  const limits = req.limits ?? DEFAULT_LIMITS;
   const warnings: string[] = [];
   const home = facts.home;
   const homeReal = facts.fs.realpath(home) ?? home;
@@ -299,7 +303,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = 
 
   // The network bridge (filtered mode): the proxy's socket dir, node and the bridge script.
   const net = netPlan({ mode: req.net, allow: req.allow, deny: req.deny, hostPorts: req.hostPorts }, req.hostProxyPort);
-  let wrapper: string[] = [];
+  let bridgeArgs: string[] = [];
   if (req.net === 'filtered') {
     m.parentsOf(INSIDE_SOCKET_DIR);
     m.push({ kind: 'ro', src: facts.bubble.runtimeDir, dest: INSIDE_SOCKET_DIR, why: "bubble's proxy socket: the only way out", source: '--net filtered' });
@@ -308,7 +312,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = 
       m.parentsOf(dir);
       m.push({ kind: 'ro', src: dir, dest: dir, why: 'runs the network bridge', source: '--net filtered' });
     }
-    wrapper = ['/bin/sh', '-c', TRAMPOLINE, 'bubble-net', facts.bubble.node, facts.bubble.bridge, String(net.proxyPort), `${INSIDE_SOCKET_DIR}/${SOCKET_NAME}`, req.hostPorts.join(',')];
+    bridgeArgs = [facts.bubble.node, facts.bubble.bridge, String(net.proxyPort), `${INSIDE_SOCKET_DIR}/${SOCKET_NAME}`, req.hostPorts.join(',')];
   }
 
   // 6. Protected paths, read-only on top. Ones that do not exist are made uncreatable.
@@ -445,6 +449,15 @@ export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = 
   env.BUBBLE_SANDBOX = '1';
   envWhy.BUBBLE_SANDBOX = 'tells programs they run inside bubble';
 
+  // Before Linux 5.14 RLIMIT_NPROC counts all of the user's processes, not the sandbox's.
+  let effective = limits;
+  if (limits.nproc !== 'unlimited' && kernelBefore(facts.kernel, 5, 14)) {
+    effective = { ...limits, nproc: 'unlimited' };
+    warnings.push(`kernel ${facts.kernel} counts process limits per user, not per sandbox: no process limit`);
+  }
+  const script = trampoline(ulimitLine(effective), bridgeArgs.length > 0);
+  const wrapper = script === 'exec "$@"' ? [] : ['/bin/sh', '-c', script, 'bubble', ...bridgeArgs];
+
   const seccompOk = seccompSupported(facts.arch);
   if (!seccompOk) warnings.push(`no seccomp filter for architecture ${facts.arch}: terminal injection and kernel attack surface are not filtered`);
   const features = facts.bwrap?.features;
@@ -453,6 +466,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest, limits: Limits = 
     profile: profile.name,
     argv: [command, ...req.command.slice(1)],
     wrapper,
+    limits: effective,
     cwd,
     mounts: m.ops,
     env,

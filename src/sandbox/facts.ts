@@ -3,7 +3,7 @@
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bubbleDirs } from '../config/paths.ts';
@@ -63,6 +63,8 @@ export interface HostFacts {
   env: Readonly<Record<string, string>>;
   stdinIsTTY: boolean;
   arch: string;
+  /** uname -r */
+  kernel: string;
   bwrap: BwrapInfo | undefined;
   bubble: BubbleInstall;
   fs: HostFs;
@@ -218,6 +220,7 @@ export function gatherHostFacts(): HostFacts {
     env,
     stdinIsTTY: process.stdin.isTTY === true,
     arch: process.arch,
+    kernel: release(),
     bwrap: probeBwrap(hostFs, env, bubbleDirs(env, home).cache),
     bubble: {
       node: process.execPath,

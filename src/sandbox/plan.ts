@@ -2,6 +2,7 @@
 // facts; bwrap-args renders it; explain prints it; launch executes it. Nothing here
 // touches the OS.
 
+import type { Limits } from '../policy/limits.ts';
 import type { SeccompRule } from './seccomp.ts';
 
 export type NetMode = 'filtered' | 'logged' | 'host' | 'none';
@@ -69,8 +70,9 @@ export interface Plan {
   profile: string;
   /** argv[0] is the resolved path of the command as seen inside the sandbox. */
   argv: string[];
-  /** Run inside before argv (the network trampoline), or empty. */
+  /** Run inside before argv (limits and the network bridge), or empty. */
   wrapper: string[];
+  limits: Limits;
   cwd: string;
   mounts: MountOp[];
   /** The complete environment of the sandbox (nothing else passes). */

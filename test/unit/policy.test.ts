@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEFAULT_LIMITS, resolvePlan, type RunRequest } from '../../src/policy/resolve.ts';
+import { resolvePlan, type RunRequest } from '../../src/policy/resolve.ts';
+import { DEFAULT_LIMITS, parseLimits, ulimitLine } from '../../src/policy/limits.ts';
 import { bwrapArgs, fdLayout } from '../../src/sandbox/bwrap-args.ts';
 import { quoteArg } from '../../src/sandbox/escape.ts';
 import type { HostFacts } from '../../src/sandbox/facts.ts';
@@ -84,7 +85,7 @@ describe('policy: network', () => {
     const logged = resolvePlan(facts, req(['sh'], { net: 'logged', hostProxyPort: 40123 }));
     assert.equal(logged.env.HTTP_PROXY, 'http://127.0.0.1:40123');
     assert.ok(!logged.namespaces.net);
-    assert.deepEqual(logged.wrapper, []);
+    assert.ok(!logged.wrapper.includes('/usr/bin/node'), 'no bridge outside filtered mode');
     for (const net of ['host', 'none'] as const) {
       const p = resolvePlan(facts, req(['sh'], { net }));
       assert.ok(!('HTTPS_PROXY' in p.env));
@@ -223,7 +224,22 @@ describe('policy rules', () => {
   });
 
   test('tmpfs sizes come from the limits', () => {
-    const plan = resolvePlan(facts, req(['sh']), { ...DEFAULT_LIMITS, tmpBytes: 1234 });
+    const plan = resolvePlan(facts, req(['sh'], { limits: { ...DEFAULT_LIMITS, tmpBytes: 1234 } }));
     assert.ok(plan.mounts.some((m) => m.kind === 'tmpfs' && m.dest === '/tmp' && m.sizeBytes === 1234));
+  });
+
+  test('--limit parsing and the ulimit line', () => {
+    const l = parseLimits(['nproc=512', 'fsize=1G', 'nofile=4096', 'tmp=256M']);
+    assert.deepEqual(l, { tmpBytes: 256 * 1024 ** 2, homeBytes: 1024 ** 3, nproc: 512, fsizeBytes: 1024 ** 3, nofile: 4096 });
+    assert.equal(ulimitLine(l), 'ulimit -p 512 && ulimit -f 2097152 && ulimit -n 4096');
+    assert.equal(ulimitLine(parseLimits(['nproc=unlimited', 'fsize=unlimited'])), '');
+    assert.throws(() => parseLimits(['cpu=1']), /unknown limit/);
+    assert.throws(() => parseLimits(['tmp=lots']), /expected a size/);
+  });
+
+  test('an old kernel gets no process limit (it would count all your processes)', () => {
+    const plan = resolvePlan(fakeFacts(debianHost, { kernel: '5.10.0-28-amd64' }), req(['sh']));
+    assert.equal(plan.limits.nproc, 'unlimited');
+    assert.match(plan.warnings.join('\n'), /no process limit/);
   });
 });

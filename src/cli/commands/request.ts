@@ -1,6 +1,7 @@
 import { BubbleError } from '../../errors.ts';
 import type { RunRequest } from '../../policy/resolve.ts';
 import { parseRules } from '../../net/rules.ts';
+import { parseLimits } from '../../policy/limits.ts';
 import type { SandboxArgs } from '../argv.ts';
 
 /** Own network namespace; the proxy is the only way out. */
@@ -26,6 +27,7 @@ export function toRequest(args: SandboxArgs): RunRequest {
     ro: args.ro,
     hide: args.hide,
     allowWrite: args.allowWrite,
+    limits: parseLimits(args.limit),
     env: args.env,
     net,
     allow: args.allow,

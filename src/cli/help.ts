@@ -7,6 +7,8 @@ Usage:
   bubble explain [options] [--] COMMAND [ARGS...]
                                                 show what the sandbox will see, run nothing
   bubble log [--last | SESSION] [--json]        where sandboxed sessions connected
+  bubble selftest [--json] [--net MODE] [--keep]
+                                                attack the sandbox on this machine, report
   bubble-claude [CLAUDE ARGS...]                same as: bubble run -- claude [CLAUDE ARGS...]
 
 Options:

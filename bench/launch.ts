@@ -26,7 +26,15 @@ if (!facts.bwrap) throw new Error('bwrap not found');
 const extra = asRoot ? ['--allow-root'] : [];
 const plan = resolvePlan(facts, { command: ['true'], rw: [], ro: [], hide: [], allowWrite: [], env: [], net: 'host', allow: [], deny: [], hostPorts: [], allowRoot: asRoot });
 // Same namespaces and mounts as bubble's plan, without the seccomp program and status fd.
-const bare = bwrapArgs({ ...plan, seccomp: undefined }, { ...facts.bwrap.features, jsonStatusFd: false }, fdLayout({ ...plan, seccomp: undefined }));
+// bubble creates mount points for missing protected paths before bwrap runs; so does the
+// bare run, once, so both mount the same set.
+for (const p of plan.placeholders) {
+  if (p.type === 'dir') fs.mkdirSync(p.path, { recursive: true });
+  else fs.writeFileSync(p.path, '');
+}
+// Data files (fed through fds by bubble) become binds of /dev/null: the same mount count.
+const barePlan = { ...plan, seccomp: undefined, mounts: plan.mounts.map((m) => (m.kind === 'data' ? { ...m, kind: 'ro' as const, src: '/dev/null' } : m)) };
+const bare = bwrapArgs(barePlan, { ...facts.bwrap.features, jsonStatusFd: false }, fdLayout(barePlan));
 
 const contenders: Contender[] = [
   { name: 'node -e 0', cmd: process.execPath, args: ['-e', '0'] },

@@ -38,7 +38,7 @@ export interface HostView {
   before: Map<string, string>;
   /** The snapshot entry of `path` now, as `snapshot()` writes it (undefined: absent). */
   now(path: string): string | undefined;
-  /** What reached the host's listeners with this payload. */
+  /** What reached the host's listeners carrying this payload (a probe id, as a whole word). */
   got(payload: string): string[];
   hostname: string;
   /** SysV IPC keys on the host (`/proc/sysvipc/*`), taken before the launch. */
@@ -70,6 +70,11 @@ export interface Probe {
   body?: string;
   /** Network modes in which this is not protected by design: reported as SKIP. */
   openIn?: NetMode[];
+  /**
+   * Run it anyway in those modes (it targets only the host's loopback listeners) and say
+   * in the SKIP what got through.
+   */
+  runWhenOpen?: boolean;
   /** Judges the inside result `r` (main, tty, bomb) and the host afterwards. */
   check?: (r: any, h: HostView) => Verdict;
   hostRun?: HostRun;
@@ -156,9 +161,10 @@ function syscall(id: string, category: Category, attack: string, names: string[]
 }
 
 /** Network: the host listener must not receive this probe's payload. */
-function noArrival(id: string, attack: string, body: string, openIn: NetMode[], extra?: (r: any, h: HostView) => Verdict | undefined): Probe {
+function noArrival(id: string, attack: string, body: string, openIn: NetMode[], extra?: (r: any, h: HostView) => Verdict | undefined, runWhenOpen = true): Probe {
   return {
     id,
+    runWhenOpen,
     category: 'network',
     attack,
     launch: 'main',
@@ -181,7 +187,7 @@ function pivot(id: string, attack: string, call: string): Probe {
     if (typeof r === 'string' && (/^HTTP\/1\.[01] 2/.test(r) || r === 'SOCKS5 reply 0')) return fail(`the proxy connected: ${r}`);
     if (typeof r === 'string' && (/^HTTP\/1\.[01] [45]\d\d/.test(r) || /^SOCKS5 reply [1-9]/.test(r))) return pass(`refused: ${r}`);
     return fail(`no refusal from the proxy: ${show(r)}`);
-  });
+  }, false);
 }
 
 /** Files with these names below `dir` (the proxy's per-session directory has a pid in its path). */
@@ -395,7 +401,7 @@ export const PROBES: Probe[] = [
   },
 
   // IPC.
-  noArrival('ipc-abstract-socket', 'connect to an abstract Unix socket on the host (X11, D-Bus style)', `if (!C.abstract) return { skip: 'no python3 to host an abstract socket' }; const r = py('abstract.py', [C.abstract, 'ipc-abstract-socket']); return r.r ?? r;`, ['host', 'logged']),
+  { ...noArrival('ipc-abstract-socket', 'connect to an abstract Unix socket on the host (X11, D-Bus style)', `if (!C.abstract) return { skip: 'no python3 to host an abstract socket' }; const r = py('abstract.py', [C.abstract, 'ipc-abstract-socket']); return r.r ?? r;`, ['host', 'logged']), category: 'ipc' },
   {
     id: 'ipc-ssh-agent',
     category: 'ipc',
@@ -403,7 +409,7 @@ export const PROBES: Probe[] = [
     launch: 'main',
     body: `return { env: process.env.SSH_AUTH_SOCK ?? null, connect: await withTimeout(3000, (done) => { const s = net.connect(C.agentSock); s.on('connect', () => { s.end('ipc-ssh-agent\\n'); done('OK'); }); s.on('error', (e) => done(e.code)); }) };`,
     check: (r, h) => {
-      const got = h.got('ssh-agent:');
+      const got = h.l.received.filter((x) => x.startsWith('ssh-agent:'));
       if (got.length > 0) return fail(`the host's agent socket was reached: ${got.join(', ')}`);
       const bad = unusable(r);
       if (bad) return bad;
@@ -419,7 +425,7 @@ export const PROBES: Probe[] = [
     body: `return { session: await withTimeout(3000, (done) => { const s = net.connect(C.busSock); s.on('connect', () => { s.end('ipc-dbus\\n'); done('OK'); }); s.on('error', (e) => done(e.code)); }),
       system: exists('/run/dbus/system_bus_socket') || exists('/var/run/dbus/system_bus_socket'), user: exists('/run/user/' + process.getuid() + '/bus') };`,
     check: (r, h) => {
-      const got = h.got('dbus:');
+      const got = h.l.received.filter((x) => x.startsWith('dbus:'));
       if (got.length > 0) return fail(`the host's session bus socket was reached: ${got.join(', ')}`);
       const bad = unusable(r);
       if (bad) return bad;
@@ -469,7 +475,7 @@ export const PROBES: Probe[] = [
   noArrival('net-direct-udp', 'send a datagram to a host service on 127.0.0.1', `return udp('127.0.0.1', C.udpPort, 'net-direct-udp');`, ['host', 'logged'], (r) => pass(`nothing arrived (inside: ${r})`)),
   noArrival('net-dns', 'resolve a name without the proxy (DNS exfiltration)', `const res = new dns.promises.Resolver({ timeout: 2000, tries: 1 });
       try { await res.resolve4('bubble-selftest.invalid'); return 'RESOLVED'; } catch (e) { return e.code; }`, ['host', 'logged'], (r) =>
-    r === 'RESOLVED' || r === 'ENOTFOUND' || r === 'ENODATA' ? fail(`a DNS server answered: ${r}`) : pass(`no DNS server reachable: ${r}`)),
+    r === 'RESOLVED' || r === 'ENOTFOUND' || r === 'ENODATA' ? fail(`a DNS server answered: ${r}`) : pass(`no DNS server reachable: ${r}`), false),
   noArrival('net-routes', 'find a route or an interface out of the sandbox', `const routes = fs.readFileSync('/proc/net/route', 'utf8').trim().split('\\n').slice(1).filter(Boolean).length;
       const ifs = fs.readFileSync('/proc/net/dev', 'utf8').trim().split('\\n').slice(2).map((l) => l.split(':')[0].trim());
       return { routes, ifs };`, ['host', 'logged'], (r) => (r.routes > 0 || r.ifs.some((i: string) => i !== 'lo') ? fail(`routes: ${r.routes}, interfaces: ${r.ifs.join(',')}`) : pass(`no route; interfaces: ${r.ifs.join(',')}`))),

@@ -3,6 +3,7 @@
 // one of the dedicated launches), and a check that judges the result, preferring the
 // host's state afterwards (file unchanged, listener got nothing) over what the probe says.
 
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { NetMode } from '../sandbox/plan.ts';
@@ -362,6 +363,27 @@ export const PROBES: Probe[] = [
   hostUnchanged('persist-project-ide', 'persistence', 'create .idea/ and .devcontainer/devcontainer.json', `attempt(() => fs.mkdirSync('.idea')); attempt(() => fs.mkdirSync('.devcontainer')); return [write('.idea/workspace.xml'), write('.devcontainer/devcontainer.json', '{"postCreateCommand":"evil"}')];`, projectFile('.idea', '.devcontainer')),
   hostUnchanged('persist-project-envrc', 'persistence', 'create .envrc (direnv runs it on cd)', `return write('.envrc', 'touch /tmp/pwned\\n');`, projectFile('.envrc')),
   hostUnchanged('persist-project-mise', 'persistence', 'create mise.toml / .tool-versions', `return [write('mise.toml', '[hooks]\\nenter = "evil"\\n'), write('.tool-versions', 'nodejs 1.0.0\\n')];`, projectFile('mise.toml', '.tool-versions')),
+  {
+    id: 'persist-git-nested-repo',
+    category: 'persistence',
+    attack: "a nested repository in the index whose own config has core.fsmonitor: the host's git status at the project root runs it",
+    launch: 'main',
+    body: `return sh('mkdir -p vendor/lib && cd vendor/lib && git init -q && git -c user.name=x -c user.email=x@x commit -q --allow-empty -m x && ' +
+      'git config core.fsmonitor ' + JSON.stringify('touch ' + C.root + '/fsmonitor-ran; false') + ' && cd ../.. && git add vendor/lib 2>/dev/null && echo planted');`,
+    check: (r, h) => {
+      const marker = join(h.w.root, 'fsmonitor-ran');
+      // The user's routine command, on the host, in the project (the user's config kept out).
+      spawnSync('git', ['status', '--short'], {
+        cwd: h.w.project,
+        timeout: 10_000,
+        stdio: 'ignore',
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: h.w.home, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+      });
+      const ran = fs.existsSync(marker);
+      fs.rmSync(marker, { force: true });
+      return ran ? fail(`git status on the host ran the nested repository's core.fsmonitor (inside: ${show(r?.out ?? r)})`) : pass(`git status on the host ran nothing (inside: ${show(r?.out || r?.err || r)})`);
+    },
+  },
   // Last of the git probes: it replaces .git itself.
   hostUnchanged('persist-git-rename-reinit', 'persistence', 'mv .git away, git init, plant a hook in the new .git', `return sh('mv .git .git-away && git init -q && printf "#!/bin/sh\\\\ntouch /tmp/pwned\\\\n" > .git/hooks/post-checkout && echo planted');`, projectFile('.git/HEAD', '.git/config', '.git/hooks/post-checkout', '.git-away')),
 

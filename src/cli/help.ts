@@ -9,6 +9,7 @@ Usage:
   bubble log [--last | SESSION] [--json]        where sandboxed sessions connected
   bubble selftest [--json] [--net MODE] [--keep]
                                                 attack the sandbox on this machine, report
+  bubble doctor [--json]                        can bubble work on this machine? how to fix it
   bubble-claude [CLAUDE ARGS...]                same as: bubble run -- claude [CLAUDE ARGS...]
 
 Options:

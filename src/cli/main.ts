@@ -35,6 +35,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return (await import('./commands/log.ts')).log(rest);
     case 'selftest':
       return (await import('./commands/selftest.ts')).selftest(rest);
+    case 'doctor':
+      return (await import('./commands/doctor.ts')).doctor(rest);
     default:
       throw new BubbleError('USAGE', `unknown command ${JSON.stringify(sub)}`, { hint: 'bubble --help lists the commands; to run a program: bubble run -- PROGRAM' });
   }

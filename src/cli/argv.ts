@@ -17,6 +17,7 @@ const options = {
   env: { type: 'string', multiple: true },
   net: { type: 'string' },
   allow: { type: 'string', multiple: true },
+  'allow-preset': { type: 'string', multiple: true },
   deny: { type: 'string', multiple: true },
   'host-port': { type: 'string', multiple: true },
   profile: { type: 'string' },
@@ -38,6 +39,8 @@ export interface SandboxArgs {
   env: string[];
   net: NetMode | undefined;
   allow: string[];
+  /** Profiles whose endpoints are allowed (`--allow-preset NAME`). */
+  allowPreset: string[];
   deny: string[];
   hostPorts: number[];
   profile: string | undefined;
@@ -83,6 +86,7 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
   return {
     command,
     allow: values.allow ?? [],
+    allowPreset: values['allow-preset'] ?? [],
     deny: values.deny ?? [],
     hostPorts,
     rw: values.rw ?? [],

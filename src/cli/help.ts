@@ -7,6 +7,7 @@ Usage:
   bubble explain [options] [--] COMMAND [ARGS...]
                                                 show what the sandbox will see, run nothing
   bubble log [--last | SESSION] [--json]        where sandboxed sessions connected
+  bubble profiles [--json]                      the agent profiles: what each keeps, protects, allows
   bubble selftest [--json] [--net MODE] [--keep]
                                                 attack the sandbox on this machine, report
   bubble doctor [--json]                        can bubble work on this machine? how to fix it
@@ -39,9 +40,12 @@ Options:
                      host: host network, no proxy; none: no network
   --allow PATTERN    allow only these destinations (repeatable): example.com,
                      *.example.com, example.com:443; anything else is denied
+  --allow-preset NAME
+                     allow the endpoints profile NAME needs (repeatable; bubble profiles)
   --deny PATTERN     deny these destinations (repeatable; deny wins)
   --host-port PORT   make the host's 127.0.0.1:PORT reachable inside (repeatable)
-  --profile NAME     agent profile: claude, generic (default: from COMMAND's name)
+  --profile NAME     agent profile: claude, codex, gemini, opencode, aider, generic
+                     (default: from COMMAND's name; bubble profiles lists them)
   --limit NAME=VALUE resource limits (repeatable): nproc=2048 tasks, fsize=8G per file,
                      tmp=1G and home=1G (tmpfs sizes), nofile=N; 'unlimited' for
                      nproc and fsize

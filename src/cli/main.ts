@@ -33,6 +33,8 @@ async function dispatch(argv: string[]): Promise<number> {
     }
     case 'log':
       return (await import('./commands/log.ts')).log(rest);
+    case 'profiles':
+      return (await import('./commands/profiles.ts')).profilesCommand(rest);
     case 'selftest':
       return (await import('./commands/selftest.ts')).selftest(rest);
     case 'doctor':

@@ -23,4 +23,6 @@ export interface Profile {
   scriptRefs: string[];
   /** Environment variables the agent needs: exact names and prefixes. */
   env: { names: string[]; prefixes: string[] };
+  /** Hosts the agent talks to, as `--allow` patterns (net/rules.ts); `--allow-preset NAME` allows them. */
+  endpoints: string[];
 }

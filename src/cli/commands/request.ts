@@ -2,6 +2,7 @@ import { BubbleError } from '../../errors.ts';
 import type { RunRequest } from '../../policy/resolve.ts';
 import { parseRules } from '../../net/rules.ts';
 import { parseLimits } from '../../policy/limits.ts';
+import { presetEndpoints } from '../../policy/profiles/index.ts';
 import type { SandboxArgs } from '../argv.ts';
 
 /** Own network namespace; the proxy is the only way out. */
@@ -12,11 +13,12 @@ export function toRequest(args: SandboxArgs): RunRequest {
     throw new BubbleError('USAGE', 'no command given', { hint: 'bubble run [options] [--] COMMAND [ARGS...]' });
   }
   const net = args.net ?? DEFAULT_NET;
-  if ((args.allow.length > 0 || args.deny.length > 0 || args.hostPorts.length > 0) && (net === 'host' || net === 'none')) {
-    throw new BubbleError('USAGE', `--allow, --deny and --host-port need the proxy: they do nothing with --net ${net}`, { hint: 'use --net filtered (the default) or --net logged' });
+  const allow = [...args.allow, ...presetEndpoints(args.allowPreset)];
+  if ((allow.length > 0 || args.deny.length > 0 || args.hostPorts.length > 0) && (net === 'host' || net === 'none')) {
+    throw new BubbleError('USAGE', `--allow, --allow-preset, --deny and --host-port need the proxy: they do nothing with --net ${net}`, { hint: 'use --net filtered (the default) or --net logged' });
   }
   try {
-    parseRules({ allow: args.allow, deny: args.deny });
+    parseRules({ allow, deny: args.deny });
   } catch (err) {
     throw new BubbleError('USAGE', (err as Error).message, { hint: 'patterns: example.com, *.example.com, example.com:443' });
   }
@@ -30,7 +32,7 @@ export function toRequest(args: SandboxArgs): RunRequest {
     limits: parseLimits(args.limit),
     env: args.env,
     net,
-    allow: args.allow,
+    allow,
     deny: args.deny,
     hostPorts: args.hostPorts,
     allowRoot: args.allowRoot,

@@ -8,4 +8,5 @@ export const generic: Profile = {
   protected: [],
   scriptRefs: [],
   env: { names: [], prefixes: [] },
+  endpoints: [],
 };

@@ -1,0 +1,26 @@
+import type { Profile } from '../profile.ts';
+
+const json = '{}\n';
+
+// aider. It loads .aider.conf.yml (aider.chat/docs/config/aider_conf.html),
+// .aider.model.settings.yml and .aider.model.metadata.json
+// (aider.chat/docs/config/adv-model-settings.html) from the home directory, the git root
+// and the working directory: the home copies are read-only here, the project copies are
+// the project's. Its chat and input history live in the project (.aider.*.history*).
+export const aider: Profile = {
+  name: 'aider',
+  summary: 'aider: its config files in ~ read-only, no other state (history lives in the project)',
+  commands: ['aider'],
+  state: [],
+  protected: [
+    { path: '.aider.conf.yml', type: 'file', placeholder: '' },
+    { path: '.aider.model.settings.yml', type: 'file', placeholder: '' },
+    { path: '.aider.model.metadata.json', type: 'file', placeholder: json },
+  ],
+  scriptRefs: [],
+  env: {
+    names: ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY'],
+    prefixes: ['AIDER_'],
+  },
+  endpoints: ['api.openai.com', 'api.anthropic.com'],
+};

@@ -1,0 +1,35 @@
+import type { Profile } from '../profile.ts';
+
+const json = '{}\n';
+
+// Google Gemini CLI. ~/.gemini/settings.json is the user settings file
+// (geminicli.com/docs/reference/configuration); GEMINI.md the global context memory;
+// commands/ user custom commands (geminicli.com/docs/cli/custom-commands); extensions/
+// bring their own commands and MCP servers; .env is loaded into the environment;
+// trustedFolders.json decides which projects' own .gemini settings apply. settings.json
+// hooks use Claude's format, so the scripts they run are protected too.
+// oauth_creds.json, tmp/ and history are state.
+export const gemini: Profile = {
+  name: 'gemini',
+  summary: 'Gemini CLI: ~/.gemini writable, its settings.json, GEMINI.md, commands, extensions and trusted folders read-only',
+  commands: ['gemini'],
+  state: [{ path: '.gemini', type: 'dir' }],
+  protected: [
+    { path: '.gemini/settings.json', type: 'file', placeholder: json },
+    { path: '.gemini/GEMINI.md', type: 'file', placeholder: '' },
+    { path: '.gemini/.env', type: 'file', placeholder: '' },
+    { path: '.gemini/trustedFolders.json', type: 'file', placeholder: json },
+    { path: '.gemini/commands', type: 'dir' },
+    { path: '.gemini/extensions', type: 'dir' },
+  ],
+  scriptRefs: ['.gemini/settings.json'],
+  env: {
+    names: ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GOOGLE_CLOUD_PROJECT', 'GOOGLE_CLOUD_LOCATION', 'GOOGLE_GENAI_USE_VERTEXAI'],
+    prefixes: ['GEMINI_'],
+  },
+  // The Gemini API (API key); "Login with Google" talks to Code Assist (cloudcode-pa) and
+  // Google's OAuth endpoints. Vertex AI uses regional hosts (REGION-aiplatform.googleapis.com):
+  // add them with --allow.
+  endpoints: ['generativelanguage.googleapis.com', 'cloudcode-pa.googleapis.com',
+    'oauth2.googleapis.com', 'accounts.google.com'],
+};

@@ -14,6 +14,9 @@ const options = {
   hide: { type: 'string', multiple: true },
   'allow-write': { type: 'string', multiple: true },
   limit: { type: 'string', multiple: true },
+  home: { type: 'string' },
+  'ssh-agent': { type: 'boolean' },
+  gitconfig: { type: 'string' },
   env: { type: 'string', multiple: true },
   net: { type: 'string' },
   allow: { type: 'string', multiple: true },
@@ -36,6 +39,9 @@ export interface SandboxArgs {
   hide: string[];
   allowWrite: string[];
   limit: string[];
+  home: 'tmp' | 'persist' | undefined;
+  sshAgent: boolean;
+  gitconfig: 'ro' | 'rw' | 'none' | undefined;
   env: string[];
   net: NetMode | undefined;
   allow: string[];
@@ -48,6 +54,14 @@ export interface SandboxArgs {
   quiet: boolean;
   json: boolean;
   help: boolean;
+}
+
+function oneOf<T extends string>(option: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new BubbleError('USAGE', `${option}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
 }
 
 /** Split `[options] [--] COMMAND [ARGS...]` into option words and the command. */
@@ -94,6 +108,9 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
     hide: values.hide ?? [],
     allowWrite: values['allow-write'] ?? [],
     limit: values.limit ?? [],
+    home: oneOf('--home', values.home, ['tmp', 'persist'] as const),
+    sshAgent: values['ssh-agent'] ?? false,
+    gitconfig: oneOf('--gitconfig', values.gitconfig, ['ro', 'rw', 'none'] as const),
     env: values.env ?? [],
     net: net as NetMode | undefined,
     profile: values.profile,

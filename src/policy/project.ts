@@ -16,6 +16,11 @@ export interface Protection {
   pin?: boolean;
   /** Content shown read-only in place of a protected file that does not exist. */
   placeholder?: string;
+  /**
+   * Outside the project, but needed writable: the repository of a worktree or submodule
+   * checkout, so commits work (hooks and config inside it stay protected).
+   */
+  expose?: boolean;
   why: string;
   source: string;
 }
@@ -40,12 +45,19 @@ const FILES: ReadonlyArray<[rel: string, type: 'file' | 'dir', why: string, plac
 ];
 
 function gitDir(facts: HostFacts, dir: string, project: string, depth = 0): Protection[] {
-  if (!isUnder(dir, project) || depth > 3) return []; // outside the project: not visible
-  const out: Protection[] = [{ path: dir, type: 'dir', pin: true, why: 'the git repository: commits work, it cannot be replaced', source: SOURCE }];
+  if (depth > 3) return [];
+  const inside = isUnder(dir, project);
+  if (!inside && facts.fs.lstat(dir)?.type !== 'dir') return []; // nothing to expose
+  const out: Protection[] = [
+    inside
+      ? { path: dir, type: 'dir', pin: true, why: 'the git repository: commits work, it cannot be replaced', source: SOURCE }
+      : { path: dir, type: 'dir', expose: true, why: "this checkout's repository (outside the project): commits work", source: SOURCE },
+  ];
   if (facts.fs.lstat(dir)?.type !== 'dir') return out;
   out.push(
     { path: join(dir, 'hooks'), type: 'dir', why: 'git hooks run on the host', source: SOURCE },
     { path: join(dir, 'config'), type: 'file', why: 'git config runs commands (core.fsmonitor, core.hooksPath, core.sshCommand, aliases)', source: SOURCE },
+    { path: join(dir, 'info', 'attributes'), type: 'file', why: 'git attributes pick filter and diff drivers', source: SOURCE },
   );
   // Submodules keep their repositories under modules/, each with hooks and config.
   for (const name of facts.fs.readdir(join(dir, 'modules')) ?? []) {
@@ -64,9 +76,12 @@ export function projectProtections(facts: HostFacts, project: string): Protectio
     const gitdir = /^gitdir:\s*(.+)$/m.exec(facts.fs.readText(dotGit, 4096) ?? '')?.[1]?.trim();
     if (gitdir !== undefined) {
       const dir = resolve(project, gitdir);
-      out.push(...gitDir(facts, dir, project));
-      const common = facts.fs.readText(join(dir, 'commondir'), 4096)?.trim();
-      if (common) out.push(...gitDir(facts, resolve(dir, common), project));
+      // A worktree's own gitdir lives inside the common one (objects, refs, hooks,
+      // config): that one first, so the worktree's mount does not cover its protections.
+      const commonRel = facts.fs.readText(join(dir, 'commondir'), 4096)?.trim();
+      const common = commonRel ? resolve(dir, commonRel) : undefined;
+      if (common !== undefined) out.push(...gitDir(facts, common, project));
+      if (common === undefined || !isUnder(dir, common)) out.push(...gitDir(facts, dir, project));
     }
   } else {
     out.push(...gitDir(facts, dotGit, project));

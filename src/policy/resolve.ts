@@ -1,7 +1,9 @@
 // Policy: host facts + the user's request + the agent profile -> Plan. Pure: it reads the
 // host only through facts.fs (a memoized view), and never changes anything.
 
+import { createHash } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
+import { bubbleDirs } from '../config/paths.ts';
 import { BubbleError, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP } from '../errors.ts';
 import type { HostFacts } from '../sandbox/facts.ts';
 import { findOnPath } from '../sandbox/facts.ts';
@@ -29,10 +31,18 @@ export interface RunRequest {
   /** Protected paths the user deliberately opens (`--allow-write`). */
   allowWrite: string[];
   allowRoot: boolean;
+  /** The sandbox home: an empty tmpfs, or a per-project directory that persists. */
+  home?: 'tmp' | 'persist' | undefined;
+  /** Bind the host's ssh-agent socket (signing without exposing keys). */
+  sshAgent?: boolean | undefined;
+  /** ~/.gitconfig and ~/.config/git: read-only (default), writable, or hidden. */
+  gitconfig?: 'ro' | 'rw' | 'none' | undefined;
   /** Resource limits (`--limit`); the defaults when undefined. */
   limits?: Limits | undefined;
   /** logged mode: the host port bubble's proxy listens on (unknown to explain). */
   hostProxyPort?: number | undefined;
+  /** Where --rw/--ro/--hide entries came from when not the command line, keyed `rw:PATH` (a config file). */
+  sources?: Record<string, string> | undefined;
 }
 
 
@@ -183,6 +193,15 @@ function kernelBefore(release: string, major: number, minor: number): boolean {
   return Number(m[1]) < major || (Number(m[1]) === major && Number(m[2]) < minor);
 }
 
+const SSH_AGENT_INSIDE = '/run/bubble-ssh/agent.sock';
+
+/** `--home persist`: `$XDG_STATE_HOME/bubble/homes/<name>-<hash of the project path>`. */
+function persistentHome(facts: HostFacts, project: string): string {
+  const id = createHash('sha256').update(project).digest('hex').slice(0, 12);
+  const name = basename(project).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 40) || 'root';
+  return join(bubbleDirs(facts.env, facts.home).state, 'homes', `${name}-${id}`);
+}
+
 const GIT_IGNORE_INSIDE = '/run/bubble-git-ignore';
 
 /** The user's global git ignore file plus the project's placeholder files, or undefined. */
@@ -250,9 +269,15 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
   m.push({ kind: 'dev', dest: '/dev', why: 'minimal devices (null, zero, random, tty, pts)', source: 'default' });
   m.push({ kind: 'tmpfs', dest: '/tmp', sizeBytes: limits.tmpBytes, readOnly: false, why: `private, ephemeral, at most ${limits.tmpBytes / MiB} MiB`, source: 'default' });
 
-  // 2. An empty home, then the project.
+  // 2. An empty home (or this project's persistent sandbox home), then the project.
   m.parentsOf(home);
-  m.push({ kind: 'tmpfs', dest: home, sizeBytes: limits.homeBytes, mode: 0o700, readOnly: false, why: `your home is hidden: empty and ephemeral, at most ${limits.homeBytes / MiB} MiB`, source: 'default' });
+  if (req.home === 'persist') {
+    const dir = persistentHome(facts, cwd);
+    ensureDirs.push(dir);
+    m.push({ kind: 'rw', src: dir, dest: home, why: `your home is hidden: this project's own sandbox home, kept in ${dir}`, source: '--home persist' });
+  } else {
+    m.push({ kind: 'tmpfs', dest: home, sizeBytes: limits.homeBytes, mode: 0o700, readOnly: false, why: `your home is hidden: empty and ephemeral, at most ${limits.homeBytes / MiB} MiB`, source: 'default' });
+  }
   m.parentsOf(cwd);
   m.push({ kind: 'rw', src: cwd, dest: cwd, why: 'the project (working directory)', source: 'default' });
 
@@ -283,11 +308,12 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     m.parentsOf(dir);
     m.push({ kind: 'ro', src: dir, dest: dir, why: `holds ${basename(command)} or its interpreter`, source: 'command' });
   }
-  for (const rel of ['.gitconfig', '.config/git']) {
+  const gitconfig = req.gitconfig ?? 'ro';
+  for (const rel of gitconfig === 'none' ? [] : ['.gitconfig', '.config/git']) {
     const p = join(home, rel);
     const real = facts.fs.realpath(p);
     if (real === undefined || m.covering(p)?.kind === 'ro') continue;
-    m.push({ kind: 'ro', src: real, dest: p, why: 'git identity and settings', source: 'default' });
+    m.push({ kind: gitconfig === 'rw' ? 'rw' : 'ro', src: real, dest: p, why: 'git identity and settings', source: gitconfig === 'rw' ? '--gitconfig rw' : 'default' });
   }
 
   // 5. The user's own mounts, in the order given.
@@ -297,8 +323,20 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
       const src = facts.fs.realpath(dest);
       if (src === undefined) throw new BubbleError('NO_SUCH_PATH', `--${kind} ${raw}: no such file or directory`);
       m.parentsOf(dest);
-      m.push({ kind, src, dest, why: `--${kind}`, source: 'command line' });
+      m.push({ kind, src, dest, why: `--${kind}`, source: req.sources?.[`${kind}:${raw}`] ?? 'command line' });
     }
+  }
+
+  // The ssh-agent socket, on request: keys stay in the agent, outside.
+  let sshSock: string | undefined;
+  if (req.sshAgent) {
+    const sock = facts.env.SSH_AUTH_SOCK;
+    if (sock === undefined || !isAbsolute(sock) || facts.fs.lstat(sock)?.type !== 'other') {
+      throw new BubbleError('NO_SSH_AGENT', `--ssh-agent: SSH_AUTH_SOCK ${sock === undefined ? 'is not set' : `(${sock}) is not a socket`}`, { hint: 'start an agent (eval "$(ssh-agent)") and ssh-add your key' });
+    }
+    sshSock = SSH_AGENT_INSIDE;
+    m.parentsOf(sshSock);
+    m.push({ kind: 'ro', src: sock, dest: sshSock, why: 'your ssh-agent (--ssh-agent): signs, never shows the keys', source: '--ssh-agent' });
   }
 
   // The network bridge (filtered mode): the proxy's socket dir, node and the bridge script.
@@ -340,6 +378,11 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     if (seen.has(p.path) || allowWrite.some((a) => isUnder(p.path, a))) continue;
     seen.add(p.path);
     const info = facts.fs.lstat(p.path);
+    if (p.expose && info?.type === 'dir' && !m.persistsToHost(p.path)) {
+      m.parentsOf(p.path);
+      m.push({ kind: 'rw', src: p.path, dest: p.path, why: p.why, source: p.source });
+      continue;
+    }
     if (!m.persistsToHost(p.path)) {
       // Writes there cannot reach the host; only make it visible so the agent can use it.
       if (info !== undefined && info.type !== 'symlink' && !m.visible(p.path, facts)) {
@@ -399,9 +442,9 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     if (!m.visible(dest, facts)) continue;
     const info = facts.fs.lstat(facts.fs.realpath(dest) ?? dest);
     if (info?.type === 'dir') {
-      m.push({ kind: 'tmpfs', dest, sizeBytes: 64 * 1024, mode: 0o555, readOnly: true, why: '--hide', source: 'command line' });
+      m.push({ kind: 'tmpfs', dest, sizeBytes: 64 * 1024, mode: 0o555, readOnly: true, why: '--hide', source: req.sources?.[`hide:${raw}`] ?? 'command line' });
     } else {
-      m.push({ kind: 'data', dest, content: '', why: '--hide', source: 'command line' });
+      m.push({ kind: 'data', dest, content: '', why: '--hide', source: req.sources?.[`hide:${raw}`] ?? 'command line' });
     }
   }
 
@@ -445,6 +488,10 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
   if (gitIgnore !== undefined && !('GIT_CONFIG_COUNT' in env)) {
     Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'core.excludesFile', GIT_CONFIG_VALUE_0: GIT_IGNORE_INSIDE });
     for (const k of ['GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0']) envWhy[k] = "git ignores bubble's placeholder files";
+  }
+  if (sshSock !== undefined) {
+    env.SSH_AUTH_SOCK = sshSock;
+    envWhy.SSH_AUTH_SOCK = '--ssh-agent';
   }
   env.BUBBLE_SANDBOX = '1';
   envWhy.BUBBLE_SANDBOX = 'tells programs they run inside bubble';

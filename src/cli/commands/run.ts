@@ -4,6 +4,8 @@ import { placeholderDir, reap } from '../../sandbox/placeholders.ts';
 import { resolvePlan } from '../../policy/resolve.ts';
 import { makeRuntimeDir } from '../../net/runtime-dir.ts';
 import { changeReporter } from '../../report/index.ts';
+import { quarantineNestedGit } from '../../report/nested-git.ts';
+import { displayText } from '../../sandbox/escape.ts';
 import type { NetSession } from '../../net/session.ts';
 import type { SandboxArgs } from '../argv.ts';
 import { version } from '../../version.ts';
@@ -23,8 +25,15 @@ export async function run(args: SandboxArgs): Promise<number> {
   // What runs code on the host later (package.json scripts, Makefile, CI workflows...):
   // looked at now, compared after the session.
   const changes = changeReporter(facts.cwd, facts.home);
+  const since = Date.now();
   const reportChanges = (): void => {
-    if (!args.quiet) process.stderr.write(changes());
+    const quarantined = quarantineNestedGit(facts.cwd, since);
+    if (args.quiet) return;
+    process.stderr.write(changes());
+    if (quarantined.length > 0) {
+      say('set aside what the session wrote into nested git repositories (it could run commands on your next git status):');
+      for (const line of quarantined) process.stderr.write(`  ${displayText(line)}\n`);
+    }
   };
   if (req.net !== 'filtered' && req.net !== 'logged') {
     warn();

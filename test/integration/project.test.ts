@@ -23,7 +23,7 @@ function hostView(project: string): Map<string, string> {
   return snap;
 }
 
-const VECTORS = ['.claude/settings.json', '.claude/settings.local.json', '.claude/hooks/x.sh', '.claude/commands/x.md', '.mcp.json', '.vscode/tasks.json', '.idea/workspace.xml', '.devcontainer/devcontainer.json', '.envrc', 'mise.toml', '.mise.toml', '.tool-versions'];
+const VECTORS = ['.gemini/settings.json', '.codex/config.toml', '.opencode/agent/x.md', 'opencode.json', '.aider.conf.yml', '.claude/settings.json', '.claude/settings.local.json', '.claude/hooks/x.sh', '.claude/commands/x.md', '.mcp.json', '.vscode/tasks.json', '.idea/workspace.xml', '.devcontainer/devcontainer.json', '.envrc', 'mise.toml', '.mise.toml', '.tool-versions'];
 
 describe('project persistence vectors', () => {
   let w: World;

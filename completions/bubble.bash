@@ -5,8 +5,8 @@
 # takes a value); a subcommand: _bubble_commands and the case below.
 
 _bubble_commands='run explain log doctor selftest trust config profiles help'
-_bubble_run_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --limit --profile --allow-root --quiet --json --help'
-_bubble_run_arg_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --limit --profile'
+_bubble_run_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --limit --home --ssh-agent --gitconfig --profile --allow-root --quiet --json --help'
+_bubble_run_arg_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --limit --home --gitconfig --profile'
 _bubble_net_modes='filtered logged host none'
 _bubble_profiles='claude codex gemini opencode aider generic'
 _bubble_limits='nproc= fsize= tmp= home= nofile='
@@ -53,6 +53,8 @@ _bubble()
                 --profile | --allow-preset) COMPREPLY=($(compgen -W "$_bubble_profiles" -- "$cur")); return ;;
                 --limit) compopt -o nospace 2>/dev/null; COMPREPLY=($(compgen -W "$_bubble_limits" -- "$cur")); return ;;
                 --env) COMPREPLY=($(compgen -v -- "$cur")); return ;;
+                --home) COMPREPLY=($(compgen -W 'tmp persist' -- "$cur")); return ;;
+                --gitconfig) COMPREPLY=($(compgen -W 'ro rw none' -- "$cur")); return ;;
                 --rw | --ro | --hide | --allow-write) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --allow | --deny | --host-port) return ;;
             esac

@@ -49,8 +49,23 @@ Options:
   --limit NAME=VALUE resource limits (repeatable): nproc=2048 tasks, fsize=8G per file,
                      tmp=1G and home=1G (tmpfs sizes), nofile=N; 'unlimited' for
                      nproc and fsize
+  --home tmp|persist the sandbox home: empty tmpfs (default), or this project's own
+                     directory under $XDG_STATE_HOME/bubble/homes/ (caches survive)
+  --ssh-agent        bind your ssh-agent socket (ssh and git sign; keys stay outside)
+  --gitconfig MODE   ~/.gitconfig inside: ro (default), rw, or none
   --allow-root       run even as root (capabilities dropped; not recommended)
   -q, --quiet        no messages from bubble on stderr
   --json             (explain) print the plan as JSON
   -h, --help         this help
+`;
+
+export const configHelp = `Usage: bubble config [options] [--json] [COMMAND]
+
+Print the configuration bubble would use to run COMMAND here (the run options, merged over
+the config files), and where each value came from.
+
+Files: $XDG_CONFIG_HOME/bubble/config.toml (yours), .bubble.toml in the project. Keys mirror
+the options: rw, ro, hide, allow_write, env, net, allow, deny, host_ports, limits (nproc,
+fsize, nofile, tmp, home), profile, home, ssh_agent, gitconfig, and [profiles.NAME] tables
+with the same keys. A project file may only tighten the sandbox until you run bubble trust.
 `;

@@ -7,6 +7,10 @@ Usage:
   bubble explain [options] [--] COMMAND [ARGS...]
                                                 show what the sandbox will see, run nothing
   bubble log [--last | SESSION] [--json]        where sandboxed sessions connected
+  bubble config [options] [--json] [COMMAND]    the effective configuration, and where
+                                                each value came from
+  bubble trust [--revoke]                       let this project's .bubble.toml loosen
+                                                the sandbox (until the file changes)
   bubble profiles [--json]                      the agent profiles: what each keeps, protects, allows
   bubble selftest [--json] [--net MODE] [--keep]
                                                 attack the sandbox on this machine, report

@@ -3,7 +3,7 @@
 import { BubbleError, EXIT_SETUP } from '../errors.ts';
 import { version } from '../version.ts';
 import { parseSandboxArgs } from './argv.ts';
-import { mainHelp, runHelp } from './help.ts';
+import { configHelp, mainHelp, runHelp } from './help.ts';
 import { say } from './say.ts';
 
 async function dispatch(argv: string[]): Promise<number> {
@@ -33,6 +33,16 @@ async function dispatch(argv: string[]): Promise<number> {
     }
     case 'log':
       return (await import('./commands/log.ts')).log(rest);
+    case 'trust':
+      return (await import('./commands/trust.ts')).trust(rest);
+    case 'config': {
+      const args = parseSandboxArgs(rest, 'config');
+      if (args.help) {
+        process.stdout.write(configHelp);
+        return 0;
+      }
+      return (await import('./commands/config.ts')).config(args);
+    }
     case 'profiles':
       return (await import('./commands/profiles.ts')).profilesCommand(rest);
     case 'selftest':

@@ -22,3 +22,16 @@ export function bubbleDirs(env: Record<string, string | undefined>, home: string
     cache: join(xdg(env, 'XDG_CACHE_HOME', join(home, '.cache')), 'bubble'),
   };
 }
+
+/** The project config file: `.bubble.toml` at the project root (the working directory's realpath). */
+export const PROJECT_CONFIG = '.bubble.toml';
+
+/** Where the user and project config files would be (they may not exist). */
+export function configPaths(dirs: BubbleDirs, project: string): { user: string; project: string } {
+  return { user: join(dirs.config, 'config.toml'), project: join(project, PROJECT_CONFIG) };
+}
+
+/** The project's trust records: the sha256 of each trusted `.bubble.toml`, by project. */
+export function trustFile(dirs: BubbleDirs): string {
+  return join(dirs.state, 'trust.json');
+}

@@ -3,13 +3,13 @@ import { bwrapArgs, fdLayout } from '../../sandbox/bwrap-args.ts';
 import { renderPlan, planJson } from '../../sandbox/render.ts';
 import { resolvePlan } from '../../policy/resolve.ts';
 import type { SandboxArgs } from '../argv.ts';
-import { toRequest } from './request.ts';
+import { configuredRequest } from './configured.ts';
 
 const ALL_FEATURES = { disableUserns: true, size: true, perms: true, jsonStatusFd: true, seccomp: true, roBindData: true };
 
-export function explain(args: SandboxArgs): number {
+export async function explain(args: SandboxArgs): Promise<number> {
   const facts = gatherHostFacts();
-  const plan = resolvePlan(facts, toRequest(args));
+  const plan = resolvePlan(facts, await configuredRequest(args));
   const bwrap = facts.bwrap ?? { path: 'bwrap', version: 'not installed', features: ALL_FEATURES };
   const argv = [bwrap.path, ...bwrapArgs(plan, bwrap.features, fdLayout(plan))];
   process.stdout.write(args.json ? JSON.stringify(planJson(plan, argv), null, 2) + '\n' : renderPlan(plan, argv));

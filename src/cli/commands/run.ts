@@ -9,14 +9,14 @@ import { displayText } from '../../sandbox/escape.ts';
 import type { NetSession } from '../../net/session.ts';
 import type { SandboxArgs } from '../argv.ts';
 import { version } from '../../version.ts';
-import { toRequest } from './request.ts';
+import { configuredRequest } from './configured.ts';
 import { say } from '../say.ts';
 
 export async function run(args: SandboxArgs): Promise<number> {
   const home = process.env.HOME;
   if (home) reap(placeholderDir(process.env, home));
   const facts = gatherHostFacts();
-  const req = toRequest(args);
+  const req = await configuredRequest(args);
   // Resolve first: refusals and usage errors come before anything starts.
   let plan = resolvePlan(facts, req);
   const warn = (): void => {

@@ -1,0 +1,186 @@
+// User config + project config + command line -> the options, each value remembering where
+// it came from. Pure.
+//
+// Later layers win for single values and add to lists: user file, its [profiles.NAME]
+// table, the project file, its [profiles.NAME] table, then the command line. A project
+// file the user has not trusted (`bubble trust`) may only tighten the sandbox: what would
+// loosen it is dropped and reported, never applied. A repository must not widen its own
+// sandbox.
+
+import type { NetMode } from '../sandbox/plan.ts';
+import { DEFAULT_LIMITS, parseLimits, type Limits } from '../policy/limits.ts';
+import type { Config, ProfileSettings } from './schema.ts';
+
+export interface Valued<T> {
+  value: T;
+  /** A config file's path, or 'command line'. */
+  source: string;
+}
+
+export type LimitName = 'nproc' | 'fsize' | 'nofile' | 'tmp' | 'home';
+export const LIMIT_NAMES: readonly LimitName[] = ['nproc', 'fsize', 'nofile', 'tmp', 'home'];
+export type ListKey = 'rw' | 'ro' | 'hide' | 'allow_write' | 'env' | 'allow' | 'deny';
+export const LIST_KEYS: readonly ListKey[] = ['rw', 'ro', 'hide', 'allow_write', 'env', 'allow', 'deny'];
+
+export interface Options {
+  profile?: Valued<string> | undefined;
+  rw: Valued<string>[];
+  ro: Valued<string>[];
+  hide: Valued<string>[];
+  allow_write: Valued<string>[];
+  env: Valued<string>[];
+  allow: Valued<string>[];
+  deny: Valued<string>[];
+  host_ports: Valued<number>[];
+  net?: Valued<NetMode> | undefined;
+  limits: Partial<Record<LimitName, Valued<string | number>>>;
+  home?: Valued<'tmp' | 'persist'> | undefined;
+  ssh_agent?: Valued<boolean> | undefined;
+  gitconfig?: Valued<'ro' | 'rw' | 'none'> | undefined;
+}
+
+/** What the command line said, in config terms (undefined: not given). */
+export type CliSettings = ProfileSettings & { profile?: string | undefined };
+
+export interface LoadedConfig {
+  path: string;
+  config: Config;
+}
+
+export interface MergeInput {
+  user?: LoadedConfig | undefined;
+  project?: (LoadedConfig & { trusted: boolean }) | undefined;
+  cli: CliSettings;
+  /** The profile the command selects when nothing names one. */
+  commandProfile: string;
+}
+
+export interface MergeResult {
+  options: Options;
+  profile: Valued<string>;
+  /** Loosening keys of an untrusted project file that were not applied. */
+  ignored: string[];
+}
+
+export const CLI = 'command line';
+
+/** Stricter modes rank higher: none has no network, filtered only the checked proxy. */
+const NET_RANK: Record<NetMode, number> = { host: 0, logged: 1, filtered: 2, none: 3 };
+
+function limitValue(name: LimitName, value: string | number | undefined, base: Limits): number {
+  const l = value === undefined ? base : parseLimits([`${name}=${value}`], base);
+  const v = { nproc: l.nproc, fsize: l.fsizeBytes, nofile: l.nofile, tmp: l.tmpBytes, home: l.homeBytes }[name];
+  return v === 'unlimited' || v === undefined ? Infinity : v;
+}
+
+function emptyOptions(): Options {
+  return { rw: [], ro: [], hide: [], allow_write: [], env: [], allow: [], deny: [], host_ports: [], limits: {} };
+}
+
+/** The part of an untrusted project layer that tightens, and the names of what it dropped. */
+export function tightenOnly(layer: ProfileSettings, current: Options, prefix = ''): { kept: ProfileSettings; dropped: string[] } {
+  const kept: ProfileSettings = {};
+  const dropped: string[] = [];
+  const drop = (key: string, value?: unknown): void => {
+    dropped.push(`${prefix}${key}${value === undefined ? '' : ` = ${JSON.stringify(value)}`}`);
+  };
+  // Always tightening: more hidden paths, more denied destinations.
+  if (layer.hide !== undefined) kept.hide = layer.hide;
+  if (layer.deny !== undefined) kept.deny = layer.deny;
+  // Always loosening when present: new paths (even read-only ones expose files), variables,
+  // destinations, host ports, opened protections.
+  for (const key of ['rw', 'ro', 'allow_write', 'env', 'allow', 'host_ports'] as const) {
+    if (layer[key] !== undefined && layer[key].length > 0) drop(key);
+  }
+  if (layer.net !== undefined) {
+    const now = current.net?.value ?? 'filtered';
+    if (NET_RANK[layer.net] >= NET_RANK[now]) kept.net = layer.net;
+    else drop('net', layer.net);
+  }
+  if (layer.limits !== undefined) {
+    const base = currentLimits(current);
+    for (const name of LIMIT_NAMES) {
+      const v = layer.limits[name];
+      if (v === undefined) continue;
+      if (limitValue(name, v, base) <= limitValue(name, undefined, base)) (kept.limits ??= {})[name] = v as never;
+      else drop(`limits.${name}`, v);
+    }
+  }
+  if (layer.home !== undefined) {
+    if (layer.home === 'tmp') kept.home = 'tmp';
+    else drop('home', layer.home);
+  }
+  if (layer.ssh_agent !== undefined) {
+    if (!layer.ssh_agent) kept.ssh_agent = false;
+    else drop('ssh_agent', true);
+  }
+  if (layer.gitconfig !== undefined) {
+    // none hides ~/.gitconfig, ro shows it; rw lets the sandbox change what the host runs.
+    const rank = { rw: 0, ro: 1, none: 2 } as const;
+    if (rank[layer.gitconfig] >= rank[current.gitconfig?.value ?? 'ro']) kept.gitconfig = layer.gitconfig;
+    else drop('gitconfig', layer.gitconfig);
+  }
+  return { kept, dropped };
+}
+
+/** The limits in force so far (defaults under config values). */
+export function currentLimits(o: Options): Limits {
+  return parseLimits(LIMIT_NAMES.flatMap((n) => (o.limits[n] === undefined ? [] : [`${n}=${o.limits[n].value}`])), DEFAULT_LIMITS);
+}
+
+function apply(o: Options, layer: ProfileSettings, source: string): void {
+  for (const key of LIST_KEYS) for (const v of layer[key] ?? []) o[key].push({ value: v, source });
+  for (const v of layer.host_ports ?? []) if (!o.host_ports.some((p) => p.value === v)) o.host_ports.push({ value: v, source });
+  if (layer.net !== undefined) o.net = { value: layer.net, source };
+  if (layer.home !== undefined) o.home = { value: layer.home, source };
+  if (layer.ssh_agent !== undefined) o.ssh_agent = { value: layer.ssh_agent, source };
+  if (layer.gitconfig !== undefined) o.gitconfig = { value: layer.gitconfig, source };
+  for (const name of LIMIT_NAMES) {
+    const v = layer.limits?.[name];
+    if (v !== undefined) o.limits[name] = { value: v, source };
+  }
+}
+
+function settingsOf(c: Config): ProfileSettings {
+  const { profile: _p, profiles: _ps, ...rest } = c;
+  return rest;
+}
+
+export function mergeConfig(input: MergeInput): MergeResult {
+  const { user, project, cli } = input;
+  const ignored: string[] = [];
+  // The profile first: it picks the [profiles.NAME] tables. An untrusted project cannot
+  // pick one (a profile decides which agent state is mounted read-write).
+  let profile: Valued<string> = { value: input.commandProfile, source: 'default (from the command)' };
+  if (user?.config.profile !== undefined) profile = { value: user.config.profile, source: user.path };
+  if (project?.config.profile !== undefined) {
+    if (project.trusted) profile = { value: project.config.profile, source: project.path };
+    else ignored.push(`profile = ${JSON.stringify(project.config.profile)}`);
+  }
+  if (cli.profile !== undefined) profile = { value: cli.profile, source: CLI };
+
+  const o = emptyOptions();
+  if (user !== undefined) {
+    apply(o, settingsOf(user.config), user.path);
+    const own = user.config.profiles?.[profile.value];
+    if (own !== undefined) apply(o, own, user.path);
+  }
+  if (project !== undefined) {
+    const layers: [ProfileSettings, string][] = [[settingsOf(project.config), '']];
+    const own = project.config.profiles?.[profile.value];
+    if (own !== undefined) layers.push([own, `profiles.${profile.value}.`]);
+    for (const [layer, prefix] of layers) {
+      if (project.trusted) {
+        apply(o, layer, project.path);
+      } else {
+        const { kept, dropped } = tightenOnly(layer, o, prefix);
+        apply(o, kept, project.path);
+        ignored.push(...dropped);
+      }
+    }
+  }
+  const { profile: _cp, ...cliSettings } = cli;
+  apply(o, cliSettings, CLI);
+  o.profile = profile;
+  return { options: o, profile, ignored };
+}

@@ -1,0 +1,121 @@
+// Config files and the trust model, attacked the way a hostile repository would: its
+// .bubble.toml tries to open the home, the host network, host ports and secrets. Until
+// the user trusts that exact file, none of it applies.
+
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { requireBwrap } from './support/bwrap.ts';
+import { CANARY, makeWorld, runBubble, sandboxSh, SECRET_ENV, type World } from './support/world.ts';
+
+const EVIL = `# a repository that wants out
+rw = ["~"]
+net = "host"
+host_ports = [5432]
+env = ["${SECRET_ENV}"]
+hide = ["hidden.txt"]
+`;
+
+// Inside: can we read the home's canary, do we have the host network, the secret?
+const PROBE = [
+  'cat "$HOME/.ssh/id_ed25519" 2>/dev/null | grep -q canary && echo HOME-READ',
+  `[ -n "$${SECRET_ENV}" ] && echo SECRET`,
+  '[ -n "$HTTPS_PROXY" ] && echo PROXIED',
+  // Only loopback in filtered mode: no other interface.
+  'grep -qv "^ *lo:" /proc/net/dev && [ "$(grep -c : /proc/net/dev)" -gt 1 ] && echo HOST-NET',
+  'cat hidden.txt 2>/dev/null | grep -q visible && echo HIDDEN-READ',
+  'true',
+].join('; ');
+
+describe('config files and trust', () => {
+  let w: World;
+  before(() => {
+    w = makeWorld();
+    w.env.XDG_CONFIG_HOME = join(w.home, '.config');
+    w.env.XDG_STATE_HOME = join(w.home, '.local', 'state');
+    fs.writeFileSync(join(w.project, '.bubble.toml'), EVIL);
+    fs.writeFileSync(join(w.project, 'hidden.txt'), 'visible\n');
+  });
+  after(() => w.cleanup());
+
+  test('an untrusted project file cannot loosen the sandbox, only tighten it', async (t) => {
+    if (!(await requireBwrap(t))) return;
+    const r = await sandboxSh(w, PROBE);
+    assert.equal(r.code, 0, r.stderr);
+    const seen = r.stdout.trim().split('\n');
+    assert.ok(!seen.includes('HOME-READ'), 'the home canary was readable');
+    assert.ok(!seen.includes('SECRET'), 'the secret variable was passed');
+    assert.ok(!seen.includes('HOST-NET'), 'the host network was visible');
+    assert.ok(seen.includes('PROXIED'), 'not in filtered mode');
+    assert.ok(!seen.includes('HIDDEN-READ'), 'hide (tightening) was not applied');
+    assert.match(r.stderr, /\.bubble\.toml is not trusted: ignored rw, env, host_ports, net = "host".*bubble trust/);
+    const e = await runBubble(w, ['explain', '--', 'true']);
+    assert.match(e.stdout, /hidden\.txt +masked +--hide \[.*\.bubble\.toml\]/);
+  });
+
+  test('after bubble trust the same file applies; an edit untrusts it', async (t) => {
+    if (!(await requireBwrap(t))) return;
+    const tr = await runBubble(w, ['trust']);
+    assert.equal(tr.code, 0, tr.stderr);
+    const store = JSON.parse(fs.readFileSync(join(w.home, '.local/state/bubble/trust.json'), 'utf8')) as { projects: Record<string, unknown> };
+    assert.ok(w.project in store.projects);
+    const r = await sandboxSh(w, PROBE);
+    assert.equal(r.code, 0, r.stderr);
+    const seen = r.stdout.trim().split('\n');
+    assert.ok(seen.includes('HOME-READ'), `the trusted rw = ["~"] did not apply: ${r.stdout} ${r.stderr}`);
+    assert.ok(seen.includes('SECRET'));
+    assert.ok(!seen.includes('PROXIED'), 'net = "host" did not apply');
+    assert.doesNotMatch(r.stderr, /not trusted/);
+    const c = await runBubble(w, ['config', '--json', '--', 'true']);
+    const j = JSON.parse(c.stdout) as { files: { project: { trusted: boolean } }; settings: { key: string; value: unknown; source: string }[] };
+    assert.equal(j.files.project.trusted, true);
+    assert.deepEqual(j.settings.find((s) => s.key === 'net'), { key: 'net', value: 'host', source: join(w.project, '.bubble.toml') });
+
+    // The sandbox (or anyone) edits the file: untrusted again.
+    fs.appendFileSync(join(w.project, '.bubble.toml'), 'allow = ["*"]\n');
+    const again = await sandboxSh(w, PROBE);
+    const seen2 = again.stdout.trim().split('\n');
+    assert.ok(!seen2.includes('HOME-READ') && !seen2.includes('SECRET') && seen2.includes('PROXIED'), again.stdout);
+    assert.match(again.stderr, /not trusted: ignored rw, env, allow, host_ports/);
+
+    const rev = await runBubble(w, ['trust', '--revoke']);
+    assert.equal(rev.code, 0, rev.stderr);
+  });
+
+  test('a typo in a config file stops bubble with exit 2 and file:line:column', async (t) => {
+    if (!(await requireBwrap(t))) return;
+    const user = join(w.home, '.config', 'bubble', 'config.toml');
+    fs.mkdirSync(join(w.home, '.config', 'bubble'), { recursive: true });
+    fs.writeFileSync(user, 'deny = ["a.example"]\n\n[limits]\n  nprocs = 10\n');
+    try {
+      const r = await sandboxSh(w, 'echo RAN');
+      assert.equal(r.code, 2);
+      assert.doesNotMatch(r.stdout, /RAN/);
+      assert.ok(r.stderr.includes(`${user}:4:3: unknown key "limits.nprocs"`), r.stderr);
+      fs.writeFileSync(user, 'net = "filtered\n');
+      const bad = await sandboxSh(w, 'echo RAN');
+      assert.equal(bad.code, 2);
+      assert.ok(bad.stderr.includes(`${user}:1:`), bad.stderr);
+    } finally {
+      fs.rmSync(user);
+    }
+  });
+
+  test('without config files bubble does not load the config modules', async (t) => {
+    if (!(await requireBwrap(t))) return;
+    const clean = makeWorld();
+    try {
+      // Node's module debug log names every package it loads.
+      const r = await runBubble(clean, ['run', '--', 'true'], { env: { NODE_DEBUG: 'module,esm' } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /zod|smol-toml/);
+      // The check can see them: with a config file they are loaded.
+      const e = await runBubble(w, ['explain', '--', 'true'], { env: { NODE_DEBUG: 'module,esm' } });
+      assert.match(e.stderr, /zod/);
+      assert.match(e.stderr, /smol-toml/);
+    } finally {
+      clean.cleanup();
+    }
+  });
+});

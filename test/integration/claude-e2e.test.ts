@@ -1,0 +1,148 @@
+// The real Claude Code inside bubble-claude, end to end (issue 6), driven by a fake
+// Anthropic API on the host's loopback (test/fixtures/fake-anthropic.ts): no internet.
+//
+// Claude Code is installed from npm (@anthropic-ai/claude-code, a native binary) once per
+// user into os.tmpdir()/bubble-claude-cache-<uid> and reused; BUBBLE_CLAUDE_VERSION picks a
+// version (default: latest, at the time the cache is made). When it cannot be installed
+// the tests skip locally and fail under CI / BUBBLE_MUST_WORK.
+//
+// How claude is run, as a user would: `bubble-claude -p --dangerously-skip-permissions
+// PROMPT` in the project, claude found on PATH, with the fake API published by the user's
+// config file (`host_ports = [PORT]` in ~/.config/bubble/config.toml: bubble-claude passes
+// every argument to claude, so there is no --host-port on its command line) and reached
+// through ANTHROPIC_BASE_URL and a dummy ANTHROPIC_API_KEY (ANTHROPIC_* passes in the
+// claude profile). --dangerously-skip-permissions: print mode has no one to ask, and the
+// point of these tests is that the sandbox, not Claude Code's own permission prompts,
+// stops the scripted reads and writes outside the project; it is also how bubble is meant
+// to be used. (Claude Code refuses that flag as root; the tests run unprivileged.)
+
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireBwrap } from './support/bwrap.ts';
+import { bubbleClaudeBin, CANARY, makeWorld, runBubble, type Result, type World } from './support/world.ts';
+import { host, newestLog, describeLog, records, requireTools, unmet } from '../fixtures/net-tools/host.ts';
+import { FINAL_TEXT, startFakeAnthropic, type FakeAnthropic, type Turn } from '../fixtures/fake-anthropic.ts';
+
+const API_KEY = 'sk-ant-api03-dummy-key-for-bubble-tests';
+
+let installing: Promise<{ bin: string; version: string } | { error: string }> | undefined;
+
+/** The cached claude (installing it the first time), or why it cannot be had. */
+function installClaude(): Promise<{ bin: string; version: string } | { error: string }> {
+  installing ??= (async () => {
+    const cache = join(tmpdir(), `bubble-claude-cache-${process.getuid?.() ?? 'x'}`);
+    const bin = join(cache, 'node_modules/.bin/claude');
+    const versionOf = async (): Promise<string | undefined> => {
+      const r = await host(bin, ['--version'], { check: false, timeoutMs: 30_000 }).catch(() => undefined);
+      return r?.code === 0 ? r.stdout.trim() : undefined;
+    };
+    const have = fs.existsSync(bin) ? await versionOf() : undefined;
+    if (have !== undefined) return { bin, version: have };
+    // Install beside the cache and rename into place, so parallel test files never see half
+    // an install (whoever renames first wins; the others use theirs).
+    fs.mkdirSync(tmpdir(), { recursive: true });
+    const staging = fs.mkdtempSync(`${cache}.tmp-`);
+    const spec = `@anthropic-ai/claude-code@${process.env['BUBBLE_CLAUDE_VERSION'] ?? 'latest'}`;
+    const r = await host(
+      'npm',
+      ['install', '--prefix', staging, '--no-audit', '--no-fund', '--no-update-notifier', '--loglevel=error', spec],
+      { timeoutMs: 300_000, check: false },
+    ).catch((e: Error) => ({ code: null, stdout: '', stderr: e.message }));
+    if (r.code !== 0) {
+      fs.rmSync(staging, { recursive: true, force: true });
+      return { error: `npm install ${spec} failed:\n${r.stdout}${r.stderr}` };
+    }
+    fs.rmSync(cache, { recursive: true, force: true });
+    try {
+      fs.renameSync(staging, cache);
+    } catch {
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
+    const version = await versionOf();
+    return version === undefined ? { error: `${bin} --version failed after install` } : { bin, version };
+  })();
+  return installing;
+}
+
+async function requireClaude(t: TestContext): Promise<string | undefined> {
+  if (!(await requireBwrap(t))) return undefined;
+  if (!requireTools(t, ['npm'])) return undefined;
+  const got = await installClaude();
+  if ('error' in got) {
+    unmet(t, `cannot install or run @anthropic-ai/claude-code: ${got.error}`);
+    return undefined;
+  }
+  t.diagnostic(`claude ${got.version}`);
+  return got.bin;
+}
+
+interface Session {
+  world: World;
+  api: FakeAnthropic;
+  r: Result;
+}
+
+/** A fresh world and fake API with `script`, then `bubble-claude -p ... PROMPT`. */
+async function claudeSession(
+  t: TestContext,
+  bin: string,
+  script: (world: World) => Turn[],
+  opts: { args?: string[]; prepare?: (world: World) => void } = {},
+): Promise<Session> {
+  const world = makeWorld({ claude: true });
+  t.after(() => world.cleanup());
+  const api = await startFakeAnthropic(script(world));
+  t.after(() => api.close());
+  const config = join(world.home, '.config/bubble');
+  fs.mkdirSync(config, { recursive: true });
+  fs.writeFileSync(join(config, 'config.toml'), `host_ports = [${api.port}]\n`);
+  opts.prepare?.(world);
+  const binDir = join(bin, '..');
+  const r = await runBubble(world, [...(opts.args ?? ['-p', '--dangerously-skip-permissions']), 'Follow the script.'], {
+    bin: bubbleClaudeBin,
+    env: {
+      PATH: `${binDir}:${world.env['PATH']}`,
+      ANTHROPIC_BASE_URL: api.url,
+      ANTHROPIC_API_KEY: API_KEY,
+      DISABLE_AUTOUPDATER: '1',
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    },
+    timeoutMs: 180_000,
+  });
+  return { world, api, r };
+}
+
+function explain(s: Session): string {
+  return (
+    `bubble-claude exited ${s.r.code} (signal ${s.r.signal})\nstdout:\n${s.r.stdout}\nstderr:\n${s.r.stderr}\n` +
+    `requests:\n${s.api.describe()}\ntool results:\n${JSON.stringify(s.api.toolResults, null, 1)}`
+  );
+}
+
+function ok(s: Session): void {
+  assert.equal(s.r.code, 0, explain(s));
+  assert.match(s.r.stdout, new RegExp(FINAL_TEXT), explain(s));
+}
+
+test('claude -p: scripted Bash, Write and Edit change the project, and the host sees them', async (t) => {
+  const bin = await requireClaude(t);
+  if (bin === undefined) return;
+  const s = await claudeSession(t, bin, (w) => [
+    { text: 'Writing a file.', tools: [{ id: 'write', name: 'Write', input: { file_path: join(w.project, 'notes.txt'), content: 'first line\nsecond line\n' } }] },
+    { tools: [{ id: 'bash', name: 'Bash', input: { command: 'echo made-by-bash > bash.txt && cat notes.txt', description: 'write and read' } }] },
+    { tools: [{ id: 'edit', name: 'Edit', input: { file_path: join(w.project, 'notes.txt'), old_string: 'second line', new_string: 'edited line' } }] },
+    { tools: [{ id: 'read', name: 'Read', input: { file_path: join(w.project, 'README') } }] },
+  ]);
+  ok(s);
+  const { project } = s.world;
+  assert.equal(fs.readFileSync(join(project, 'notes.txt'), 'utf8'), 'first line\nedited line\n');
+  assert.equal(fs.readFileSync(join(project, 'bash.txt'), 'utf8'), 'made-by-bash\n');
+  for (const id of ['write', 'bash', 'edit', 'read']) {
+    assert.equal(s.api.result(id)?.isError, false, `${id}: ${explain(s)}`);
+  }
+  assert.match(s.api.result('bash')!.text, /first line\nsecond line/);
+  assert.match(s.api.result('read')!.text, /hello/);
+});

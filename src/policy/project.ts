@@ -43,6 +43,7 @@ const FILES: ReadonlyArray<[rel: string, type: 'file' | 'dir', why: string, plac
   ['.opencode', 'dir', 'opencode project agents, commands and plugins'],
   ['opencode.json', 'file', 'opencode project config (MCP servers, commands)', '{}\n'],
   ['.aider.conf.yml', 'file', 'aider project config'],
+  ['.bubble.toml', 'file', "bubble's own project config (its rules for the next session)"],
   ['.envrc', 'file', 'direnv runs it in your shell'],
   ['mise.toml', 'file', 'mise runs its tasks and hooks'],
   ['.mise.toml', 'file', 'mise runs its tasks and hooks'],

@@ -80,6 +80,7 @@ function toSession(o: Obj): SessionRecord | null {
     publishedPorts: ports,
     bubbleVersion: str(o, 'bubbleVersion') ?? 'unknown',
     upstream: str(o, 'upstream'),
+    ...(Array.isArray(o['optIns']) ? { optIns: o['optIns'].filter((x): x is string => typeof x === 'string') } : {}),
   };
 }
 

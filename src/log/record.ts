@@ -25,6 +25,8 @@ export interface SessionRecord {
   readonly rules: { readonly allow: readonly string[]; readonly deny: readonly string[] };
   readonly publishedPorts: readonly number[];
   readonly bubbleVersion: string;
+  /** What the user deliberately opened (`--ssh-agent`, `--home persist`, `--allow-write PATH`...). */
+  readonly optIns?: readonly string[];
   /** The upstream proxy bubble's proxy goes through (no credentials), if any. */
   readonly upstream?: string | null;
 }

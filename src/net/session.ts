@@ -31,6 +31,8 @@ export interface NetSessionOptions {
   env: Readonly<Record<string, string>>;
   argv: string[];
   cwd: string;
+  /** Deliberate openings of the sandbox, recorded in the session header. */
+  optIns: string[];
   version: string;
 }
 
@@ -63,6 +65,7 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
       rules: { allow: o.allow, deny: o.deny },
       publishedPorts: o.hostPorts,
       bubbleVersion: o.version,
+      optIns: o.optIns,
       upstream: upstream ? 'configured from the environment' : null,
     }),
   );

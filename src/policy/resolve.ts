@@ -174,12 +174,13 @@ function requestEnv(req: RunRequest, facts: HostFacts, warnings: string[]): [Rec
     if (!ENV_NAME.test(name)) {
       throw new BubbleError('BAD_ENV', `--env ${JSON.stringify(spec)}: not a variable name`, { hint: 'use --env NAME or --env NAME=VALUE' });
     }
+    const from = req.sources?.[`env:${spec}`];
     if (eq >= 0) {
       env[name] = spec.slice(eq + 1);
-      why[name] = '--env NAME=VALUE';
+      why[name] = from ?? '--env NAME=VALUE';
     } else if (facts.env[name] !== undefined) {
       env[name] = facts.env[name];
-      why[name] = '--env NAME';
+      why[name] = from ?? '--env NAME';
     } else {
       warnings.push(`--env ${name}: not set in your environment, not passed`);
     }
@@ -340,7 +341,8 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
   }
 
   // The network bridge (filtered mode): the proxy's socket dir, node and the bridge script.
-  const net = netPlan({ mode: req.net, allow: req.allow, deny: req.deny, hostPorts: req.hostPorts }, req.hostProxyPort);
+  const ruleSources = Object.fromEntries(Object.entries(req.sources ?? {}).filter(([k]) => /^(allow|deny|host-port):/.test(k)));
+  const net = { ...netPlan({ mode: req.net, allow: req.allow, deny: req.deny, hostPorts: req.hostPorts }, req.hostProxyPort), ...(Object.keys(ruleSources).length > 0 ? { sources: ruleSources } : {}) };
   let bridgeArgs: string[] = [];
   if (req.net === 'filtered') {
     m.parentsOf(INSIDE_SOCKET_DIR);

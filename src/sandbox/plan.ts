@@ -58,6 +58,8 @@ export interface NetPlan {
   deny: string[];
   /** Host loopback ports published to the sandbox (`--host-port`). */
   hostPorts: number[];
+  /** Where rules and ports came from when not the command line: `allow:PAT`, `deny:PAT`, `host-port:P`. */
+  sources?: Record<string, string> | undefined;
   /**
    * The proxy port the agent's variables name: inside the sandbox's own loopback
    * (filtered; the bridge listens there) or on the host's (logged). Undefined otherwise,

@@ -45,9 +45,10 @@ function netLine(plan: Plan): string {
     case 'none':
       parts.push('none: loopback only');
   }
-  if (n.allow.length > 0) parts.push(`allow ${n.allow.map(displayText).join(', ')} (anything else denied)`);
-  if (n.deny.length > 0) parts.push(`deny ${n.deny.map(displayText).join(', ')}`);
-  if (n.hostPorts.length > 0) parts.push(`host ports ${n.hostPorts.join(', ')}`);
+  const from = (key: string): string => (n.sources?.[key] === undefined ? '' : ` [${displayText(n.sources[key])}]`);
+  if (n.allow.length > 0) parts.push(`allow ${n.allow.map((p) => displayText(p) + from(`allow:${p}`)).join(', ')} (anything else denied)`);
+  if (n.deny.length > 0) parts.push(`deny ${n.deny.map((p) => displayText(p) + from(`deny:${p}`)).join(', ')}`);
+  if (n.hostPorts.length > 0) parts.push(`host ports ${n.hostPorts.map((p) => String(p) + from(`host-port:${p}`)).join(', ')}`);
   return parts.join('; ');
 }
 

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import { readLog } from '../../src/log/reader.ts';
 import { requireBwrap } from './support/bwrap.ts';
 import { CANARY, makeWorld, sandboxSh, type World } from './support/world.ts';
 
@@ -49,6 +50,9 @@ describe('sandbox home, ssh-agent, worktrees', () => {
     execFileSync('ssh-add', ['-q', key], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
     const on = await sandboxSh(w, 'ssh-add -l; echo "rc=$?"', ['--ssh-agent'], { env: { SSH_AUTH_SOCK: sock } });
     assert.match(on.stdout, new RegExp(`${CANARY}.*\\nrc=0`), on.stderr);
+    const logs = join(w.home, '.local/state/bubble/sessions');
+    const header = readLog(join(logs, fs.readdirSync(logs).sort().at(-1)!)).session;
+    assert.deepEqual(header?.optIns, ['--ssh-agent'], 'the opt-in is not in the session header');
     const off = await sandboxSh(w, 'ssh-add -l 2>&1; echo "rc=$?"', [], { env: { SSH_AUTH_SOCK: sock } });
     assert.match(off.stdout, /rc=2/, 'reached the agent without --ssh-agent');
     const none = await sandboxSh(w, 'true', ['--ssh-agent'], { env: { SSH_AUTH_SOCK: join(w.root, 'missing.sock') } });

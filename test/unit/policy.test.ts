@@ -243,3 +243,19 @@ describe('policy rules', () => {
     assert.match(plan.warnings.join('\n'), /no process limit/);
   });
 });
+
+describe('provenance of network rules', () => {
+  test('preset and config-file rules are named in the plan and in explain', async () => {
+    const { toRequest } = await import('../../src/cli/commands/request.ts');
+    const { parseSandboxArgs } = await import('../../src/cli/argv.ts');
+    const { renderPlan } = await import('../../src/sandbox/render.ts');
+    const r = toRequest(parseSandboxArgs(['--allow', 'example.com', '--allow-preset', 'claude', '--', 'claude'], 'run'));
+    assert.equal(r.sources?.['allow:api.anthropic.com'], '--allow-preset claude');
+    assert.equal(r.sources?.['allow:example.com'], undefined, 'command-line rules need no note');
+    const facts = fakeFacts(nativeClaude);
+    const plan = resolvePlan(facts, { ...r, sources: { ...r.sources, 'deny:evil.test': '/p/.bubble.toml' }, deny: ['evil.test'] });
+    const text = renderPlan(plan, []);
+    assert.match(text, /api\.anthropic\.com \[--allow-preset claude\]/);
+    assert.match(text, /deny evil\.test \[\/p\/\.bubble\.toml\]/);
+  });
+});

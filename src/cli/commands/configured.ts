@@ -137,9 +137,11 @@ export function mergedArgs(args: SandboxArgs, merged: MergeResult): { args: Sand
   if (o.ssh_agent !== undefined) out.sshAgent = o.ssh_agent.value;
   if (o.gitconfig !== undefined) out.gitconfig = o.gitconfig.value;
   const sources: Record<string, string> = {};
-  for (const kind of ['rw', 'ro', 'hide'] as const) {
-    for (const v of o[kind]) if (v.source !== 'command line') sources[`${kind}:${v.value}`] ??= v.source;
-  }
+  const keep: Array<['rw' | 'ro' | 'hide' | 'allow' | 'deny' | 'env' | 'host-port', Valued<string | number>[]]> = [
+    ['rw', o.rw], ['ro', o.ro], ['hide', o.hide], ['env', o.env],
+    ['allow', fromCli(o.allow)], ['deny', fromCli(o.deny)], ['host-port', fromCli(o.host_ports)],
+  ];
+  for (const [kind, list] of keep) for (const v of list) if (v.source !== 'command line') sources[`${kind}:${v.value}`] ??= v.source;
   return { args: out, sources };
 }
 
@@ -157,5 +159,6 @@ export async function configuredRequest(args: SandboxArgs): Promise<RunRequest> 
   if (line !== undefined && !args.quiet) say(line);
   const { args: merged, sources } = mergedArgs(args, e.merged);
   const req = toRequest(merged);
-  return Object.keys(sources).length > 0 ? { ...req, sources } : req;
+  const all = { ...req.sources, ...sources };
+  return Object.keys(all).length > 0 ? { ...req, sources: all } : req;
 }

@@ -13,7 +13,15 @@ export function toRequest(args: SandboxArgs): RunRequest {
     throw new BubbleError('USAGE', 'no command given', { hint: 'bubble run [options] [--] COMMAND [ARGS...]' });
   }
   const net = args.net ?? DEFAULT_NET;
-  const allow = [...args.allow, ...presetEndpoints(args.allowPreset)];
+  const allow = [...args.allow];
+  const sources: Record<string, string> = {};
+  for (const name of args.allowPreset) {
+    for (const e of presetEndpoints([name])) {
+      if (allow.includes(e)) continue;
+      allow.push(e);
+      sources[`allow:${e}`] = `--allow-preset ${name}`;
+    }
+  }
   if ((allow.length > 0 || args.deny.length > 0 || args.hostPorts.length > 0) && (net === 'host' || net === 'none')) {
     throw new BubbleError('USAGE', `--allow, --allow-preset, --deny and --host-port need the proxy: they do nothing with --net ${net}`, { hint: 'use --net filtered (the default) or --net logged' });
   }
@@ -39,5 +47,6 @@ export function toRequest(args: SandboxArgs): RunRequest {
     deny: args.deny,
     hostPorts: args.hostPorts,
     allowRoot: args.allowRoot,
+    ...(Object.keys(sources).length > 0 ? { sources } : {}),
   };
 }

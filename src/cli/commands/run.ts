@@ -8,9 +8,23 @@ import { quarantineNestedGit } from '../../report/nested-git.ts';
 import { displayText } from '../../sandbox/escape.ts';
 import type { NetSession } from '../../net/session.ts';
 import type { SandboxArgs } from '../argv.ts';
+import type { RunRequest } from '../../policy/resolve.ts';
 import { version } from '../../version.ts';
 import { configuredRequest } from './configured.ts';
 import { say } from '../say.ts';
+
+/** What the user deliberately opened, for the session header. */
+function optIns(req: RunRequest): string[] {
+  return [
+    ...(req.sshAgent ? ['--ssh-agent'] : []),
+    ...(req.gitconfig === 'rw' ? ['--gitconfig rw'] : []),
+    ...(req.home === 'persist' ? ['--home persist'] : []),
+    ...(req.allowRoot ? ['--allow-root'] : []),
+    ...req.allowWrite.map((p) => `--allow-write ${p}`),
+    ...req.rw.map((p) => `--rw ${p}`),
+    ...req.env.map((e) => `--env ${e.split('=')[0]}`),
+  ];
+}
 
 export async function run(args: SandboxArgs): Promise<number> {
   const home = process.env.HOME;
@@ -47,7 +61,7 @@ export async function run(args: SandboxArgs): Promise<number> {
   const mode = req.net;
   const startNet = (): Promise<NetSession> =>
     import('../../net/session.ts').then((m) =>
-      m.startNetSession({ mode, allow: req.allow, deny: req.deny, hostPorts: req.hostPorts, runtimeDir: facts.bubble.runtimeDir, env: facts.env, argv: req.command, cwd: facts.cwd, version: version() }),
+      m.startNetSession({ mode, allow: req.allow, deny: req.deny, hostPorts: req.hostPorts, runtimeDir: facts.bubble.runtimeDir, env: facts.env, argv: req.command, cwd: facts.cwd, version: version(), optIns: optIns(req) }),
     );
   let netStarting: Promise<NetSession>;
   const failed = new AbortController();

@@ -146,3 +146,113 @@ test('claude -p: scripted Bash, Write and Edit change the project, and the host 
   assert.match(s.api.result('bash')!.text, /first line\nsecond line/);
   assert.match(s.api.result('read')!.text, /hello/);
 });
+
+test('claude -p: reading a canary in the real home fails, and the canary never reaches the API', async (t) => {
+  const bin = await requireClaude(t);
+  if (bin === undefined) return;
+  const s = await claudeSession(t, bin, (w) => [
+    { tools: [{ id: 'read-key', name: 'Read', input: { file_path: join(w.home, '.ssh/id_ed25519') } }] },
+    { tools: [{ id: 'read-aws', name: 'Read', input: { file_path: join(w.home, '.aws/credentials') } }] },
+    { tools: [{ id: 'cat', name: 'Bash', input: { command: `cat ${w.home}/.bashrc ~/.ssh/id_ed25519; ls -a ~; env`, description: 'look around' } }] },
+    { tools: [{ id: 'find', name: 'Bash', input: { command: `grep -rs ${CANARY.slice(0, 12)} "$HOME" /tmp /home /root /var /run /etc 2>/dev/null | head; echo searched`, description: 'search' } }] },
+  ]);
+  ok(s);
+  const home = s.world.home;
+  for (const id of ['read-key', 'read-aws']) {
+    const res = s.api.result(id);
+    assert.ok(res !== undefined, explain(s));
+    assert.equal(res.isError, true, `${id}: ${res.text}`);
+  }
+  assert.match(s.api.result('cat')!.text, /No such file/, explain(s));
+  assert.match(s.api.result('find')!.text, /searched/, explain(s));
+  assert.ok(s.api.requests.length > 0);
+  for (const req of s.api.requests) {
+    assert.ok(!req.body.includes(CANARY), `the canary reached the API in ${req.method} ${req.path}`);
+    assert.ok(!JSON.stringify(req.headers).includes(CANARY), `the canary reached the API in a header of ${req.path}`);
+  }
+  assert.ok(fs.readFileSync(join(home, '.ssh/id_ed25519'), 'utf8').includes(CANARY));
+});
+
+test('claude -p: writing ~/.claude/settings.json fails (Write and Bash) and the host file is unchanged', async (t) => {
+  const bin = await requireClaude(t);
+  if (bin === undefined) return;
+  let before = '';
+  const s = await claudeSession(
+    t,
+    bin,
+    (w) => [
+      { tools: [{ id: 'write', name: 'Write', input: { file_path: join(w.home, '.claude/settings.json'), content: '{"hooks":{}}\n' } }] },
+      {
+        tools: [
+          {
+            id: 'bash',
+            name: 'Bash',
+            input: {
+              command:
+                'echo "{\\"env\\":{}}" > ~/.claude/settings.json; echo "rc=$?"; ' +
+                'mv ~/.claude/settings.json ~/.claude/s.bak; echo "mv=$?"; ' +
+                'echo x > ~/.claude/settings.local.json; echo "local=$?"; cat ~/.claude/settings.json',
+              description: 'tamper',
+            },
+          },
+        ],
+      },
+    ],
+    { prepare: (w) => (before = fs.readFileSync(join(w.home, '.claude/settings.json'), 'utf8')) },
+  );
+  ok(s);
+  const home = s.world.home;
+  const write = s.api.result('write');
+  assert.ok(write !== undefined, explain(s));
+  assert.equal(write.isError, true, write.text);
+  const bash = s.api.result('bash')!.text;
+  assert.match(bash, /rc=[1-9]/, bash);
+  assert.match(bash, /mv=[1-9]/, bash);
+  assert.match(bash, /local=[1-9]/, bash);
+  assert.equal(fs.readFileSync(join(home, '.claude/settings.json'), 'utf8'), before);
+  assert.ok(!fs.existsSync(join(home, '.claude/settings.local.json')));
+  assert.ok(!fs.existsSync(join(home, '.claude/s.bak')));
+});
+
+test("claude -p: ~/.claude.json and the session transcript on the host hold what claude wrote; the egress log names the API; claude's exit status is bubble's", async (t) => {
+  const bin = await requireClaude(t);
+  if (bin === undefined) return;
+  // ~/.claude.json is bound as a single file: Claude Code's write-temp-then-rename fails
+  // there with EBUSY, and (2.1.x) falls back to writing the file in place, which reaches the
+  // host. The debug log (in the project: /tmp and the home are the sandbox's own) says which.
+  const s = await claudeSession(
+    t,
+    bin,
+    () => [{ tools: [{ id: 'bash', name: 'Bash', input: { command: 'echo transcript-marker-5d1e', description: 'mark' } }] }],
+    { args: ['-p', '--dangerously-skip-permissions', '--debug-file', 'claude-debug.log'] },
+  );
+  ok(s);
+  const { home, project } = s.world;
+  const debug = fs.existsSync(join(project, 'claude-debug.log')) ? fs.readFileSync(join(project, 'claude-debug.log'), 'utf8') : '';
+  for (const line of debug.split('\n').filter((l) => l.includes('.claude.json') && /atomic|fallback|EBUSY/i.test(l)).slice(0, 6)) {
+    t.diagnostic(line.slice(0, 300));
+  }
+  const state = JSON.parse(fs.readFileSync(join(home, '.claude.json'), 'utf8')) as Record<string, unknown>;
+  t.diagnostic(`~/.claude.json keys: ${Object.keys(state).join(' ')}`);
+  assert.equal(state['numStartups'] !== undefined, true);
+  assert.equal(typeof state['userID'], 'string', `claude's writes to ~/.claude.json were lost: ${JSON.stringify(state)}`);
+  const dir = join(home, '.claude/projects', project.replace(/[^A-Za-z0-9]/g, '-'));
+  const transcripts = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl')) : [];
+  assert.equal(transcripts.length, 1, `no transcript in ${dir}: ${fs.readdirSync(join(home, '.claude/projects')).join(' ')}`);
+  const transcript = fs.readFileSync(join(dir, transcripts[0]!), 'utf8');
+  assert.match(transcript, /transcript-marker-5d1e/);
+  assert.match(transcript, new RegExp(FINAL_TEXT));
+
+  const log = newestLog(home);
+  const found = records(log, { host: '127.0.0.1', port: s.api.port, decision: 'allow' });
+  assert.ok(found.length > 0, `no allowed 127.0.0.1:${s.api.port} in ${log.path}:\n${describeLog(log)}`);
+  assert.equal(log.session?.argv?.[0], 'claude');
+
+  // The exit status: the API refuses the key, claude -p exits 1, and bubble-claude with it.
+  const failing = await claudeSession(t, bin, () => [
+    { error: { status: 401, type: 'authentication_error', message: 'invalid x-api-key' } },
+  ]);
+  t.diagnostic(`refused key: exit ${failing.r.code}; ${failing.r.stdout.trim().slice(0, 200)}`);
+  assert.equal(failing.r.code, 1, explain(failing));
+  assert.ok(failing.api.requests.some((r) => r.kind === 'main'), explain(failing));
+});

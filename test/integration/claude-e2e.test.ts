@@ -18,12 +18,15 @@
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { requireBwrap } from './support/bwrap.ts';
 import { bubbleClaudeBin, CANARY, makeWorld, runBubble, type Result, type World } from './support/world.ts';
 import { host, newestLog, describeLog, records, requireTools, unmet } from '../fixtures/net-tools/host.ts';
+import { quoteArgv } from '../../src/sandbox/escape.ts';
 import { FINAL_TEXT, startFakeAnthropic, type FakeAnthropic, type Turn } from '../fixtures/fake-anthropic.ts';
 
 const API_KEY = 'sk-ant-api03-dummy-key-for-bubble-tests';
@@ -255,4 +258,85 @@ test("claude -p: ~/.claude.json and the session transcript on the host hold what
   t.diagnostic(`refused key: exit ${failing.r.code}; ${failing.r.stdout.trim().slice(0, 200)}`);
   assert.equal(failing.r.code, 1, explain(failing));
   assert.ok(failing.api.requests.some((r) => r.kind === 'main'), explain(failing));
+});
+
+test('claude TUI under tmux: starts against the fake API, answers a prompt, redraws after a resize, exits cleanly', async (t) => {
+  const bin = await requireClaude(t);
+  if (bin === undefined) return;
+  if (!requireTools(t, ['tmux'])) return;
+  const world = makeWorld({ claude: true });
+  t.after(() => world.cleanup());
+  const api = await startFakeAnthropic([{ text: 'Hello from the scripted model, 4e1b.' }]);
+  t.after(() => api.close());
+  fs.mkdirSync(join(world.home, '.config/bubble'), { recursive: true });
+  fs.writeFileSync(join(world.home, '.config/bubble/config.toml'), `host_ports = [${api.port}]\n`);
+  // First-run state, as after an interactive first start: onboarding done, this API key
+  // approved (Claude Code asks once about a key from the environment, by its last 20
+  // characters), the project's trust dialog accepted.
+  fs.writeFileSync(
+    join(world.home, '.claude.json'),
+    JSON.stringify({
+      numStartups: 1,
+      hasCompletedOnboarding: true,
+      theme: 'dark',
+      customApiKeyResponses: { approved: [API_KEY.slice(-20)], rejected: [] },
+      projects: { [world.project]: { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } },
+    }),
+  );
+  const socket = `bubble-claude-${process.pid}`;
+  const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+  t.after(() => {
+    try {
+      tmux('kill-server');
+    } catch {
+      // already gone
+    }
+  });
+  const env = Object.entries({
+    ...world.env,
+    PATH: `${join(bin, '..')}:${world.env['PATH']}`,
+    TERM: 'xterm-256color',
+    ANTHROPIC_BASE_URL: api.url,
+    ANTHROPIC_API_KEY: API_KEY,
+    DISABLE_AUTOUPDATER: '1',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+  }).map(([k, v]) => `${k}=${v}`);
+  // The exit status is printed after bubble-claude ends (tmux's pane_dead_status can lag).
+  const cmd = `${quoteArgv(['env', '-i', ...env, process.execPath, bubbleClaudeBin])}; echo "exit=$?"`;
+  tmux('new-session', '-d', '-s', 'cc', '-x', '80', '-y', '24', '-c', world.project, cmd);
+  tmux('set-option', '-t', 'cc', 'remain-on-exit', 'on');
+  const screen = (): string => tmux('capture-pane', '-p', '-t', 'cc');
+  const waitFor = async (re: RegExp, what: string): Promise<string> => {
+    let s = '';
+    for (let i = 0; i < 600; i++) {
+      s = screen();
+      if (re.test(s)) return s;
+      await sleep(50);
+    }
+    assert.fail(`never saw ${what} (${re}) on the screen:\n${s}\nrequests:\n${api.describe()}`);
+  };
+  await waitFor(/^❯/m, 'the prompt');
+  tmux('send-keys', '-t', 'cc', '-l', 'Say hello');
+  await sleep(300);
+  tmux('send-keys', '-t', 'cc', 'Enter');
+  await waitFor(/Hello from the scripted model, 4e1b\./, 'the answer');
+  const widest = (s: string): number => Math.max(...s.split('\n').map((l) => l.trimEnd().length));
+  assert.ok(widest(screen()) <= 80);
+  tmux('resize-window', '-t', 'cc', '-x', '120', '-y', '30');
+  let after = '';
+  for (let i = 0; i < 200 && widest(after) <= 80; i++) {
+    await sleep(50);
+    after = screen();
+  }
+  assert.ok(widest(after) > 80, `no redraw at 120 columns:\n${after}`);
+  assert.match(after, /Hello from the scripted model/);
+  tmux('send-keys', '-t', 'cc', '-l', '/exit');
+  await sleep(300);
+  tmux('send-keys', '-t', 'cc', 'Enter');
+  const final = await waitFor(/^exit=\d+$/m, 'the exit status');
+  assert.match(final, /^exit=0$/m, final);
+  const log = newestLog(world.home);
+  t.diagnostic(`egress: ${describeLog(log).replace(/\n/g, '; ')}`);
+  assert.ok(records(log, { host: '127.0.0.1', port: api.port, decision: 'allow' }).length > 0, describeLog(log));
+  assert.ok(api.requests.some((r) => r.kind === 'main'), api.describe());
 });

@@ -18,7 +18,8 @@ function inside(op: MountOp): string {
     case 'tmpfs':
       return op.readOnly ? 'masked' : op.why.startsWith('your home') ? 'hidden' : 'tmpfs';
     case 'data':
-      return 'masked';
+      // bubble's own files (the git ignore list) are content, not masks over a host path.
+      return op.source === 'default' ? 'ro' : 'masked';
     case 'symlink':
       return `-> ${op.target}`;
     case 'dir':

@@ -1,7 +1,7 @@
 // The per-session host directory that holds the proxy socket (bound into the sandbox).
 
 import * as fs from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BubbleError, EXIT_SETUP } from '../errors.ts';
 
 /** A 0700 directory of ours, refusing anything another user could have placed there. */
@@ -13,8 +13,19 @@ function privateDir(dir: string): void {
   }
 }
 
+/**
+ * The directory is named by our pid: anything already there was left by a dead process
+ * that had the same pid (killed before it could clean up), and so are its dead siblings.
+ */
 export function makeRuntimeDir(dir: string): void {
-  privateDir(dirname(dir));
+  const base = dirname(dir);
+  privateDir(base);
+  for (const name of fs.readdirSync(base)) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    if (pid !== process.pid && fs.existsSync(`/proc/${pid}`)) continue; // a live session
+    fs.rmSync(join(base, name), { recursive: true, force: true });
+  }
   privateDir(dir);
 }
 

@@ -165,3 +165,21 @@ describe('bubble log', () => {
     assert.equal(missing.code, 2);
   });
 });
+
+describe('runtime directory', () => {
+  test("a dead session's socket under our pid's name does not stop the proxy", async (t) => {
+    if (!(await requireBwrap(t))) return;
+    const w = makeWorld();
+    t.after(() => w.cleanup());
+    const runtime = join(w.root, 'xdg-runtime');
+    fs.mkdirSync(runtime, { mode: 0o700 });
+    // Leftovers of killed sessions: one for every pid the next bubble may get is not
+    // practical, so plant them for pids that are certainly dead, and one live-looking name.
+    const base = join(runtime, 'bubble');
+    fs.mkdirSync(join(base, '999999999'), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(join(base, '999999999', 'proxy.sock'), '');
+    const r = await sandboxSh(w, 'echo ok', [], { env: { XDG_RUNTIME_DIR: runtime } });
+    assert.equal(r.stdout, 'ok\n', r.stderr);
+    assert.deepEqual(fs.readdirSync(base), [], 'stale runtime dirs were not swept (or ours was left)');
+  });
+});

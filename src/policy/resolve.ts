@@ -150,7 +150,11 @@ function commandDirs(facts: HostFacts, command: string): string[] {
   const add = (p: string): void => {
     dirs.add(dirname(p));
     const real = facts.fs.realpath(p);
-    if (real !== undefined) dirs.add(dirname(real));
+    if (real === undefined) return;
+    // An npm-installed agent loads sibling packages (codex runs its native binary from
+    // @openai/codex-linux-x64): the whole node_modules it was installed into.
+    const nm = real.indexOf('/node_modules/');
+    dirs.add(nm >= 0 ? real.slice(0, nm + '/node_modules'.length) : dirname(real));
   };
   add(command);
   const real = facts.fs.realpath(command);

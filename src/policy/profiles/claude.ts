@@ -29,6 +29,7 @@ export const claude: Profile = {
   // The API, feature flags and error reports: the list Anthropic's own devcontainer firewall
   // allows (anthropics/claude-code .devcontainer/init-firewall.sh, minus registry.npmjs.org);
   // claude.ai, console.anthropic.com and platform.claude.com for the sign-in flows.
-  endpoints: ['api.anthropic.com', 'statsig.anthropic.com', 'statsig.com', 'sentry.io',
+  // downloads.claude.ai: the interactive client's update check.
+  endpoints: ['api.anthropic.com', 'downloads.claude.ai', 'statsig.anthropic.com', 'statsig.com', 'sentry.io',
     'claude.ai', 'console.anthropic.com', 'platform.claude.com'],
 };

@@ -49,7 +49,11 @@ function mountArgs(op: MountOp, features: BwrapFeatures, dataFd: () => number): 
   }
 }
 
-export function bwrapArgs(plan: Plan, features: BwrapFeatures, fds: FdLayout): string[] {
+/**
+ * `session` marks this bwrap (and the sandbox's pid 1, a copy of it) in its argv, so that
+ * a sandbox orphaned by a killed bubble can be found and stopped (see placeholders.ts).
+ */
+export function bwrapArgs(plan: Plan, features: BwrapFeatures, fds: FdLayout, session?: string): string[] {
   const args: string[] = [];
   const ns = plan.namespaces;
   if (ns.user) args.push('--unshare-user');
@@ -74,6 +78,7 @@ export function bwrapArgs(plan: Plan, features: BwrapFeatures, fds: FdLayout): s
   for (const op of plan.mounts) args.push(...mountArgs(op, features, dataFd));
 
   args.push('--chdir', plan.cwd);
+  if (session !== undefined) args.push('--setenv', 'BUBBLE_SESSION', session);
   if (features.jsonStatusFd) args.push('--json-status-fd', String(fds.status));
   if (fds.seccomp !== undefined) args.push('--seccomp', String(fds.seccomp));
   args.push('--', ...plan.wrapper, ...plan.argv);

@@ -7,6 +7,7 @@ import { release, tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bubbleDirs } from '../config/paths.ts';
+import { BubbleError } from '../errors.ts';
 
 export type PathType = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -211,6 +212,13 @@ export function gatherHostFacts(): HostFacts {
     cwd = fs.realpathSync.native(process.cwd());
   } catch {
     cwd = process.cwd();
+  }
+  // Node decodes paths as UTF-8: a directory name that is not valid UTF-8 comes back with
+  // U+FFFD in it, a path that does not exist and could not be handed to bwrap.
+  if (cwd.includes('\uFFFD')) {
+    throw new BubbleError('CWD_ENCODING', `the working directory's path is not valid UTF-8 (${JSON.stringify(cwd)})`, {
+      hint: 'rename the directory (or one of its parents) to a UTF-8 name, or run bubble from another directory',
+    });
   }
   return {
     uid: process.getuid?.() ?? -1,

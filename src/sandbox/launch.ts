@@ -9,7 +9,7 @@ import { BubbleError, EXIT_SETUP } from '../errors.ts';
 import { bwrapArgs, fdLayout } from './bwrap-args.ts';
 import { sandboxExit, signalExit } from './exit.ts';
 import type { HostFacts } from './facts.ts';
-import { claimPlaceholders, hasJournals, placeholderDir, releasePlaceholders, spawnWatchdog, type Claim } from './placeholders.ts';
+import { claimPlaceholders, hasJournals, ourSessionTag, placeholderDir, releasePlaceholders, spawnWatchdog, type Claim } from './placeholders.ts';
 import type { Plan } from './plan.ts';
 import { seccompProgram } from './seccomp.ts';
 
@@ -51,19 +51,15 @@ function closeInheritedFds(): void {
   }
 }
 
-function prepareHost(plan: Plan, facts: HostFacts): { claim: Claim | undefined; stopWatchdog: () => void } {
+function prepareHost(plan: Plan, facts: HostFacts): { claim: Claim; stopWatchdog: () => void } {
   for (const dir of plan.ensureDirs) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const none = { claim: undefined, stopWatchdog: () => {} };
   const dir = placeholderDir(facts.env, facts.home);
   // Protected paths that exist may be another live session's placeholders: claim them too,
   // but only when some session has a journal at all (the common case has none).
   const shared = plan.protectedExisting.length > 0 && hasJournals(dir) ? plan.protectedExisting : [];
-  if (plan.placeholders.length === 0 && shared.length === 0) return none;
+  // Always journaled and watched, placeholders or not: the journal also names the sandbox,
+  // which the watchdog kills if bubble dies before bwrap's own death signal is armed.
   const claim = claimPlaceholders(dir, plan.placeholders, shared);
-  if (claim.paths.length === 0) {
-    releasePlaceholders(claim);
-    return none;
-  }
   return { claim, stopWatchdog: spawnWatchdog(dir, reaperScript) };
 }
 
@@ -81,7 +77,7 @@ export async function launch(plan: Plan, facts: HostFacts, opts: LaunchOptions =
     });
   }
   const fds = fdLayout(plan);
-  const args = bwrapArgs(plan, bwrap.features, fds);
+  const args = bwrapArgs(plan, bwrap.features, fds, ourSessionTag());
   closeInheritedFds();
   const { claim, stopWatchdog } = prepareHost(plan, facts);
 
@@ -162,11 +158,15 @@ export async function launch(plan: Plan, facts: HostFacts, opts: LaunchOptions =
     const exit = sandboxExit(code, signal, agentExit, bwrap.features.jsonStatusFd);
     // A signal that reached us before the agent existed ends bubble as that signal would.
     if (agentExit === undefined && received !== undefined) return signalExit(received);
+    if (agentExit === undefined && signal === null && bwrap.features.jsonStatusFd) {
+      // bwrap said why above (typically user namespaces blocked by the kernel or AppArmor).
+      process.stderr.write("bubble: the sandbox could not be set up (bwrap's message is above); fix: run 'bubble doctor', it checks this machine and prints the one-line fix\n");
+    }
     return exit;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     for (const [sig, h] of handlers) process.off(sig, h);
-    if (claim) releasePlaceholders(claim);
+    releasePlaceholders(claim);
     stopWatchdog();
   }
 }

@@ -25,6 +25,34 @@ interface Journal {
   paths: Placeholder[];
 }
 
+/** The mark a session's bwrap carries in its argv (`--setenv BUBBLE_SESSION TAG`). */
+export function sessionTag(pid: number, start: string): string {
+  return `${pid}-${start}`;
+}
+
+export function ourSessionTag(): string {
+  return sessionTag(process.pid, procStart(process.pid) ?? '');
+}
+
+/**
+ * bwrap processes of a dead session that are still running. --die-with-parent has a window
+ * (bubble killed before the sandbox's pid 1 armed its death signal) in which the sandbox
+ * outlives bubble: whoever sweeps the dead session finds it by its mark and kills it.
+ */
+function orphanedSandboxes(tag: string): number[] {
+  const needle = `\0BUBBLE_SESSION\0${tag}\0`;
+  const out: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${name}/cmdline`, 'latin1').includes(needle)) out.push(Number(name));
+    } catch {
+      // exited, or not ours
+    }
+  }
+  return out;
+}
+
 export interface Claim {
   dir: string;
   journal: string;
@@ -126,6 +154,13 @@ function sweepDead(dir: string): void {
   const live = claimsOfOthers(dir, undefined);
   for (const { file, journal } of readJournals(dir)) {
     if (isAlive(journal)) continue;
+    for (const pid of orphanedSandboxes(sessionTag(journal.pid, journal.start))) {
+      try {
+        process.kill(pid, 'SIGKILL'); // pid 1 of its namespace: everything inside goes
+      } catch {
+        // gone meanwhile
+      }
+    }
     removeUnclaimed(journal.paths, live);
     fs.rmSync(file, { force: true });
   }
@@ -144,6 +179,11 @@ export function claimPlaceholders(dir: string, create: Placeholder[], existing: 
     // A path another live session created after we looked is shared, not ours to create.
     const mine = create.filter((p) => !othersCreated.has(p.path));
     const sharedPaths = [...existing, ...create.filter((p) => othersCreated.has(p.path)).map((p) => p.path)];
+    // Their parent directories too (a project's .claude/ made by another session), or the
+    // last session out would find them non-empty when it ends, and nobody would remove them.
+    for (const p of [...mine.map((x) => x.path), ...sharedPaths]) {
+      for (const dir of othersCreated.keys()) if (p.startsWith(dir + '/') && !sharedPaths.includes(dir)) sharedPaths.push(dir);
+    }
     const shared = sharedPaths.map((p) => othersCreated.get(p)).filter((p): p is Placeholder => p !== undefined);
     const paths = [...mine, ...shared];
     const record: Journal = { pid: process.pid, start: procStart(process.pid) ?? '', paths };

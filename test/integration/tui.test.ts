@@ -28,17 +28,17 @@ describe('terminal UI under tmux', () => {
     w.cleanup();
   });
 
-  async function waitFor(re: RegExp): Promise<string> {
+  async function waitFor(re: RegExp, target = 'tui'): Promise<string> {
     let screen = '';
     for (let i = 0; i < 400; i++) {
-      screen = tmux('capture-pane', '-p', '-t', 'tui');
+      screen = tmux('capture-pane', '-p', '-t', target);
       if (re.test(screen)) return screen;
       await sleep(25);
     }
     assert.fail(`never saw ${re} on the screen:\n${screen}`);
   }
 
-  test('window resizes reach the sandboxed program', async (t) => {
+  test('window resizes, ^C and ^Z (job control) reach the sandboxed program as outside', async (t) => {
     if (!(await requireBwrap(t))) return;
     const env = Object.entries(w.env).map(([k, v]) => `${k}=${v}`);
     const cmd = quoteArgv(['env', '-i', ...env, 'TERM=xterm-256color', process.execPath, bubbleBin, 'run', '--', 'python3', 'winch.py']);
@@ -47,5 +47,30 @@ describe('terminal UI under tmux', () => {
     await waitFor(/size 80x24/);
     tmux('resize-window', '-t', 'tui', '-x', '100', '-y', '30');
     await waitFor(/size 100x30/);
+
+    // ^C reaches the program (and only once: bubble does not forward a second one).
+    tmux('send-keys', '-t', 'tui', 'C-c');
+    const afterInt = await waitFor(/got INT/);
+    assert.equal(afterInt.match(/got INT/g)?.length, 1, afterInt);
+
+    // ^Z stops the whole job and fg resumes it, as with any program: run it from an
+    // interactive shell, which is what does job control (a pane's own process cannot).
+    const env2 = Object.entries(w.env).map(([k, v]) => `${k}=${v}`);
+    tmux('new-session', '-d', '-s', 'job', '-x', '80', '-y', '24', '-c', w.project, quoteArgv(['env', '-i', ...env2, 'TERM=xterm-256color', 'PS1=$ ', 'bash', '--norc', '--noprofile', '-i']));
+    tmux('send-keys', '-t', 'job', quoteArgv([process.execPath, bubbleBin, 'run', '--', 'python3', 'winch.py']), 'Enter');
+    await waitFor(/ready/, 'job');
+    tmux('send-keys', '-t', 'job', 'C-z');
+    await waitFor(/Stopped/, 'job');
+    const agent = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).find((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').endsWith('python3\0winch.py\0');
+      } catch {
+        return false;
+      }
+    });
+    assert.ok(agent !== undefined, 'the program is gone');
+    assert.equal(fs.readFileSync(`/proc/${agent}/stat`, 'utf8').split(') ')[1]!.split(' ')[0], 'T', 'the program did not stop with its job');
+    tmux('send-keys', '-t', 'job', 'fg', 'Enter');
+    await waitFor(/got CONT/, 'job');
   });
 });

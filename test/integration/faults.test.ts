@@ -9,20 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { readLog } from '../../src/log/reader.ts';
 import { requireBwrap } from './support/bwrap.ts';
-import { makeWorld, repoRoot, runBubble, sandboxSh, type World } from './support/world.ts';
+import { makeWorld, marked, repoRoot, runBubble, sandboxSh, type World } from './support/world.ts';
 
-/** Host pids whose command line carries `marker`. */
-function marked(marker: string): number[] {
-  const out: number[] = [];
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)) out.push(Number(pid));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
-}
 
 describe('faults', () => {
   let w: World;

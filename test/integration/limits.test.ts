@@ -7,20 +7,8 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { requireBwrap } from './support/bwrap.ts';
-import { makeWorld, sandboxSh, type World } from './support/world.ts';
+import { makeWorld, marked, sandboxSh, type World } from './support/world.ts';
 
-/** Host pids whose command line carries `marker` (the bomb's forks keep their parent's). */
-function marked(marker: string): number[] {
-  const out: number[] = [];
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)) out.push(Number(pid));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
-}
 
 describe('resource limits', () => {
   let w: World;

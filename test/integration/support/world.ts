@@ -124,3 +124,16 @@ export function snapshot(dir: string): Map<string, string> {
   walk(dir);
   return out;
 }
+
+/** Host pids whose command line carries `marker` (forks keep their parent's command line). */
+export function marked(marker: string): number[] {
+  const out: number[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)) out.push(Number(pid));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { requireBwrap } from './support/bwrap.ts';
-import { bubbleBin, makeWorld, repoRoot, type World } from './support/world.ts';
+import { bubbleBin, makeWorld, marked, repoRoot, type World } from './support/world.ts';
 import { quoteArgv } from '../../src/sandbox/escape.ts';
 
 describe('terminal UI under tmux', () => {
@@ -19,12 +19,14 @@ describe('terminal UI under tmux', () => {
     w = makeWorld();
     fs.copyFileSync(join(repoRoot, 'test/fixtures/winch.py'), join(w.project, 'winch.py'));
   });
-  after(() => {
+  after(async () => {
     try {
       tmux('kill-server');
     } catch {
       // already gone
     }
+    // bubble ends the session on the hang-up and cleans up in the world: let it finish.
+    for (let i = 0; i < 400 && marked(w.project + '\0').length + marked('winch.py').length > 0; i++) await sleep(25);
     w.cleanup();
   });
 

@@ -51,8 +51,14 @@ export function makeWorld(opts: { claude?: boolean } = {}): World {
     LD_PRELOAD: '',
     NODE_OPTIONS: '--max-old-space-size=4096',
   };
-  return { root, home, project, env, // Retries: a session's watchdog may still be tidying up in the world (its lock file).
-    cleanup: () => fs.rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }) };
+  return {
+    root,
+    home,
+    project,
+    env,
+    // Retries: a session's watchdog may still be tidying up in the world (its lock file).
+    cleanup: () => fs.rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }),
+  };
 }
 
 export interface Result {

@@ -21,7 +21,7 @@ export interface NetRequest {
  * socket) and waits until it listens, then becomes the agent. A fifo on the sandbox's own
  * /tmp carries the bridge's "ready". Node's start-up variables are cleared for the bridge.
  */
-export function trampoline(ulimits: string, bridge: boolean): string {
+export function trampoline(ulimits: string, bridge: boolean, restoreSignals = false): string {
   const lines = ulimits === '' ? [] : [`${ulimits} || exit 125`];
   if (bridge) {
     lines.push(
@@ -33,7 +33,9 @@ export function trampoline(ulimits: string, bridge: boolean): string {
       'shift 5',
     );
   }
-  lines.push('exec "$@"');
+  // bwrap was started ignoring ^C and ^\ (see launch.ts); a shell cannot undo an ignored
+  // signal, coreutils env can.
+  lines.push(restoreSignals ? 'exec /usr/bin/env --default-signal=INT --default-signal=QUIT "$@"' : 'exec "$@"');
   return lines.join('\n');
 }
 

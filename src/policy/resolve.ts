@@ -508,7 +508,8 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     effective = { ...limits, nproc: 'unlimited' };
     warnings.push(`kernel ${facts.kernel} counts process limits per user, not per sandbox: no process limit`);
   }
-  const script = trampoline(ulimitLine(effective), bridgeArgs.length > 0);
+  const signalEnv = facts.stdinIsTTY ? facts.signalEnv : undefined;
+  const script = trampoline(ulimitLine(effective), bridgeArgs.length > 0, signalEnv !== undefined);
   const wrapper = script === 'exec "$@"' ? [] : ['/bin/sh', '-c', script, 'bubble', ...bridgeArgs];
 
   const seccompOk = seccompSupported(facts.arch);
@@ -528,6 +529,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     process: {
       dieWithParent: true,
       newSession: !facts.stdinIsTTY,
+      signalEnv,
       disableUserns: features?.disableUserns ?? true,
       asRoot: facts.uid === 0,
     },

@@ -63,6 +63,11 @@ export interface HostFacts {
   cwd: string;
   env: Readonly<Record<string, string>>;
   stdinIsTTY: boolean;
+  /**
+   * On a terminal: coreutils `env` that can ignore and restore signals (8.31+), used so that
+   * ^C reaches the agent without killing bwrap (which shares the terminal's process group).
+   */
+  signalEnv: string | undefined;
   arch: string;
   /** uname -r */
   kernel: string;
@@ -195,6 +200,15 @@ function probeBwrap(hostFs: HostFs, env: Record<string, string>, cacheDir: strin
   return info;
 }
 
+function probeSignalEnv(): string | undefined {
+  try {
+    const help = execFileSync('/usr/bin/env', ['--help'], { encoding: 'utf8', env: {} });
+    return /--ignore-signal/.test(help) && /--default-signal/.test(help) ? '/usr/bin/env' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Private per-user runtime space: $XDG_RUNTIME_DIR, else a 0700 dir under /tmp. */
 function runtimeBase(env: Record<string, string>): string {
   const xdg = env.XDG_RUNTIME_DIR;
@@ -227,6 +241,7 @@ export function gatherHostFacts(): HostFacts {
     cwd,
     env,
     stdinIsTTY: process.stdin.isTTY === true,
+    signalEnv: process.stdin.isTTY === true ? probeSignalEnv() : undefined,
     arch: process.arch,
     kernel: release(),
     bwrap: probeBwrap(hostFs, env, bubbleDirs(env, home).cache),

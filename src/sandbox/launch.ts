@@ -87,7 +87,12 @@ export async function launch(plan: Plan, facts: HostFacts, opts: LaunchOptions =
 
   // The environment bwrap starts with is the sandbox's: bwrap passes it on, and its own
   // pid 1 inside shows it in /proc/1/environ. Secrets never go in argv (--setenv).
-  const child = spawn(bwrap.path, args, { stdio, env: plan.env });
+  // On a terminal bwrap shares the agent's process group, so ^C would kill bwrap and the
+  // sandbox with it: bwrap ignores INT and QUIT; the trampoline gives them back to the agent.
+  const sig = plan.process.signalEnv;
+  const child = sig === undefined
+    ? spawn(bwrap.path, args, { stdio, env: plan.env })
+    : spawn(sig, ['--ignore-signal=INT', '--ignore-signal=QUIT', bwrap.path, ...args], { stdio, env: plan.env });
 
   const feed = (fd: number, data: Buffer | string): void => {
     const stream = child.stdio[fd] as NodeJS.WritableStream | null;

@@ -37,6 +37,11 @@ export interface ProcessPolicy {
   dieWithParent: boolean;
   /** setsid(): detaches from the terminal. Only without a TTY, else the TUI loses job control. */
   newSession: boolean;
+  /**
+   * On a terminal, bwrap is started ignoring SIGINT/SIGQUIT (so ^C does not kill it and,
+   * with it, the sandbox); the agent gets the default dispositions back through this env.
+   */
+  signalEnv: string | undefined;
   /** bwrap --disable-userns: no nested user namespaces. */
   disableUserns: boolean;
   /** Running as root with --allow-root. */

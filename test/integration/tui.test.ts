@@ -54,11 +54,19 @@ describe('terminal UI under tmux', () => {
     tmux('send-keys', '-t', 'tui', 'C-c');
     const afterInt = await waitFor(/got INT/);
     assert.equal(afterInt.match(/got INT/g)?.length, 1, afterInt);
+    // ...and the sandbox lives on (bwrap shares the terminal's process group: ^C must not
+    // end it behind the program's back).
+    tmux('resize-window', '-t', 'tui', '-x', '90', '-y', '20');
+    await waitFor(/size 90x20/);
 
     // ^Z stops the whole job and fg resumes it, as with any program: run it from an
     // interactive shell, which is what does job control (a pane's own process cannot).
     const env2 = Object.entries(w.env).map(([k, v]) => `${k}=${v}`);
     tmux('new-session', '-d', '-s', 'job', '-x', '80', '-y', '24', '-c', w.project, quoteArgv(['env', '-i', ...env2, 'TERM=xterm-256color', 'PS1=$ ', 'bash', '--norc', '--noprofile', '-i']));
+    // The first program is still running: end that session (bubble forwards the hang-up),
+    // so the program found below is the job's.
+    tmux('kill-session', '-t', 'tui');
+    for (let i = 0; i < 400 && marked('winch.py').length > 0; i++) await sleep(25);
     tmux('send-keys', '-t', 'job', quoteArgv([process.execPath, bubbleBin, 'run', '--', 'python3', 'winch.py']), 'Enter');
     await waitFor(/ready/, 'job');
     tmux('send-keys', '-t', 'job', 'C-z');

@@ -85,6 +85,7 @@ export function fakeFacts(entries: Record<string, FakeEntry>, over: Partial<Host
     cwd: '/home/u/src/app',
     env: { HOME: '/home/u', PATH: '/home/u/.local/bin:/usr/local/bin:/usr/bin:/bin', TERM: 'xterm-256color', LANG: 'C.UTF-8', AWS_SECRET_ACCESS_KEY: 'secret', SSH_AUTH_SOCK: '/run/user/1000/ssh', ANTHROPIC_API_KEY: 'sk-test' },
     stdinIsTTY: true,
+    signalEnv: undefined,
     arch: 'x64',
     kernel: '6.8.0-generic',
     bwrap: { path: '/usr/bin/bwrap', version: '0.8.0', features: { disableUserns: true, size: true, perms: true, jsonStatusFd: true, seccomp: true, roBindData: true } },

@@ -13,7 +13,7 @@ import type { TestContext } from 'node:test';
 
 import { seccompProgram, seccompSupported } from '../../src/sandbox/seccomp.ts';
 import type { SeccompOptions } from '../../src/sandbox/seccomp.ts';
-import { requireBwrap } from './support/bwrap.ts';
+import { requireBwrap, unmet } from './support/bwrap.ts';
 
 const PROBE = new URL('../fixtures/syscall-probe.py', import.meta.url).pathname;
 
@@ -168,10 +168,7 @@ function show(r: Result | undefined): string {
 
 async function ready(t: TestContext): Promise<boolean> {
   if (!(await requireBwrap(t))) return false;
-  if (!seccompSupported(process.arch)) {
-    t.skip(`no seccomp tables for ${process.arch}`);
-    return false;
-  }
+  if (!seccompSupported(process.arch)) return unmet(t, `no seccomp tables for ${process.arch}`);
   return true;
 }
 

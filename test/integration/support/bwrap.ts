@@ -17,7 +17,7 @@ export async function requireBwrap(t: TestContext): Promise<boolean> {
   return false;
 }
 
-function mustWork(): boolean {
+export function mustWork(): boolean {
   const ci = process.env['CI'];
   return (
     process.env['BUBBLE_MUST_WORK'] === '1' ||
@@ -73,4 +73,11 @@ function run(cmd: string, args: string[]): Promise<RunResult> {
     child.on('error', (error: NodeJS.ErrnoException) => resolve({ code: null, stderr, error }));
     child.on('close', (code) => resolve({ code, stderr }));
   });
+}
+
+/** A prerequisite is missing: skip locally, throw under BUBBLE_MUST_WORK / CI. Returns false. */
+export function unmet(t: TestContext, why: string): false {
+  if (mustWork()) throw new Error(`${why} (failing because BUBBLE_MUST_WORK or CI is set)`);
+  t.skip(why);
+  return false;
 }

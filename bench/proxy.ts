@@ -323,7 +323,7 @@ async function openTunnels(route: Route, port: number, n: number): Promise<Socke
       );
       for (const r of opened) if (r.status === 'fulfilled') sockets.push(r.value);
       const failed = opened.find((r) => r.status === 'rejected');
-      if (failed) throw (failed as PromiseRejectedResult).reason;
+      if (failed) throw failed.reason;
     }
   } catch (error) {
     for (const s of sockets) s.destroy();

@@ -25,7 +25,8 @@ export function timeAll(contenders: Contender[], rounds: number): Map<string, nu
       const t0 = process.hrtime.bigint();
       const r = spawnSync(c.cmd, c.args, { stdio: ['ignore', 'ignore', 'pipe'], ...c.opts });
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (r.status !== 0) throw new Error(`${c.name} failed (${r.status}): ${r.stderr?.toString()}`);
+      if (r.status !== 0)
+        throw new Error(`${c.name} failed (${r.status}): ${r.stderr?.toString()}`);
       if (i >= 2) times.get(c.name)!.push(ms); // two warm-up rounds
     }
   }

@@ -10,7 +10,11 @@ export class BubbleError extends Error {
   readonly exitCode: number;
   readonly hint: string | undefined;
 
-  constructor(code: string, message: string, opts: { exitCode?: number; hint?: string; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    opts: { exitCode?: number; hint?: string; cause?: unknown } = {},
+  ) {
     super(message, { cause: opts.cause });
     this.name = 'BubbleError';
     this.code = code;

@@ -7,16 +7,25 @@ import { readdirSync } from 'node:fs';
 
 const dirs = process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/integration'];
 const files = dirs.flatMap((d) =>
-  d.endsWith('.ts') ? [d] : readdirSync(d).filter((f) => f.endsWith('.test.ts')).sort().map((f) => `${d}/${f}`),
+  d.endsWith('.ts')
+    ? [d]
+    : readdirSync(d)
+        .filter((f) => f.endsWith('.test.ts'))
+        .sort()
+        .map((f) => `${d}/${f}`),
 );
 if (files.length === 0) {
   console.error('test/run.mjs: no test files found');
   process.exit(1);
 }
 
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter', 'tap', ...files], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter', 'tap', ...files],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 let tail = '';
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);

@@ -30,7 +30,11 @@ const options = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const takesValue = new Set(Object.entries(options).filter(([, o]) => o.type === 'string').map(([k]) => `--${k}`));
+const takesValue = new Set(
+  Object.entries(options)
+    .filter(([, o]) => o.type === 'string')
+    .map(([k]) => `--${k}`),
+);
 
 export interface SandboxArgs {
   command: string[];
@@ -56,16 +60,26 @@ export interface SandboxArgs {
   help: boolean;
 }
 
-function oneOf<T extends string>(option: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+function oneOf<T extends string>(
+  option: string,
+  value: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
   if (value === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(value)) {
-    throw new BubbleError('USAGE', `${option}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+    throw new BubbleError(
+      'USAGE',
+      `${option}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`,
+    );
   }
   return value as T;
 }
 
 /** Split `[options] [--] COMMAND [ARGS...]` into option words and the command. */
-export function splitCommand(words: readonly string[]): { optionWords: string[]; command: string[] } {
+export function splitCommand(words: readonly string[]): {
+  optionWords: string[];
+  command: string[];
+} {
   let i = 0;
   while (i < words.length) {
     const w = words[i]!;
@@ -82,18 +96,31 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
   try {
     ({ values } = parseArgs({ args: optionWords, options, strict: true, allowPositionals: false }));
   } catch (err) {
-    throw new BubbleError('USAGE', `${subcommand}: ${(err as Error).message}`, { hint: `bubble ${subcommand} --help` });
+    throw new BubbleError('USAGE', `${subcommand}: ${(err as Error).message}`, {
+      hint: `bubble ${subcommand} --help`,
+    });
   }
   const net = values.net;
   if (net !== undefined && !(NET_MODES as readonly string[]).includes(net)) {
-    throw new BubbleError('USAGE', `--net: expected one of ${NET_MODES.join(', ')}, got ${JSON.stringify(net)}`);
+    throw new BubbleError(
+      'USAGE',
+      `--net: expected one of ${NET_MODES.join(', ')}, got ${JSON.stringify(net)}`,
+    );
   }
   const hostPorts = (values['host-port'] ?? []).map((p) => {
     const n = /^\d{1,5}$/.test(p) ? Number(p) : NaN;
-    if (!(n >= 1 && n <= 65535)) throw new BubbleError('USAGE', `--host-port: expected a port number (1024-65535), got ${JSON.stringify(p)}`);
+    if (!(n >= 1 && n <= 65535))
+      throw new BubbleError(
+        'USAGE',
+        `--host-port: expected a port number (1024-65535), got ${JSON.stringify(p)}`,
+      );
     if (n < 1024) {
       // The sandbox has no capabilities, so it cannot listen on a privileged port.
-      throw new BubbleError('USAGE', `--host-port ${n}: ports below 1024 cannot be opened inside the sandbox`, { hint: 'run the host service on a port >= 1024' });
+      throw new BubbleError(
+        'USAGE',
+        `--host-port ${n}: ports below 1024 cannot be opened inside the sandbox`,
+        { hint: 'run the host service on a port >= 1024' },
+      );
     }
     return n;
   });

@@ -50,7 +50,9 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'doctor':
       return (await import('./commands/doctor.ts')).doctor(rest);
     default:
-      throw new BubbleError('USAGE', `unknown command ${JSON.stringify(sub)}`, { hint: 'bubble --help lists the commands; to run a program: bubble run -- PROGRAM' });
+      throw new BubbleError('USAGE', `unknown command ${JSON.stringify(sub)}`, {
+        hint: 'bubble --help lists the commands; to run a program: bubble run -- PROGRAM',
+      });
   }
 }
 

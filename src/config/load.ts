@@ -19,7 +19,10 @@ export function sha256(text: string): string {
 }
 
 function configError(message: string, hint?: string): BubbleError {
-  return new BubbleError('CONFIG', message, { exitCode: EXIT_USAGE, ...(hint === undefined ? {} : { hint }) });
+  return new BubbleError('CONFIG', message, {
+    exitCode: EXIT_USAGE,
+    ...(hint === undefined ? {} : { hint }),
+  });
 }
 
 /** A TOML key as written: bare, or quoted. */
@@ -43,7 +46,10 @@ function splitKey(text: string): string[] {
  * The 1-based line and column where the key at `path` is written (array indices dropped),
  * or of its nearest ancestor that is written; 1:1 when nothing matches.
  */
-export function locateKey(text: string, path: readonly (string | number)[]): { line: number; column: number } {
+export function locateKey(
+  text: string,
+  path: readonly (string | number)[],
+): { line: number; column: number } {
   const want = path.filter((p): p is string => typeof p === 'string');
   let table: string[] = [];
   let best = { depth: 0, line: 1, column: 1 };
@@ -73,10 +79,16 @@ export function locateKey(text: string, path: readonly (string | number)[]): { l
 
 function issueMessage(issue: z.core.$ZodIssue): { path: (string | number)[]; message: string } {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-  const at = path.map((p) => (typeof p === 'number' ? `[${p}]` : keyText(p))).join('.').replace(/\.\[/g, '[');
+  const at = path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : keyText(p)))
+    .join('.')
+    .replace(/\.\[/g, '[');
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys;
-    return { path: [...path, keys[0]!], message: `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${at ? `${at}.` : ''}${k}"`).join(', ')}` };
+    return {
+      path: [...path, keys[0]!],
+      message: `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${at ? `${at}.` : ''}${k}"`).join(', ')}`,
+    };
   }
   return { path, message: `${at || 'file'}: ${issue.message}` };
 }
@@ -98,12 +110,20 @@ export function parseConfig(file: string, text: string): Config {
   const issue = result.error.issues[0]!;
   const { path, message } = issueMessage(issue);
   const { line, column } = locateKey(text, path);
-  const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more)` : '';
-  throw configError(`${file}:${line}:${column}: ${message}${more}`, 'keys: rw, ro, hide, allow_write, env, net, allow, deny, host_ports, limits, profile, home, ssh_agent, gitconfig, [profiles.NAME] (see README, Configuration)');
+  const more =
+    result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more)` : '';
+  throw configError(
+    `${file}:${line}:${column}: ${message}${more}`,
+    'keys: rw, ro, hide, allow_write, env, net, allow, deny, host_ports, limits, profile, home, ssh_agent, gitconfig, [profiles.NAME] (see README, Configuration)',
+  );
 }
 
 /** Read one config file; undefined when it does not exist. */
-export function loadConfigFile(path: string, kind: 'user' | 'project', read: (p: string) => string | undefined): ConfigFile | undefined {
+export function loadConfigFile(
+  path: string,
+  kind: 'user' | 'project',
+  read: (p: string) => string | undefined,
+): ConfigFile | undefined {
   const text = read(path);
   if (text === undefined) return undefined;
   return { path, kind, config: parseConfig(path, text), sha256: sha256(text) };

@@ -20,7 +20,15 @@ export interface Valued<T> {
 export type LimitName = 'nproc' | 'fsize' | 'nofile' | 'tmp' | 'home';
 export const LIMIT_NAMES: readonly LimitName[] = ['nproc', 'fsize', 'nofile', 'tmp', 'home'];
 export type ListKey = 'rw' | 'ro' | 'hide' | 'allow_write' | 'env' | 'allow' | 'deny';
-export const LIST_KEYS: readonly ListKey[] = ['rw', 'ro', 'hide', 'allow_write', 'env', 'allow', 'deny'];
+export const LIST_KEYS: readonly ListKey[] = [
+  'rw',
+  'ro',
+  'hide',
+  'allow_write',
+  'env',
+  'allow',
+  'deny',
+];
 
 export interface Options {
   profile?: Valued<string> | undefined;
@@ -69,16 +77,36 @@ const NET_RANK: Record<NetMode, number> = { host: 0, logged: 1, filtered: 2, non
 
 function limitValue(name: LimitName, value: string | number | undefined, base: Limits): number {
   const l = value === undefined ? base : parseLimits([`${name}=${value}`], base);
-  const v = { nproc: l.nproc, fsize: l.fsizeBytes, nofile: l.nofile, tmp: l.tmpBytes, home: l.homeBytes }[name];
+  const v = {
+    nproc: l.nproc,
+    fsize: l.fsizeBytes,
+    nofile: l.nofile,
+    tmp: l.tmpBytes,
+    home: l.homeBytes,
+  }[name];
   return v === 'unlimited' || v === undefined ? Infinity : v;
 }
 
 function emptyOptions(): Options {
-  return { rw: [], ro: [], hide: [], allow_write: [], env: [], allow: [], deny: [], host_ports: [], limits: {} };
+  return {
+    rw: [],
+    ro: [],
+    hide: [],
+    allow_write: [],
+    env: [],
+    allow: [],
+    deny: [],
+    host_ports: [],
+    limits: {},
+  };
 }
 
 /** The part of an untrusted project layer that tightens, and the names of what it dropped. */
-export function tightenOnly(layer: ProfileSettings, current: Options, prefix = ''): { kept: ProfileSettings; dropped: string[] } {
+export function tightenOnly(
+  layer: ProfileSettings,
+  current: Options,
+  prefix = '',
+): { kept: ProfileSettings; dropped: string[] } {
   const kept: ProfileSettings = {};
   const dropped: string[] = [];
   const drop = (key: string, value?: unknown): void => {
@@ -102,7 +130,8 @@ export function tightenOnly(layer: ProfileSettings, current: Options, prefix = '
     for (const name of LIMIT_NAMES) {
       const v = layer.limits[name];
       if (v === undefined) continue;
-      if (limitValue(name, v, base) <= limitValue(name, undefined, base)) (kept.limits ??= {})[name] = v as never;
+      if (limitValue(name, v, base) <= limitValue(name, undefined, base))
+        (kept.limits ??= {})[name] = v as never;
       else drop(`limits.${name}`, v);
     }
   }
@@ -117,7 +146,8 @@ export function tightenOnly(layer: ProfileSettings, current: Options, prefix = '
   if (layer.gitconfig !== undefined) {
     // none hides ~/.gitconfig, ro shows it; rw lets the sandbox change what the host runs.
     const rank = { rw: 0, ro: 1, none: 2 } as const;
-    if (rank[layer.gitconfig] >= rank[current.gitconfig?.value ?? 'ro']) kept.gitconfig = layer.gitconfig;
+    if (rank[layer.gitconfig] >= rank[current.gitconfig?.value ?? 'ro'])
+      kept.gitconfig = layer.gitconfig;
     else drop('gitconfig', layer.gitconfig);
   }
   return { kept, dropped };
@@ -125,12 +155,16 @@ export function tightenOnly(layer: ProfileSettings, current: Options, prefix = '
 
 /** The limits in force so far (defaults under config values). */
 export function currentLimits(o: Options): Limits {
-  return parseLimits(LIMIT_NAMES.flatMap((n) => (o.limits[n] === undefined ? [] : [`${n}=${o.limits[n].value}`])), DEFAULT_LIMITS);
+  return parseLimits(
+    LIMIT_NAMES.flatMap((n) => (o.limits[n] === undefined ? [] : [`${n}=${o.limits[n].value}`])),
+    DEFAULT_LIMITS,
+  );
 }
 
 function apply(o: Options, layer: ProfileSettings, source: string): void {
   for (const key of LIST_KEYS) for (const v of layer[key] ?? []) o[key].push({ value: v, source });
-  for (const v of layer.host_ports ?? []) if (!o.host_ports.some((p) => p.value === v)) o.host_ports.push({ value: v, source });
+  for (const v of layer.host_ports ?? [])
+    if (!o.host_ports.some((p) => p.value === v)) o.host_ports.push({ value: v, source });
   if (layer.net !== undefined) o.net = { value: layer.net, source };
   if (layer.home !== undefined) o.home = { value: layer.home, source };
   if (layer.ssh_agent !== undefined) o.ssh_agent = { value: layer.ssh_agent, source };
@@ -151,8 +185,12 @@ export function mergeConfig(input: MergeInput): MergeResult {
   const ignored: string[] = [];
   // The profile first: it picks the [profiles.NAME] tables. An untrusted project cannot
   // pick one (a profile decides which agent state is mounted read-write).
-  let profile: Valued<string> = { value: input.commandProfile, source: 'default (from the command)' };
-  if (user?.config.profile !== undefined) profile = { value: user.config.profile, source: user.path };
+  let profile: Valued<string> = {
+    value: input.commandProfile,
+    source: 'default (from the command)',
+  };
+  if (user?.config.profile !== undefined)
+    profile = { value: user.config.profile, source: user.path };
   if (project?.config.profile !== undefined) {
     if (project.trusted) profile = { value: project.config.profile, source: project.path };
     else ignored.push(`profile = ${JSON.stringify(project.config.profile)}`);

@@ -9,14 +9,21 @@ const paths = (what: string) => z.array(path).describe(what);
 
 /** Sizes as `--limit` takes them: 512M, 2G, or a number of bytes. */
 const SIZE = /^\d+[kmgt]?(i?b)?$/i;
-const size = z.union([z.int().positive(), z.string().regex(SIZE, 'expected a size like 512M or 2G')]);
+const size = z.union([
+  z.int().positive(),
+  z.string().regex(SIZE, 'expected a size like 512M or 2G'),
+]);
 const countOrUnlimited = z.union([z.int().positive(), z.literal('unlimited')]);
 const sizeOrUnlimited = z.union([size, z.literal('unlimited')]);
 
 export const limitsSchema = z
   .strictObject({
-    nproc: countOrUnlimited.optional().describe("tasks (processes and threads) in the sandbox, or 'unlimited'"),
-    fsize: sizeOrUnlimited.optional().describe("the largest file the sandbox can write (e.g. 8G), or 'unlimited'"),
+    nproc: countOrUnlimited
+      .optional()
+      .describe("tasks (processes and threads) in the sandbox, or 'unlimited'"),
+    fsize: sizeOrUnlimited
+      .optional()
+      .describe("the largest file the sandbox can write (e.g. 8G), or 'unlimited'"),
     nofile: z.int().positive().optional().describe('open files per process'),
     tmp: size.optional().describe('size of the private /tmp tmpfs (e.g. 1G)'),
     home: size.optional().describe('size of the hidden home tmpfs (e.g. 1G)'),
@@ -24,36 +31,59 @@ export const limitsSchema = z
   .describe('resource limits, as --limit NAME=VALUE');
 
 const settings = {
-  rw: paths('paths visible and writable inside (--rw); ~ is your home, relative paths are under the project').optional(),
+  rw: paths(
+    'paths visible and writable inside (--rw); ~ is your home, relative paths are under the project',
+  ).optional(),
   ro: paths('paths visible read-only inside (--ro)').optional(),
   hide: paths('paths masked with an empty file or directory (--hide)').optional(),
-  allow_write: paths('protected paths the sandbox may change (--allow-write), e.g. .git/hooks').optional(),
+  allow_write: paths(
+    'protected paths the sandbox may change (--allow-write), e.g. .git/hooks',
+  ).optional(),
   env: z
     .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(=[\s\S]*)?$/, 'expected NAME or NAME=VALUE'))
     .optional()
     .describe('variables passed in (NAME, from your environment) or set (NAME=VALUE) (--env)'),
   net: z.enum(['filtered', 'logged', 'host', 'none']).optional().describe('network mode (--net)'),
-  allow: z.array(z.string().min(1)).optional().describe('allowed destinations: example.com, *.example.com, example.com:443 (--allow)'),
-  deny: z.array(z.string().min(1)).optional().describe('denied destinations; deny wins over allow (--deny)'),
+  allow: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('allowed destinations: example.com, *.example.com, example.com:443 (--allow)'),
+  deny: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('denied destinations; deny wins over allow (--deny)'),
   host_ports: z
     .array(z.int().min(1024, 'ports below 1024 cannot be opened inside the sandbox').max(65535))
     .optional()
-    .describe("host 127.0.0.1 ports reachable inside (--host-port)"),
+    .describe('host 127.0.0.1 ports reachable inside (--host-port)'),
   limits: limitsSchema.optional(),
-  home: z.enum(['tmp', 'persist']).optional().describe('the sandbox home: tmp (empty, ephemeral) or persist (kept per project) (--home)'),
+  home: z
+    .enum(['tmp', 'persist'])
+    .optional()
+    .describe('the sandbox home: tmp (empty, ephemeral) or persist (kept per project) (--home)'),
   ssh_agent: z.boolean().optional().describe('bind your ssh-agent socket inside (--ssh-agent)'),
-  gitconfig: z.enum(['ro', 'rw', 'none']).optional().describe('~/.gitconfig inside: ro, rw or none (--gitconfig)'),
+  gitconfig: z
+    .enum(['ro', 'rw', 'none'])
+    .optional()
+    .describe('~/.gitconfig inside: ro, rw or none (--gitconfig)'),
 };
 
-export const profileSettingsSchema = z.strictObject(settings).describe('overrides that apply when this profile is in use');
+export const profileSettingsSchema = z
+  .strictObject(settings)
+  .describe('overrides that apply when this profile is in use');
 
 export const configSchema = z
   .strictObject({
     ...settings,
     profile: z.string().min(1).optional().describe('the agent profile to use (--profile)'),
-    profiles: z.record(z.string(), profileSettingsSchema).optional().describe('[profiles.NAME]: per-profile overrides'),
+    profiles: z
+      .record(z.string(), profileSettingsSchema)
+      .optional()
+      .describe('[profiles.NAME]: per-profile overrides'),
   })
-  .describe('bubble configuration: $XDG_CONFIG_HOME/bubble/config.toml (user) or .bubble.toml (project)');
+  .describe(
+    'bubble configuration: $XDG_CONFIG_HOME/bubble/config.toml (user) or .bubble.toml (project)',
+  );
 
 export type ProfileSettings = z.infer<typeof profileSettingsSchema>;
 export type Config = z.infer<typeof configSchema>;

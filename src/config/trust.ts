@@ -25,10 +25,12 @@ export function parseStore(text: string | undefined): TrustStore {
   if (text === undefined) return emptyStore();
   try {
     const data = JSON.parse(text) as Partial<TrustStore>;
-    if (data.version !== 1 || typeof data.projects !== 'object' || data.projects === null) return emptyStore();
+    if (data.version !== 1 || typeof data.projects !== 'object' || data.projects === null)
+      return emptyStore();
     const projects: Record<string, TrustRecord> = {};
     for (const [k, v] of Object.entries(data.projects)) {
-      if (typeof v?.sha256 === 'string' && /^[0-9a-f]{64}$/.test(v.sha256)) projects[k] = { sha256: v.sha256, trustedAt: String(v.trustedAt ?? '') };
+      if (typeof v?.sha256 === 'string' && /^[0-9a-f]{64}$/.test(v.sha256))
+        projects[k] = { sha256: v.sha256, trustedAt: String(v.trustedAt ?? '') };
     }
     return { version: 1, projects };
   } catch {
@@ -40,8 +42,16 @@ export function isTrusted(store: TrustStore, project: string, sha256: string): b
   return store.projects[project]?.sha256 === sha256;
 }
 
-export function withTrust(store: TrustStore, project: string, sha256: string, now: Date): TrustStore {
-  return { version: 1, projects: { ...store.projects, [project]: { sha256, trustedAt: now.toISOString() } } };
+export function withTrust(
+  store: TrustStore,
+  project: string,
+  sha256: string,
+  now: Date,
+): TrustStore {
+  return {
+    version: 1,
+    projects: { ...store.projects, [project]: { sha256, trustedAt: now.toISOString() } },
+  };
 }
 
 export function withoutTrust(store: TrustStore, project: string): TrustStore {

@@ -24,12 +24,26 @@ function read(path: string): string | undefined {
   }
 }
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; error?: Error }> {
+function run(
+  cmd: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string; error?: Error }> {
   return new Promise((done) => {
-    execFile(cmd, args, { timeout: timeoutMs, env: {}, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-      done({ code, stdout, stderr, ...(error !== null && typeof error.code !== 'number' ? { error } : {}) });
-    });
+    execFile(
+      cmd,
+      args,
+      { timeout: timeoutMs, env: {}, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        done({
+          code,
+          stdout,
+          stderr,
+          ...(error !== null && typeof error.code !== 'number' ? { error } : {}),
+        });
+      },
+    );
   });
 }
 
@@ -49,17 +63,43 @@ async function probeBwrap(facts: HostFacts): Promise<DoctorFacts['bwrap']> {
 
 /** The smallest sandbox with its own user namespace: does the kernel let bwrap make one? */
 async function bwrapTrial(path: string): Promise<{ ok: boolean; detail: string }> {
-  const r = await run(path, ['--unshare-all', '--unshare-user', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--die-with-parent', '--', 'true'], 10_000);
+  const r = await run(
+    path,
+    [
+      '--unshare-all',
+      '--unshare-user',
+      '--ro-bind',
+      '/',
+      '/',
+      '--dev',
+      '/dev',
+      '--proc',
+      '/proc',
+      '--die-with-parent',
+      '--',
+      'true',
+    ],
+    10_000,
+  );
   if (r.code === 0) return { ok: true, detail: 'bwrap started a sandbox' };
   const msg = r.stderr.trim().split('\n').at(-1) ?? '';
-  return { ok: false, detail: r.error ? r.error.message : `bwrap exited with ${r.code}${msg ? `: ${msg}` : ''}` };
+  return {
+    ok: false,
+    detail: r.error ? r.error.message : `bwrap exited with ${r.code}${msg ? `: ${msg}` : ''}`,
+  };
 }
 
 function container(): string | undefined {
   if (fs.existsSync('/.dockerenv')) return 'docker';
   if (fs.existsSync('/run/.containerenv')) return 'podman';
   const cg = read('/proc/1/cgroup') ?? '';
-  for (const [pattern, name] of [[/kubepods/, 'kubernetes'], [/docker/, 'docker'], [/libpod|podman/, 'podman'], [/containerd/, 'containerd'], [/\/lxc/, 'lxc']] as const) {
+  for (const [pattern, name] of [
+    [/kubepods/, 'kubernetes'],
+    [/docker/, 'docker'],
+    [/libpod|podman/, 'podman'],
+    [/containerd/, 'containerd'],
+    [/\/lxc/, 'lxc'],
+  ] as const) {
     if (pattern.test(cg)) return name;
   }
   return undefined;
@@ -90,7 +130,10 @@ function writable(path: string): { writable: boolean; detail?: string } {
     fs.accessSync(p, fs.constants.W_OK);
     return { writable: true };
   } catch (err) {
-    return { writable: false, detail: `${p}: ${(err as NodeJS.ErrnoException).code ?? 'not writable'}` };
+    return {
+      writable: false,
+      detail: `${p}: ${(err as NodeJS.ErrnoException).code ?? 'not writable'}`,
+    };
   }
 }
 
@@ -112,7 +155,11 @@ function echoServer(): Promise<{ server: Server; port: number; seen: () => numbe
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const addr = server.address();
-      done({ server, port: addr !== null && typeof addr === 'object' ? addr.port : 0, seen: () => connections });
+      done({
+        server,
+        port: addr !== null && typeof addr === 'object' ? addr.port : 0,
+        seen: () => connections,
+      });
     });
   });
 }
@@ -131,15 +178,32 @@ s.on('error', (e) => { console.log('error:' + e.message); clearTimeout(t); proce
 /** Start a real sandbox with the built CLI and check the echo came back. */
 export async function liveCheck(uid: number): Promise<{ ok: boolean; detail: string }> {
   const cli = fileURLToPath(new URL('../cli/bubble.js', import.meta.url));
-  if (!fs.existsSync(cli)) return { ok: false, detail: `${cli} does not exist (run npm run build)` };
+  if (!fs.existsSync(cli))
+    return { ok: false, detail: `${cli} does not exist (run npm run build)` };
   const echo = await echoServer();
   const project = fs.realpathSync(fs.mkdtempSync(join(tmpdir(), 'bubble-doctor-')));
   const nonce = `bubble-doctor-${randomBytes(8).toString('hex')}`;
   const started = Date.now();
   try {
-    const args = [cli, 'run', '--quiet', '--host-port', String(echo.port), ...(uid === 0 ? ['--allow-root'] : []), '--', process.execPath, '-e', INSIDE, String(echo.port), nonce];
+    const args = [
+      cli,
+      'run',
+      '--quiet',
+      '--host-port',
+      String(echo.port),
+      ...(uid === 0 ? ['--allow-root'] : []),
+      '--',
+      process.execPath,
+      '-e',
+      INSIDE,
+      String(echo.port),
+      nonce,
+    ];
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-      const child = spawn(process.execPath, args, { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, args, {
+        cwd: project,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -156,17 +220,25 @@ export async function liveCheck(uid: number): Promise<{ ok: boolean; detail: str
     });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (r.code === 0 && r.stdout.includes(`echo:${nonce}`) && echo.seen() > 0) {
-      return { ok: true, detail: `a sandbox (--net filtered) reached a loopback echo server on the host through bubble's proxy (--host-port ${echo.port}) in ${seconds} s` };
+      return {
+        ok: true,
+        detail: `a sandbox (--net filtered) reached a loopback echo server on the host through bubble's proxy (--host-port ${echo.port}) in ${seconds} s`,
+      };
     }
     const why = (r.stdout.trim() || r.stderr.trim()).split('\n').slice(-2).join(' / ');
-    return { ok: false, detail: `bubble run exited with ${r.code ?? 'a signal'}${why ? `: ${why}` : ''}` };
+    return {
+      ok: false,
+      detail: `bubble run exited with ${r.code ?? 'a signal'}${why ? `: ${why}` : ''}`,
+    };
   } finally {
     echo.server.close();
     fs.rmSync(project, { recursive: true, force: true });
   }
 }
 
-export async function gatherDoctorFacts(opts: { live: boolean } = { live: true }): Promise<DoctorFacts> {
+export async function gatherDoctorFacts(
+  opts: { live: boolean } = { live: true },
+): Promise<DoctorFacts> {
   const facts = gatherHostFacts();
   const bwrap = await probeBwrap(facts);
   const trial = bwrap === undefined ? undefined : await bwrapTrial(bwrap.path);
@@ -180,7 +252,9 @@ export async function gatherDoctorFacts(opts: { live: boolean } = { live: true }
     sysctl: {
       unprivilegedUsernsClone: read('/proc/sys/kernel/unprivileged_userns_clone'),
       maxUserNamespaces: read('/proc/sys/user/max_user_namespaces'),
-      apparmorRestrictUnprivilegedUserns: read('/proc/sys/kernel/apparmor_restrict_unprivileged_userns'),
+      apparmorRestrictUnprivilegedUserns: read(
+        '/proc/sys/kernel/apparmor_restrict_unprivileged_userns',
+      ),
       legacyTiocsti: read('/proc/sys/dev/tty/legacy_tiocsti'),
       seccompActionsAvail: read('/proc/sys/kernel/seccomp/actions_avail'),
     },
@@ -192,7 +266,11 @@ export async function gatherDoctorFacts(opts: { live: boolean } = { live: true }
       const path = findOnPath(facts.fs, name, facts.env.PATH ?? '');
       return { name, path, profile: profileForCommand(path ?? name).name };
     }),
-    dirs: (['config', 'state', 'cache'] as const).map((name) => ({ name, path: dirs[name], ...writable(dirs[name]) })),
+    dirs: (['config', 'state', 'cache'] as const).map((name) => ({
+      name,
+      path: dirs[name],
+      ...writable(dirs[name]),
+    })),
     live,
   };
 }

@@ -4,14 +4,7 @@
 // fields have the right types. Never throws on content.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type {
-  ConnectionRecord,
-  DecisionName,
-  EndRecord,
-  NetMode,
-  Protocol,
-  SessionRecord,
-} from './record.ts';
+import type { ConnectionRecord, EndRecord, NetMode, Protocol, SessionRecord } from './record.ts';
 
 export interface ParsedLog {
   readonly session: SessionRecord | null;
@@ -25,24 +18,19 @@ export interface ParsedLog {
 
 type Obj = Record<string, unknown>;
 
-const str = (o: Obj, k: string): string | null =>
-  typeof o[k] === 'string' ? (o[k] as string) : null;
+const str = (o: Obj, k: string): string | null => (typeof o[k] === 'string' ? o[k] : null);
 const num = (o: Obj, k: string): number | null =>
-  typeof o[k] === 'number' && Number.isFinite(o[k]) ? (o[k] as number) : null;
+  typeof o[k] === 'number' && Number.isFinite(o[k]) ? o[k] : null;
 const strOrNull = (o: Obj, k: string): string | null | undefined =>
-  o[k] === null || o[k] === undefined
-    ? null
-    : typeof o[k] === 'string'
-      ? (o[k] as string)
-      : undefined;
+  o[k] === null || o[k] === undefined ? null : typeof o[k] === 'string' ? o[k] : undefined;
 const numOrNull = (o: Obj, k: string): number | null | undefined =>
   o[k] === null || o[k] === undefined
     ? null
     : typeof o[k] === 'number' && Number.isFinite(o[k])
-      ? (o[k] as number)
+      ? o[k]
       : undefined;
 const strings = (v: unknown): string[] | null =>
-  Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : null;
+  Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : null;
 
 const PROTOCOLS: readonly string[] = ['connect', 'http', 'socks'];
 const MODES: readonly string[] = ['filtered', 'logged', 'host', 'none'];
@@ -80,7 +68,9 @@ function toSession(o: Obj): SessionRecord | null {
     publishedPorts: ports,
     bubbleVersion: str(o, 'bubbleVersion') ?? 'unknown',
     upstream: str(o, 'upstream'),
-    ...(Array.isArray(o['optIns']) ? { optIns: o['optIns'].filter((x): x is string => typeof x === 'string') } : {}),
+    ...(Array.isArray(o['optIns'])
+      ? { optIns: o['optIns'].filter((x): x is string => typeof x === 'string') }
+      : {}),
   };
 }
 
@@ -107,7 +97,7 @@ function toConnection(o: Obj): ConnectionRecord | null {
     host,
     port,
     address,
-    decision: decision as DecisionName,
+    decision: decision,
     rule,
     reason,
     bytesUp: num(o, 'bytesUp') ?? 0,

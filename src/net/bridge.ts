@@ -44,7 +44,8 @@ function requestTunnel(upstream: Socket, port: number): Promise<Buffer> {
       }
       upstream.off('data', onData);
       upstream.pause();
-      if (/^HTTP\/1\.[01] 200 /.test(head.subarray(0, end).toString('latin1'))) resolve(head.subarray(end + 4));
+      if (/^HTTP\/1\.[01] 200 /.test(head.subarray(0, end).toString('latin1')))
+        resolve(head.subarray(end + 4));
       else reject(new Error('refused'));
     };
     upstream.on('data', onData);
@@ -64,13 +65,18 @@ function connectProxy(socketPath: string, deadline: number): Promise<Socket> {
     });
     s.once('error', (err: NodeJS.ErrnoException) => {
       if ((err.code === 'ENOENT' || err.code === 'ECONNREFUSED') && Date.now() < deadline) {
-        setTimeout(() => connectProxy(socketPath, deadline).then(resolve, reject), 10);
+        setTimeout(() => void connectProxy(socketPath, deadline).then(resolve, reject), 10);
       } else reject(err);
     });
   });
 }
 
-function forward(client: Socket, socketPath: string, graceMs: number, publishedPort?: number): void {
+function forward(
+  client: Socket,
+  socketPath: string,
+  graceMs: number,
+  publishedPort?: number,
+): void {
   client.on('error', () => client.destroy());
   connectProxy(socketPath, Date.now() + CONNECT_RETRY_MS).then(
     (upstream) => tunnel(client, upstream, graceMs, publishedPort),

@@ -18,7 +18,7 @@
 // (until the request is complete), DNS, connect, idle. One record per
 // connection goes to `onRecord` when the connection ends (or at close()).
 import { chmod } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
   connectionRecord,
@@ -40,7 +40,7 @@ import {
   type HeadResult,
   type RequestHead,
 } from './http.ts';
-import { ClientGoneError, endThenDestroy, readUntil, splice } from './pipe.ts';
+import { ClientGoneError, readUntil, splice } from './pipe.ts';
 import { resolveHost, ResolveError, systemResolver, type Resolver } from './resolve.ts';
 import { NO_RULES, type Rules } from './rules.ts';
 import {
@@ -152,7 +152,7 @@ function raceAbort<T>(
         if (signal.aborted) dispose(value);
         else resolve(value);
       },
-      (error: unknown) => {
+      (error: Error) => {
         signal.removeEventListener('abort', onAbort);
         reject(error);
       },
@@ -221,7 +221,7 @@ export class EgressProxy {
     const addr = this.#server?.address();
     if (!addr) return null;
     if (typeof addr === 'string') return { path: addr };
-    return { host: (addr as AddressInfo).address, port: (addr as AddressInfo).port };
+    return { host: addr.address, port: addr.port };
   }
 
   /**

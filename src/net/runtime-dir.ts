@@ -9,7 +9,10 @@ function privateDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = fs.lstatSync(dir);
   if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) {
-    throw new BubbleError('RUNTIME_DIR', `${dir} is not a private directory of yours`, { exitCode: EXIT_SETUP, hint: 'remove it, or set XDG_RUNTIME_DIR' });
+    throw new BubbleError('RUNTIME_DIR', `${dir} is not a private directory of yours`, {
+      exitCode: EXIT_SETUP,
+      hint: 'remove it, or set XDG_RUNTIME_DIR',
+    });
   }
 }
 

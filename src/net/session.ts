@@ -93,7 +93,9 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
       onError: (err) => {
         if (warned) return;
         warned = true;
-        process.stderr.write(`bubble: warning: egress proxy: ${(err as Error).message ?? String(err)}\n`);
+        process.stderr.write(
+          `bubble: warning: egress proxy: ${(err as Error).message ?? String(err)}\n`,
+        );
       },
     });
   } catch (err) {
@@ -110,7 +112,8 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
     async close(exit) {
       // The sandbox is gone, so its tunnels are closing: let the proxy see them end on
       // their own (and record them as such) before it cuts what is left.
-      for (let i = 0; i < 25 && proxy.activeConnections > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 25 && proxy.activeConnections > 0; i++)
+        await new Promise((r) => setTimeout(r, 10));
       await proxy.close();
       log.write(endRecord(new Date(), exit));
       log.close();

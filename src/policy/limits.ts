@@ -17,19 +17,26 @@ export interface Limits {
 
 const GiB = 1024 ** 3;
 
-export const DEFAULT_LIMITS: Limits = { tmpBytes: GiB, homeBytes: GiB, nproc: 2048, fsizeBytes: 8 * GiB };
+export const DEFAULT_LIMITS: Limits = {
+  tmpBytes: GiB,
+  homeBytes: GiB,
+  nproc: 2048,
+  fsizeBytes: 8 * GiB,
+};
 
 const SIZE = /^(\d+)([kmgt]?)(i?b)?$/i;
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: GiB, t: 1024 ** 4 };
 
 function parseSize(name: string, text: string): number {
   const m = SIZE.exec(text.trim());
-  if (!m) throw new BubbleError('USAGE', `--limit ${name}=${text}: expected a size like 512M or 2G`);
+  if (!m)
+    throw new BubbleError('USAGE', `--limit ${name}=${text}: expected a size like 512M or 2G`);
   return Number(m[1]) * UNITS[m[2]!.toLowerCase()]!;
 }
 
 function parseCount(name: string, text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new BubbleError('USAGE', `--limit ${name}=${text}: expected a positive number`);
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw new BubbleError('USAGE', `--limit ${name}=${text}: expected a positive number`);
   return Number(text);
 }
 
@@ -58,7 +65,9 @@ export function parseLimits(specs: readonly string[], base: Limits = DEFAULT_LIM
         out.nofile = parseCount(name, value);
         break;
       default:
-        throw new BubbleError('USAGE', `--limit ${JSON.stringify(spec)}: unknown limit`, { hint: 'limits: tmp, home, nproc, fsize, nofile (e.g. --limit nproc=512)' });
+        throw new BubbleError('USAGE', `--limit ${JSON.stringify(spec)}: unknown limit`, {
+          hint: 'limits: tmp, home, nproc, fsize, nofile (e.g. --limit nproc=512)',
+        });
     }
   }
   return out;

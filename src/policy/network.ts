@@ -35,7 +35,11 @@ export function trampoline(ulimits: string, bridge: boolean, restoreSignals = fa
   }
   // bwrap was started ignoring ^C and ^\ (see launch.ts); a shell cannot undo an ignored
   // signal, coreutils env can.
-  lines.push(restoreSignals ? 'exec /usr/bin/env --default-signal=INT --default-signal=QUIT "$@"' : 'exec "$@"');
+  lines.push(
+    restoreSignals
+      ? 'exec /usr/bin/env --default-signal=INT --default-signal=QUIT "$@"'
+      : 'exec "$@"',
+  );
   return lines.join('\n');
 }
 
@@ -82,7 +86,8 @@ export function proxyEnv(
   // Node >= 24 (and 22.21+) honour the proxy variables in fetch/http when this is set.
   env.NODE_USE_ENV_PROXY = '1';
   // git over ssh (and `eval "$GIT_SSH_COMMAND" host cmd`) through the proxy.
-  if (tools) env.GIT_SSH_COMMAND = `ssh -o ${shellWord(`ProxyCommand=${sshProxyCommand(tools.node, tools.connect)}`)}`;
+  if (tools)
+    env.GIT_SSH_COMMAND = `ssh -o ${shellWord(`ProxyCommand=${sshProxyCommand(tools.node, tools.connect)}`)}`;
   return env;
 }
 

@@ -27,28 +27,34 @@ export interface Protection {
 
 const SOURCE = 'project';
 
-const FILES: ReadonlyArray<[rel: string, type: 'file' | 'dir', why: string, placeholder?: string]> = [
-  ['.claude/settings.json', 'file', 'project agent settings (hooks run on the host)', '{}\n'],
-  ['.claude/settings.local.json', 'file', 'project agent settings (hooks run on the host)', '{}\n'],
-  ['.claude/hooks', 'dir', 'project agent hooks'],
-  ['.claude/commands', 'dir', 'project agent commands'],
-  ['.claude/agents', 'dir', 'project subagents'],
-  ['.claude/skills', 'dir', 'project agent skills'],
-  ['.mcp.json', 'file', 'MCP servers the agent starts on the host', '{}\n'],
-  ['.vscode', 'dir', 'editor tasks and settings run commands on the host'],
-  ['.idea', 'dir', 'IDE run configurations'],
-  ['.devcontainer', 'dir', 'dev container definitions run commands on the host'],
-  ['.gemini', 'dir', 'Gemini CLI project settings (hooks), commands and extensions'],
-  ['.codex', 'dir', 'Codex project config'],
-  ['.opencode', 'dir', 'opencode project agents, commands and plugins'],
-  ['opencode.json', 'file', 'opencode project config (MCP servers, commands)', '{}\n'],
-  ['.aider.conf.yml', 'file', 'aider project config'],
-  ['.bubble.toml', 'file', "bubble's own project config (its rules for the next session)"],
-  ['.envrc', 'file', 'direnv runs it in your shell'],
-  ['mise.toml', 'file', 'mise runs its tasks and hooks'],
-  ['.mise.toml', 'file', 'mise runs its tasks and hooks'],
-  ['.tool-versions', 'file', 'picks the tools your shell runs'],
-];
+const FILES: ReadonlyArray<[rel: string, type: 'file' | 'dir', why: string, placeholder?: string]> =
+  [
+    ['.claude/settings.json', 'file', 'project agent settings (hooks run on the host)', '{}\n'],
+    [
+      '.claude/settings.local.json',
+      'file',
+      'project agent settings (hooks run on the host)',
+      '{}\n',
+    ],
+    ['.claude/hooks', 'dir', 'project agent hooks'],
+    ['.claude/commands', 'dir', 'project agent commands'],
+    ['.claude/agents', 'dir', 'project subagents'],
+    ['.claude/skills', 'dir', 'project agent skills'],
+    ['.mcp.json', 'file', 'MCP servers the agent starts on the host', '{}\n'],
+    ['.vscode', 'dir', 'editor tasks and settings run commands on the host'],
+    ['.idea', 'dir', 'IDE run configurations'],
+    ['.devcontainer', 'dir', 'dev container definitions run commands on the host'],
+    ['.gemini', 'dir', 'Gemini CLI project settings (hooks), commands and extensions'],
+    ['.codex', 'dir', 'Codex project config'],
+    ['.opencode', 'dir', 'opencode project agents, commands and plugins'],
+    ['opencode.json', 'file', 'opencode project config (MCP servers, commands)', '{}\n'],
+    ['.aider.conf.yml', 'file', 'aider project config'],
+    ['.bubble.toml', 'file', "bubble's own project config (its rules for the next session)"],
+    ['.envrc', 'file', 'direnv runs it in your shell'],
+    ['mise.toml', 'file', 'mise runs its tasks and hooks'],
+    ['.mise.toml', 'file', 'mise runs its tasks and hooks'],
+    ['.tool-versions', 'file', 'picks the tools your shell runs'],
+  ];
 
 function gitDir(facts: HostFacts, dir: string, project: string, depth = 0): Protection[] {
   if (depth > 3) return [];
@@ -56,14 +62,36 @@ function gitDir(facts: HostFacts, dir: string, project: string, depth = 0): Prot
   if (!inside && facts.fs.lstat(dir)?.type !== 'dir') return []; // nothing to expose
   const out: Protection[] = [
     inside
-      ? { path: dir, type: 'dir', pin: true, why: 'the git repository: commits work, it cannot be replaced', source: SOURCE }
-      : { path: dir, type: 'dir', expose: true, why: "this checkout's repository (outside the project): commits work", source: SOURCE },
+      ? {
+          path: dir,
+          type: 'dir',
+          pin: true,
+          why: 'the git repository: commits work, it cannot be replaced',
+          source: SOURCE,
+        }
+      : {
+          path: dir,
+          type: 'dir',
+          expose: true,
+          why: "this checkout's repository (outside the project): commits work",
+          source: SOURCE,
+        },
   ];
   if (facts.fs.lstat(dir)?.type !== 'dir') return out;
   out.push(
     { path: join(dir, 'hooks'), type: 'dir', why: 'git hooks run on the host', source: SOURCE },
-    { path: join(dir, 'config'), type: 'file', why: 'git config runs commands (core.fsmonitor, core.hooksPath, core.sshCommand, aliases)', source: SOURCE },
-    { path: join(dir, 'info', 'attributes'), type: 'file', why: 'git attributes pick filter and diff drivers', source: SOURCE },
+    {
+      path: join(dir, 'config'),
+      type: 'file',
+      why: 'git config runs commands (core.fsmonitor, core.hooksPath, core.sshCommand, aliases)',
+      source: SOURCE,
+    },
+    {
+      path: join(dir, 'info', 'attributes'),
+      type: 'file',
+      why: 'git attributes pick filter and diff drivers',
+      source: SOURCE,
+    },
   );
   // Submodules keep their repositories under modules/, each with hooks and config.
   for (const name of facts.fs.readdir(join(dir, 'modules')) ?? []) {
@@ -93,7 +121,13 @@ export function projectProtections(facts: HostFacts, project: string): Protectio
     out.push(...gitDir(facts, dotGit, project));
   }
   for (const [rel, type, why, placeholder] of FILES) {
-    out.push({ path: join(project, rel), type, why, source: SOURCE, ...(placeholder === undefined ? {} : { placeholder }) });
+    out.push({
+      path: join(project, rel),
+      type,
+      why,
+      source: SOURCE,
+      ...(placeholder === undefined ? {} : { placeholder }),
+    });
   }
   return out;
 }

@@ -11,7 +11,14 @@ import type { MountOp, NetMode, Placeholder, Plan } from '../sandbox/plan.ts';
 import { seccompRules, seccompSupported } from '../sandbox/seccomp.ts';
 import { ancestors, expandUserPath, isUnder } from './paths.ts';
 import type { Profile } from './profile.ts';
-import { connectScript, INSIDE_SOCKET_DIR, netPlan, proxyEnv, SOCKET_NAME, trampoline } from './network.ts';
+import {
+  connectScript,
+  INSIDE_SOCKET_DIR,
+  netPlan,
+  proxyEnv,
+  SOCKET_NAME,
+  trampoline,
+} from './network.ts';
 import { DEFAULT_LIMITS, ulimitLine, type Limits } from './limits.ts';
 import { projectProtections, type Protection } from './project.ts';
 import { profileByName, profileForCommand } from './profiles/index.ts';
@@ -45,19 +52,61 @@ export interface RunRequest {
   sources?: Record<string, string> | undefined;
 }
 
-
 const MiB = 1 << 20;
 
 /** Read-only system trees; on a merged-/usr host the /bin-style entries are symlinks. */
-const SYSTEM_TREES = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc', '/opt'];
+const SYSTEM_TREES = [
+  '/usr',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/etc',
+  '/opt',
+];
 
 /** Working directories that are never a project. */
-const REFUSED_EXACT = new Set(['/', '/usr', '/etc', '/var', '/boot', '/proc', '/sys', '/dev', '/tmp', '/run',
-  '/bin', '/sbin', '/lib', '/lib64', '/opt', '/home', '/root', '/srv', '/mnt', '/media', '/var/tmp']);
+const REFUSED_EXACT = new Set([
+  '/',
+  '/usr',
+  '/etc',
+  '/var',
+  '/boot',
+  '/proc',
+  '/sys',
+  '/dev',
+  '/tmp',
+  '/run',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib64',
+  '/opt',
+  '/home',
+  '/root',
+  '/srv',
+  '/mnt',
+  '/media',
+  '/var/tmp',
+]);
 const REFUSED_TREES = ['/proc', '/sys', '/dev', '/etc', '/boot', '/run'];
 
-const BASE_ENV = ['TERM', 'COLORTERM', 'TERM_PROGRAM', 'LANG', 'TZ', 'USER', 'LOGNAME', 'SHELL',
-  'EDITOR', 'VISUAL', 'NO_COLOR', 'FORCE_COLOR'];
+const BASE_ENV = [
+  'TERM',
+  'COLORTERM',
+  'TERM_PROGRAM',
+  'LANG',
+  'TZ',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'EDITOR',
+  'VISUAL',
+  'NO_COLOR',
+  'FORCE_COLOR',
+];
 const BASE_ENV_PREFIXES = ['LC_'];
 /** TLS trust settings: paths, not secrets; passed when the path exists inside. */
 const CA_ENV = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR'];
@@ -106,7 +155,13 @@ class Mounts {
   parentsOf(dest: string): void {
     for (const dir of ancestors(dest).reverse()) {
       if (this.covering(dir) !== undefined) continue;
-      this.push({ kind: 'dir', dest: dir, mode: 0o111, why: 'parent of a mount: passable, not listable', source: 'default' });
+      this.push({
+        kind: 'dir',
+        dest: dir,
+        mode: 0o111,
+        why: 'parent of a mount: passable, not listable',
+        source: 'default',
+      });
     }
   }
 }
@@ -114,16 +169,27 @@ class Mounts {
 function refuseCwd(cwd: string, homeReal: string): void {
   const hint = 'cd into a project directory and run bubble there';
   if (isUnder(homeReal, cwd)) {
-    throw new BubbleError('CWD_HOME', `refusing to run in ${cwd}: it would expose your whole home directory`, { hint });
+    throw new BubbleError(
+      'CWD_HOME',
+      `refusing to run in ${cwd}: it would expose your whole home directory`,
+      { hint },
+    );
   }
   if (REFUSED_EXACT.has(cwd) || REFUSED_TREES.some((t) => isUnder(cwd, t))) {
-    throw new BubbleError('CWD_SYSTEM', `refusing to run in ${cwd}: it is a system directory, not a project`, { hint });
+    throw new BubbleError(
+      'CWD_SYSTEM',
+      `refusing to run in ${cwd}: it is a system directory, not a project`,
+      { hint },
+    );
   }
 }
 
 /** The command's host path: `./x` and `/x` as given, a bare name through PATH. */
 function resolveCommand(facts: HostFacts, name: string): string {
-  if (name === '') throw new BubbleError('NO_COMMAND', 'no command given', { hint: 'bubble run -- COMMAND [ARGS...]' });
+  if (name === '')
+    throw new BubbleError('NO_COMMAND', 'no command given', {
+      hint: 'bubble run -- COMMAND [ARGS...]',
+    });
   let path: string | undefined;
   if (name.includes('/')) {
     path = isAbsolute(name) ? name : resolvePath(facts.cwd, name);
@@ -139,7 +205,9 @@ function resolveCommand(facts: HostFacts, name: string): string {
   }
   const info = facts.fs.lstat(facts.fs.realpath(path)!);
   if (info?.type !== 'file' || (info.mode & 0o111) === 0) {
-    throw new BubbleError('NOT_EXECUTABLE', `not an executable file: ${path}`, { exitCode: EXIT_NOT_EXECUTABLE });
+    throw new BubbleError('NOT_EXECUTABLE', `not an executable file: ${path}`, {
+      exitCode: EXIT_NOT_EXECUTABLE,
+    });
   }
   return path;
 }
@@ -161,22 +229,35 @@ function commandDirs(facts: HostFacts, command: string): string[] {
   const head = real === undefined ? undefined : facts.fs.readText(real, 256);
   if (head?.startsWith('#!')) {
     const words = head.slice(2).split('\n')[0]!.trim().split(/\s+/);
-    const interp = basename(words[0] ?? '') === 'env' ? words.slice(1).find((w) => !w.startsWith('-')) : words[0];
-    const found = interp === undefined ? undefined
-      : isAbsolute(interp) ? interp : findOnPath(facts.fs, interp, facts.env.PATH ?? '');
+    const interp =
+      basename(words[0] ?? '') === 'env'
+        ? words.slice(1).find((w) => !w.startsWith('-'))
+        : words[0];
+    const found =
+      interp === undefined
+        ? undefined
+        : isAbsolute(interp)
+          ? interp
+          : findOnPath(facts.fs, interp, facts.env.PATH ?? '');
     if (found !== undefined) add(found);
   }
   return [...dirs];
 }
 
-function requestEnv(req: RunRequest, facts: HostFacts, warnings: string[]): [Record<string, string>, Record<string, string>] {
+function requestEnv(
+  req: RunRequest,
+  facts: HostFacts,
+  warnings: string[],
+): [Record<string, string>, Record<string, string>] {
   const env: Record<string, string> = {};
   const why: Record<string, string> = {};
   for (const spec of req.env) {
     const eq = spec.indexOf('=');
     const name = eq < 0 ? spec : spec.slice(0, eq);
     if (!ENV_NAME.test(name)) {
-      throw new BubbleError('BAD_ENV', `--env ${JSON.stringify(spec)}: not a variable name`, { hint: 'use --env NAME or --env NAME=VALUE' });
+      throw new BubbleError('BAD_ENV', `--env ${JSON.stringify(spec)}: not a variable name`, {
+        hint: 'use --env NAME or --env NAME=VALUE',
+      });
     }
     const from = req.sources?.[`env:${spec}`];
     if (eq >= 0) {
@@ -203,22 +284,39 @@ const SSH_AGENT_INSIDE = '/run/bubble-ssh/agent.sock';
 /** `--home persist`: `$XDG_STATE_HOME/bubble/homes/<name>-<hash of the project path>`. */
 function persistentHome(facts: HostFacts, project: string): string {
   const id = createHash('sha256').update(project).digest('hex').slice(0, 12);
-  const name = basename(project).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 40) || 'root';
+  const name =
+    basename(project)
+      .replace(/[^A-Za-z0-9._-]/g, '_')
+      .slice(0, 40) || 'root';
   return join(bubbleDirs(facts.env, facts.home).state, 'homes', `${name}-${id}`);
 }
 
 const GIT_IGNORE_INSIDE = '/run/bubble-git-ignore';
 
 /** The user's global git ignore file plus the project's placeholder files, or undefined. */
-function projectPlaceholderIgnore(facts: HostFacts, placeholders: Placeholder[], cwd: string): string | undefined {
+function projectPlaceholderIgnore(
+  facts: HostFacts,
+  placeholders: Placeholder[],
+  cwd: string,
+): string | undefined {
   const files = placeholders.filter((p) => p.type === 'file' && isUnder(p.path, cwd));
   if (files.length === 0) return undefined;
   const home = facts.home;
-  const configured = /^\s*excludesfile\s*=\s*(.+?)\s*$/im.exec(facts.fs.readText(join(home, '.gitconfig'), 65536) ?? '')?.[1];
-  const xdgConfig = facts.env.XDG_CONFIG_HOME && isAbsolute(facts.env.XDG_CONFIG_HOME) ? facts.env.XDG_CONFIG_HOME : join(home, '.config');
-  const userFile = configured === undefined ? join(xdgConfig, 'git', 'ignore') : expandUserPath(configured, home, home);
+  const configured = /^\s*excludesfile\s*=\s*(.+?)\s*$/im.exec(
+    facts.fs.readText(join(home, '.gitconfig'), 65536) ?? '',
+  )?.[1];
+  const xdgConfig =
+    facts.env.XDG_CONFIG_HOME && isAbsolute(facts.env.XDG_CONFIG_HOME)
+      ? facts.env.XDG_CONFIG_HOME
+      : join(home, '.config');
+  const userFile =
+    configured === undefined
+      ? join(xdgConfig, 'git', 'ignore')
+      : expandUserPath(configured, home, home);
   const user = facts.fs.readText(userFile, 65536) ?? '';
-  const ours = files.map((p) => '/' + p.path.slice(cwd.length + 1).replace(/[\\*?[\]!# ]/g, (c) => `\\${c}`));
+  const ours = files.map(
+    (p) => '/' + p.path.slice(cwd.length + 1).replace(/[\\*?[\]!# ]/g, (c) => `\\${c}`),
+  );
   return `${user}${user === '' || user.endsWith('\n') ? '' : '\n'}# bubble: placeholders for protected files, present only during the session\n${ours.join('\n')}\n`;
 }
 
@@ -230,17 +328,27 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
   const cwd = facts.cwd;
 
   if (facts.uid === 0 && !req.allowRoot) {
-    throw new BubbleError('ROOT', 'refusing to run as root: uid 0 stays root to the kernel inside the sandbox', {
-      hint: 'run as your normal user; --allow-root overrides this',
-    });
+    throw new BubbleError(
+      'ROOT',
+      'refusing to run as root: uid 0 stays root to the kernel inside the sandbox',
+      {
+        hint: 'run as your normal user; --allow-root overrides this',
+      },
+    );
   }
-  if (facts.uid === 0) warnings.push('running as root (--allow-root): capabilities dropped, but files owned by root stay reachable');
+  if (facts.uid === 0)
+    warnings.push(
+      'running as root (--allow-root): capabilities dropped, but files owned by root stay reachable',
+    );
   refuseCwd(cwd, homeReal);
 
   let profile: Profile;
   if (req.profile !== undefined) {
     const p = profileByName(req.profile);
-    if (p === undefined) throw new BubbleError('BAD_PROFILE', `--profile ${req.profile}: no such profile`, { hint: 'bubble profiles lists them' });
+    if (p === undefined)
+      throw new BubbleError('BAD_PROFILE', `--profile ${req.profile}: no such profile`, {
+        hint: 'bubble profiles lists them',
+      });
     profile = p;
   } else {
     profile = profileForCommand(req.command[0] ?? '');
@@ -257,7 +365,14 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     const info = facts.fs.lstat(tree);
     if (info?.type === 'symlink') {
       const target = facts.fs.realpath(tree);
-      if (target !== undefined) m.push({ kind: 'symlink', target, dest: tree, why: 'merged /usr: same link as the host', source: 'default' });
+      if (target !== undefined)
+        m.push({
+          kind: 'symlink',
+          target,
+          dest: tree,
+          why: 'merged /usr: same link as the host',
+          source: 'default',
+        });
     } else if (info?.type === 'dir') {
       m.push({ kind: 'ro', src: tree, dest: tree, why: 'system files', source: 'default' });
     }
@@ -267,24 +382,67 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     const resolv = facts.fs.realpath('/etc/resolv.conf');
     if (resolv !== undefined && !m.visible(resolv, facts)) {
       m.parentsOf(resolv);
-      m.push({ kind: 'ro', src: resolv, dest: resolv, why: '/etc/resolv.conf points here', source: 'default' });
+      m.push({
+        kind: 'ro',
+        src: resolv,
+        dest: resolv,
+        why: '/etc/resolv.conf points here',
+        source: 'default',
+      });
     }
   }
-  m.push({ kind: 'proc', dest: '/proc', why: "the sandbox's own processes only", source: 'default' });
-  m.push({ kind: 'dev', dest: '/dev', why: 'minimal devices (null, zero, random, tty, pts)', source: 'default' });
-  m.push({ kind: 'tmpfs', dest: '/tmp', sizeBytes: limits.tmpBytes, readOnly: false, why: `private, ephemeral, at most ${limits.tmpBytes / MiB} MiB`, source: 'default' });
+  m.push({
+    kind: 'proc',
+    dest: '/proc',
+    why: "the sandbox's own processes only",
+    source: 'default',
+  });
+  m.push({
+    kind: 'dev',
+    dest: '/dev',
+    why: 'minimal devices (null, zero, random, tty, pts)',
+    source: 'default',
+  });
+  m.push({
+    kind: 'tmpfs',
+    dest: '/tmp',
+    sizeBytes: limits.tmpBytes,
+    readOnly: false,
+    why: `private, ephemeral, at most ${limits.tmpBytes / MiB} MiB`,
+    source: 'default',
+  });
 
   // 2. An empty home (or this project's persistent sandbox home), then the project.
   m.parentsOf(home);
   if (req.home === 'persist') {
     const dir = persistentHome(facts, cwd);
     ensureDirs.push(dir);
-    m.push({ kind: 'rw', src: dir, dest: home, why: `your home is hidden: this project's own sandbox home, kept in ${dir}`, source: '--home persist' });
+    m.push({
+      kind: 'rw',
+      src: dir,
+      dest: home,
+      why: `your home is hidden: this project's own sandbox home, kept in ${dir}`,
+      source: '--home persist',
+    });
   } else {
-    m.push({ kind: 'tmpfs', dest: home, sizeBytes: limits.homeBytes, mode: 0o700, readOnly: false, why: `your home is hidden: empty and ephemeral, at most ${limits.homeBytes / MiB} MiB`, source: 'default' });
+    m.push({
+      kind: 'tmpfs',
+      dest: home,
+      sizeBytes: limits.homeBytes,
+      mode: 0o700,
+      readOnly: false,
+      why: `your home is hidden: empty and ephemeral, at most ${limits.homeBytes / MiB} MiB`,
+      source: 'default',
+    });
   }
   m.parentsOf(cwd);
-  m.push({ kind: 'rw', src: cwd, dest: cwd, why: 'the project (working directory)', source: 'default' });
+  m.push({
+    kind: 'rw',
+    src: cwd,
+    dest: cwd,
+    why: 'the project (working directory)',
+    source: 'default',
+  });
 
   // 3. The agent's state, read-write.
   for (const s of profile.state) {
@@ -293,7 +451,13 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     if (info === undefined) {
       if (s.type === 'dir') {
         ensureDirs.push(p);
-        m.push({ kind: 'rw', src: p, dest: p, why: `${profile.name} state (created)`, source: `profile ${profile.name}` });
+        m.push({
+          kind: 'rw',
+          src: p,
+          dest: p,
+          why: `${profile.name} state (created)`,
+          source: `profile ${profile.name}`,
+        });
       } else {
         warnings.push(`${p} does not exist: what the agent writes there will not persist`);
       }
@@ -304,31 +468,59 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
       warnings.push(`${p} is a dangling symlink: not mounted`);
       continue;
     }
-    m.push({ kind: 'rw', src, dest: p, why: `${profile.name} state`, source: `profile ${profile.name}` });
+    m.push({
+      kind: 'rw',
+      src,
+      dest: p,
+      why: `${profile.name} state`,
+      source: `profile ${profile.name}`,
+    });
   }
 
   // 4. What the command needs to run, read-only, when it lives in the hidden home.
   for (const dir of commandDirs(facts, command)) {
     if (m.visible(dir, facts)) continue;
     m.parentsOf(dir);
-    m.push({ kind: 'ro', src: dir, dest: dir, why: `holds ${basename(command)} or its interpreter`, source: 'command' });
+    m.push({
+      kind: 'ro',
+      src: dir,
+      dest: dir,
+      why: `holds ${basename(command)} or its interpreter`,
+      source: 'command',
+    });
   }
   const gitconfig = req.gitconfig ?? 'ro';
   for (const rel of gitconfig === 'none' ? [] : ['.gitconfig', '.config/git']) {
     const p = join(home, rel);
     const real = facts.fs.realpath(p);
     if (real === undefined || m.covering(p)?.kind === 'ro') continue;
-    m.push({ kind: gitconfig === 'rw' ? 'rw' : 'ro', src: real, dest: p, why: 'git identity and settings', source: gitconfig === 'rw' ? '--gitconfig rw' : 'default' });
+    m.push({
+      kind: gitconfig === 'rw' ? 'rw' : 'ro',
+      src: real,
+      dest: p,
+      why: 'git identity and settings',
+      source: gitconfig === 'rw' ? '--gitconfig rw' : 'default',
+    });
   }
 
   // 5. The user's own mounts, in the order given.
-  for (const [kind, list] of [['ro', req.ro], ['rw', req.rw]] as const) {
+  for (const [kind, list] of [
+    ['ro', req.ro],
+    ['rw', req.rw],
+  ] as const) {
     for (const raw of list) {
       const dest = expandUserPath(raw, home, cwd);
       const src = facts.fs.realpath(dest);
-      if (src === undefined) throw new BubbleError('NO_SUCH_PATH', `--${kind} ${raw}: no such file or directory`);
+      if (src === undefined)
+        throw new BubbleError('NO_SUCH_PATH', `--${kind} ${raw}: no such file or directory`);
       m.parentsOf(dest);
-      m.push({ kind, src, dest, why: `--${kind}`, source: req.sources?.[`${kind}:${raw}`] ?? 'command line' });
+      m.push({
+        kind,
+        src,
+        dest,
+        why: `--${kind}`,
+        source: req.sources?.[`${kind}:${raw}`] ?? 'command line',
+      });
     }
   }
 
@@ -337,26 +529,62 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
   if (req.sshAgent) {
     const sock = facts.env.SSH_AUTH_SOCK;
     if (sock === undefined || !isAbsolute(sock) || facts.fs.lstat(sock)?.type !== 'other') {
-      throw new BubbleError('NO_SSH_AGENT', `--ssh-agent: SSH_AUTH_SOCK ${sock === undefined ? 'is not set' : `(${sock}) is not a socket`}`, { hint: 'start an agent (eval "$(ssh-agent)") and ssh-add your key' });
+      throw new BubbleError(
+        'NO_SSH_AGENT',
+        `--ssh-agent: SSH_AUTH_SOCK ${sock === undefined ? 'is not set' : `(${sock}) is not a socket`}`,
+        { hint: 'start an agent (eval "$(ssh-agent)") and ssh-add your key' },
+      );
     }
     sshSock = SSH_AGENT_INSIDE;
     m.parentsOf(sshSock);
-    m.push({ kind: 'ro', src: sock, dest: sshSock, why: 'your ssh-agent (--ssh-agent): signs, never shows the keys', source: '--ssh-agent' });
+    m.push({
+      kind: 'ro',
+      src: sock,
+      dest: sshSock,
+      why: 'your ssh-agent (--ssh-agent): signs, never shows the keys',
+      source: '--ssh-agent',
+    });
   }
 
   // The network bridge (filtered mode): the proxy's socket dir, node and the bridge script.
-  const ruleSources = Object.fromEntries(Object.entries(req.sources ?? {}).filter(([k]) => /^(allow|deny|host-port):/.test(k)));
-  const net = { ...netPlan({ mode: req.net, allow: req.allow, deny: req.deny, hostPorts: req.hostPorts }, req.hostProxyPort), ...(Object.keys(ruleSources).length > 0 ? { sources: ruleSources } : {}) };
+  const ruleSources = Object.fromEntries(
+    Object.entries(req.sources ?? {}).filter(([k]) => /^(allow|deny|host-port):/.test(k)),
+  );
+  const net = {
+    ...netPlan(
+      { mode: req.net, allow: req.allow, deny: req.deny, hostPorts: req.hostPorts },
+      req.hostProxyPort,
+    ),
+    ...(Object.keys(ruleSources).length > 0 ? { sources: ruleSources } : {}),
+  };
   let bridgeArgs: string[] = [];
   if (req.net === 'filtered') {
     m.parentsOf(INSIDE_SOCKET_DIR);
-    m.push({ kind: 'ro', src: facts.bubble.runtimeDir, dest: INSIDE_SOCKET_DIR, why: "bubble's proxy socket: the only way out", source: '--net filtered' });
+    m.push({
+      kind: 'ro',
+      src: facts.bubble.runtimeDir,
+      dest: INSIDE_SOCKET_DIR,
+      why: "bubble's proxy socket: the only way out",
+      source: '--net filtered',
+    });
     for (const dir of [...commandDirs(facts, facts.bubble.node), dirname(facts.bubble.bridge)]) {
       if (m.visible(dir, facts)) continue;
       m.parentsOf(dir);
-      m.push({ kind: 'ro', src: dir, dest: dir, why: 'runs the network bridge', source: '--net filtered' });
+      m.push({
+        kind: 'ro',
+        src: dir,
+        dest: dir,
+        why: 'runs the network bridge',
+        source: '--net filtered',
+      });
     }
-    bridgeArgs = [facts.bubble.node, facts.bubble.bridge, String(net.proxyPort), `${INSIDE_SOCKET_DIR}/${SOCKET_NAME}`, req.hostPorts.join(',')];
+    bridgeArgs = [
+      facts.bubble.node,
+      facts.bubble.bridge,
+      String(net.proxyPort),
+      `${INSIDE_SOCKET_DIR}/${SOCKET_NAME}`,
+      req.hostPorts.join(','),
+    ];
   }
 
   // 6. Protected paths, read-only on top. Ones that do not exist are made uncreatable.
@@ -372,7 +600,13 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     const text = facts.fs.readText(join(home, rel));
     if (text === undefined) continue;
     for (const path of referencedScripts(text, homeReal)) {
-      protections.push({ path: join(home, path.slice(homeReal.length)), type: 'file', placeholder: '', why: 'run by the agent settings', source: agentSource });
+      protections.push({
+        path: join(home, path.slice(homeReal.length)),
+        type: 'file',
+        placeholder: '',
+        why: 'run by the agent settings',
+        source: agentSource,
+      });
     }
   }
   protections.push(...projectProtections(facts, cwd));
@@ -398,22 +632,31 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
       continue;
     }
     if (info?.type === 'symlink') {
-      throw new BubbleError('PROTECTED_SYMLINK', `${p.path} is a symlink: a protected path must be a real ${p.type}`, {
-        exitCode: EXIT_SETUP,
-        hint: `a previous session may have planted it; inspect it, then remove it or replace it with the real ${p.type} (or pass --allow-write ${p.path})`,
-      });
+      throw new BubbleError(
+        'PROTECTED_SYMLINK',
+        `${p.path} is a symlink: a protected path must be a real ${p.type}`,
+        {
+          exitCode: EXIT_SETUP,
+          hint: `a previous session may have planted it; inspect it, then remove it or replace it with the real ${p.type} (or pass --allow-write ${p.path})`,
+        },
+      );
     }
     if (info?.type === 'file' && info.nlink > 1) {
-      throw new BubbleError('PROTECTED_HARDLINK', `${p.path} has ${info.nlink} hard links: its other names would be writable`, {
-        exitCode: EXIT_SETUP,
-        hint: 'replace it with a copy (cp --remove-destination) so it has a single link',
-      });
+      throw new BubbleError(
+        'PROTECTED_HARDLINK',
+        `${p.path} has ${info.nlink} hard links: its other names would be writable`,
+        {
+          exitCode: EXIT_SETUP,
+          hint: 'replace it with a copy (cp --remove-destination) so it has a single link',
+        },
+      );
     }
     // Missing: bwrap needs a mount point, which lies on the host. bubble creates it (and any
     // missing parent) before launch and removes it after (see placeholders.ts).
     if (info === undefined) {
       for (const dir of ancestors(p.path).reverse()) {
-        if (facts.fs.lstat(dir) === undefined && !ensureDirs.includes(dir) && !isPlaceholder(dir)) placeholders.push({ path: dir, type: 'dir' });
+        if (facts.fs.lstat(dir) === undefined && !ensureDirs.includes(dir) && !isPlaceholder(dir))
+          placeholders.push({ path: dir, type: 'dir' });
       }
       placeholders.push({ path: p.path, type: p.type });
     }
@@ -422,15 +665,41 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     const root = m.covering(p.path)!.dest;
     for (const dir of ancestors(p.path).reverse()) {
       if (!isUnder(dir, root) || dir === root || m.ops.some((op) => op.dest === dir)) continue;
-      m.push({ kind: 'rw', src: dir, dest: dir, why: 'holds protected paths: pinned in place', source: p.source });
+      m.push({
+        kind: 'rw',
+        src: dir,
+        dest: dir,
+        why: 'holds protected paths: pinned in place',
+        source: p.source,
+      });
     }
     if (info !== undefined) {
       protectedExisting.push(p.path);
-      m.push({ kind: p.pin ? 'rw' : 'ro', src: p.path, dest: p.path, why: p.pin ? p.why : `${p.why}: read-only`, source: p.source });
+      m.push({
+        kind: p.pin ? 'rw' : 'ro',
+        src: p.path,
+        dest: p.path,
+        why: p.pin ? p.why : `${p.why}: read-only`,
+        source: p.source,
+      });
     } else if (p.type === 'dir') {
-      m.push({ kind: 'tmpfs', dest: p.path, sizeBytes: 64 * 1024, mode: 0o555, readOnly: true, why: `${p.why}: absent, cannot be created`, source: p.source });
+      m.push({
+        kind: 'tmpfs',
+        dest: p.path,
+        sizeBytes: 64 * 1024,
+        mode: 0o555,
+        readOnly: true,
+        why: `${p.why}: absent, cannot be created`,
+        source: p.source,
+      });
     } else {
-      m.push({ kind: 'data', dest: p.path, content: p.placeholder ?? '', why: `${p.why}: absent, cannot be created`, source: p.source });
+      m.push({
+        kind: 'data',
+        dest: p.path,
+        content: p.placeholder ?? '',
+        why: `${p.why}: absent, cannot be created`,
+        source: p.source,
+      });
     }
   }
 
@@ -439,7 +708,13 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
   const gitIgnore = projectPlaceholderIgnore(facts, placeholders, cwd);
   if (gitIgnore !== undefined) {
     m.parentsOf(GIT_IGNORE_INSIDE);
-    m.push({ kind: 'data', dest: GIT_IGNORE_INSIDE, content: gitIgnore, why: "git ignores bubble's placeholders (and what your global ignore file lists)", source: 'default' });
+    m.push({
+      kind: 'data',
+      dest: GIT_IGNORE_INSIDE,
+      content: gitIgnore,
+      why: "git ignores bubble's placeholders (and what your global ignore file lists)",
+      source: 'default',
+    });
   }
 
   // 7. --hide last, so it covers anything mounted beneath.
@@ -448,9 +723,23 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     if (!m.visible(dest, facts)) continue;
     const info = facts.fs.lstat(facts.fs.realpath(dest) ?? dest);
     if (info?.type === 'dir') {
-      m.push({ kind: 'tmpfs', dest, sizeBytes: 64 * 1024, mode: 0o555, readOnly: true, why: '--hide', source: req.sources?.[`hide:${raw}`] ?? 'command line' });
+      m.push({
+        kind: 'tmpfs',
+        dest,
+        sizeBytes: 64 * 1024,
+        mode: 0o555,
+        readOnly: true,
+        why: '--hide',
+        source: req.sources?.[`hide:${raw}`] ?? 'command line',
+      });
     } else {
-      m.push({ kind: 'data', dest, content: '', why: '--hide', source: req.sources?.[`hide:${raw}`] ?? 'command line' });
+      m.push({
+        kind: 'data',
+        dest,
+        content: '',
+        why: '--hide',
+        source: req.sources?.[`hide:${raw}`] ?? 'command line',
+      });
     }
   }
 
@@ -461,7 +750,10 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
   for (const [name, value] of Object.entries(facts.env)) {
     if (BASE_ENV.includes(name) || prefixes.some((p) => name.startsWith(p))) {
       env[name] = value;
-      envWhy[name] = BASE_ENV.includes(name) || name.startsWith('LC_') ? 'terminal and locale' : `profile ${profile.name}`;
+      envWhy[name] =
+        BASE_ENV.includes(name) || name.startsWith('LC_')
+          ? 'terminal and locale'
+          : `profile ${profile.name}`;
     } else if (profile.env.names.includes(name)) {
       env[name] = value;
       envWhy[name] = `profile ${profile.name}`;
@@ -477,14 +769,19 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
   const [extraEnv, extraWhy] = requestEnv(req, facts, warnings);
   Object.assign(env, extraEnv);
   Object.assign(envWhy, extraWhy);
-  const pathDirs = (facts.env.PATH ?? '').split(':').filter((d) => isAbsolute(d) && m.visible(d, facts));
+  const pathDirs = (facts.env.PATH ?? '')
+    .split(':')
+    .filter((d) => isAbsolute(d) && m.visible(d, facts));
   env.PATH = [...new Set(pathDirs)].join(':') || '/usr/local/bin:/usr/bin:/bin';
   envWhy.PATH = 'your PATH, less directories the sandbox does not have';
   env.HOME = home;
   envWhy.HOME = 'same path as outside (an empty tmpfs)';
   if (net.proxyPort !== undefined) {
     // connect.js (ssh's ProxyCommand) is bound in beside the bridge in filtered mode only.
-    const tools = req.net === 'filtered' ? { node: facts.bubble.node, connect: connectScript(facts.bubble.bridge) } : undefined;
+    const tools =
+      req.net === 'filtered'
+        ? { node: facts.bubble.node, connect: connectScript(facts.bubble.bridge) }
+        : undefined;
     for (const [k, v] of Object.entries(proxyEnv(net.proxyPort, tools))) {
       if (k === 'GIT_SSH_COMMAND' && k in extraEnv) continue; // --env GIT_SSH_COMMAND wins
       env[k] = v;
@@ -492,8 +789,13 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     }
   }
   if (gitIgnore !== undefined && !('GIT_CONFIG_COUNT' in env)) {
-    Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'core.excludesFile', GIT_CONFIG_VALUE_0: GIT_IGNORE_INSIDE });
-    for (const k of ['GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0']) envWhy[k] = "git ignores bubble's placeholder files";
+    Object.assign(env, {
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'core.excludesFile',
+      GIT_CONFIG_VALUE_0: GIT_IGNORE_INSIDE,
+    });
+    for (const k of ['GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0'])
+      envWhy[k] = "git ignores bubble's placeholder files";
   }
   if (sshSock !== undefined) {
     env.SSH_AUTH_SOCK = sshSock;
@@ -506,14 +808,19 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
   let effective = limits;
   if (limits.nproc !== 'unlimited' && kernelBefore(facts.kernel, 5, 14)) {
     effective = { ...limits, nproc: 'unlimited' };
-    warnings.push(`kernel ${facts.kernel} counts process limits per user, not per sandbox: no process limit`);
+    warnings.push(
+      `kernel ${facts.kernel} counts process limits per user, not per sandbox: no process limit`,
+    );
   }
   const signalEnv = facts.stdinIsTTY ? facts.signalEnv : undefined;
   const script = trampoline(ulimitLine(effective), bridgeArgs.length > 0, signalEnv !== undefined);
   const wrapper = script === 'exec "$@"' ? [] : ['/bin/sh', '-c', script, 'bubble', ...bridgeArgs];
 
   const seccompOk = seccompSupported(facts.arch);
-  if (!seccompOk) warnings.push(`no seccomp filter for architecture ${facts.arch}: terminal injection and kernel attack surface are not filtered`);
+  if (!seccompOk)
+    warnings.push(
+      `no seccomp filter for architecture ${facts.arch}: terminal injection and kernel attack surface are not filtered`,
+    );
   const features = facts.bwrap?.features;
 
   return {
@@ -525,7 +832,14 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     mounts: m.ops,
     env,
     envWhy,
-    namespaces: { user: true, pid: true, ipc: true, uts: true, cgroup: true, net: req.net !== 'host' && req.net !== 'logged' },
+    namespaces: {
+      user: true,
+      pid: true,
+      ipc: true,
+      uts: true,
+      cgroup: true,
+      net: req.net !== 'host' && req.net !== 'logged',
+    },
     process: {
       dieWithParent: true,
       newSession: !facts.stdinIsTTY,
@@ -534,7 +848,9 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
       asRoot: facts.uid === 0,
     },
     net,
-    seccomp: seccompOk ? { rules: seccompRules({ allowUserns: false }), allowUserns: false } : undefined,
+    seccomp: seccompOk
+      ? { rules: seccompRules({ allowUserns: false }), allowUserns: false }
+      : undefined,
     placeholders,
     protectedExisting,
     ensureDirs,

@@ -10,7 +10,17 @@ import { join, resolve } from 'node:path';
 import { isUnder } from '../policy/paths.ts';
 
 /** Keys that describe a repository and run nothing. Everything else is dropped. */
-const SAFE = new Set(['core.repositoryformatversion', 'core.filemode', 'core.bare', 'core.logallrefupdates', 'core.worktree', 'core.ignorecase', 'core.precomposeunicode', 'core.symlinks', 'extensions.objectformat']);
+const SAFE = new Set([
+  'core.repositoryformatversion',
+  'core.filemode',
+  'core.bare',
+  'core.logallrefupdates',
+  'core.worktree',
+  'core.ignorecase',
+  'core.precomposeunicode',
+  'core.symlinks',
+  'extensions.objectformat',
+]);
 
 /** The harmless part of a git config file, line by line. */
 export function harmlessConfig(text: string): string {
@@ -44,7 +54,9 @@ function gitDirOf(dir: string, project: string): string | undefined {
   const st = fs.lstatSync(dotGit, { throwIfNoEntry: false });
   if (st?.isDirectory()) return dotGit;
   if (!st?.isFile()) return undefined; // absent, or a symlink: never followed
-  const named = /^gitdir:\s*(.+)$/m.exec(fs.readFileSync(dotGit, 'utf8').slice(0, 4096))?.[1]?.trim();
+  const named = /^gitdir:\s*(.+)$/m
+    .exec(fs.readFileSync(dotGit, 'utf8').slice(0, 4096))?.[1]
+    ?.trim();
   if (named === undefined) return undefined;
   const gitdir = resolve(dir, named);
   // Outside the project the sandbox could not write it; inside, no symlinked way out.
@@ -60,9 +72,17 @@ function gitDirOf(dir: string, project: string): string | undefined {
 function submodulePaths(project: string): string[] {
   // The index's gitlinks (mode 160000). fsmonitor off for this one call: the project's own
   // config was read-only in the session, but this runs unattended.
-  const r = spawnSync('git', ['-c', 'core.fsmonitor=false', 'ls-files', '--stage', '-z'], { cwd: project, encoding: 'utf8', timeout: 10_000, maxBuffer: 64 << 20 });
+  const r = spawnSync('git', ['-c', 'core.fsmonitor=false', 'ls-files', '--stage', '-z'], {
+    cwd: project,
+    encoding: 'utf8',
+    timeout: 10_000,
+    maxBuffer: 64 << 20,
+  });
   if (r.status !== 0) return [];
-  return r.stdout.split('\0').filter((e) => e.startsWith('160000 ')).map((e) => e.slice(e.indexOf('\t') + 1));
+  return r.stdout
+    .split('\0')
+    .filter((e) => e.startsWith('160000 '))
+    .map((e) => e.slice(e.indexOf('\t') + 1));
 }
 
 function moduleDirs(dir: string, depth = 0): string[] {
@@ -93,7 +113,8 @@ export function quarantineNestedGit(project: string, since: number): string[] {
     if (g !== undefined) gitdirs.add(g);
   }
   const modules = join(top, 'modules');
-  if (fs.lstatSync(modules, { throwIfNoEntry: false })?.isDirectory()) for (const d of moduleDirs(modules)) gitdirs.add(d);
+  if (fs.lstatSync(modules, { throwIfNoEntry: false })?.isDirectory())
+    for (const d of moduleDirs(modules)) gitdirs.add(d);
   const lines: string[] = [];
   const stamp = new Date(since).toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   for (const g of gitdirs) {
@@ -103,13 +124,20 @@ export function quarantineNestedGit(project: string, since: number): string[] {
       const text = fs.readFileSync(config, 'utf8');
       fs.renameSync(config, aside);
       fs.writeFileSync(config, harmlessConfig(text), { mode: 0o644 });
-      lines.push(`${config.slice(project.length + 1)} (kept as ${aside.slice(project.length + 1)})`);
+      lines.push(
+        `${config.slice(project.length + 1)} (kept as ${aside.slice(project.length + 1)})`,
+      );
     }
     const hooks = join(g, 'hooks');
     if (!fs.lstatSync(hooks, { throwIfNoEntry: false })?.isDirectory()) continue;
     for (const name of fs.readdirSync(hooks)) {
       const hook = join(hooks, name);
-      if (name.endsWith('.sample') || name.includes('.bubble-quarantine') || !changedSince(hook, since)) continue;
+      if (
+        name.endsWith('.sample') ||
+        name.includes('.bubble-quarantine') ||
+        !changedSince(hook, since)
+      )
+        continue;
       fs.renameSync(hook, `${hook}.bubble-quarantine-${stamp}`);
       lines.push(`${hook.slice(project.length + 1)} (set aside)`);
     }

@@ -22,7 +22,8 @@ export function fdLayout(plan: Plan): FdLayout {
 const octal = (mode: number): string => mode.toString(8).padStart(4, '0');
 
 function mountArgs(op: MountOp, features: BwrapFeatures, dataFd: () => number): string[] {
-  const perms = (mode: number | undefined): string[] => (mode !== undefined && features.perms ? ['--perms', octal(mode)] : []);
+  const perms = (mode: number | undefined): string[] =>
+    mode !== undefined && features.perms ? ['--perms', octal(mode)] : [];
   switch (op.kind) {
     case 'ro':
       return ['--ro-bind', op.src, op.dest];
@@ -53,7 +54,12 @@ function mountArgs(op: MountOp, features: BwrapFeatures, dataFd: () => number): 
  * `session` marks this bwrap (and the sandbox's pid 1, a copy of it) in its argv, so that
  * a sandbox orphaned by a killed bubble can be found and stopped (see placeholders.ts).
  */
-export function bwrapArgs(plan: Plan, features: BwrapFeatures, fds: FdLayout, session?: string): string[] {
+export function bwrapArgs(
+  plan: Plan,
+  features: BwrapFeatures,
+  fds: FdLayout,
+  session?: string,
+): string[] {
   const args: string[] = [];
   const ns = plan.namespaces;
   if (ns.user) args.push('--unshare-user');
@@ -64,7 +70,8 @@ export function bwrapArgs(plan: Plan, features: BwrapFeatures, fds: FdLayout, se
   if (ns.net) args.push('--unshare-net');
   if (plan.process.dieWithParent) args.push('--die-with-parent');
   if (plan.process.newSession) args.push('--new-session');
-  if (plan.process.disableUserns && features.disableUserns && ns.user) args.push('--disable-userns');
+  if (plan.process.disableUserns && features.disableUserns && ns.user)
+    args.push('--disable-userns');
   // Only meaningful for a privileged bwrap (root with --allow-root); otherwise bwrap already
   // gives the sandbox no capabilities.
   if (plan.process.asRoot) args.push('--cap-drop', 'ALL');

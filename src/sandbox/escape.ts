@@ -12,7 +12,11 @@ function ansiC(s: string): string {
     if (ch === "'" || ch === '\\') out += '\\' + ch;
     else if (code === 0x0a) out += '\\n';
     else if (code === 0x09) out += '\\t';
-    else if (CONTROL.test(ch)) out += code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    else if (CONTROL.test(ch))
+      out +=
+        code <= 0xff
+          ? `\\x${code.toString(16).padStart(2, '0')}`
+          : `\\u${code.toString(16).padStart(4, '0')}`;
     else out += ch;
   }
   return out + "'";

@@ -11,7 +11,12 @@ export function signalExit(signal: NodeJS.Signals): number {
  * bwrap's json-status-fd writes `exit-code` only when the sandboxed command ran and exited;
  * a setup failure (a mount that failed, a namespace refused) ends bwrap without it.
  */
-export function sandboxExit(code: number | null, signal: NodeJS.Signals | null, agentExit: number | undefined, statusSupported: boolean): number {
+export function sandboxExit(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  agentExit: number | undefined,
+  statusSupported: boolean,
+): number {
   if (signal !== null) return signalExit(signal);
   if (agentExit !== undefined) return agentExit;
   if (!statusSupported) return code ?? EXIT_SETUP;

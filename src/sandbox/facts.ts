@@ -126,7 +126,10 @@ export function realHostFs(): HostFs {
     readText(path, maxBytes = 1 << 20) {
       let fd: number | undefined;
       try {
-        fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+        fd = fs.openSync(
+          path,
+          fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK,
+        );
         if (!fs.fstatSync(fd).isFile()) return undefined;
         const buf = Buffer.alloc(maxBytes);
         const n = fs.readSync(fd, buf, 0, maxBytes, 0);
@@ -169,7 +172,11 @@ function parseBwrapFeatures(help: string): BwrapFeatures {
  * bwrap's version and flags, read from `bwrap --version` and `--help` and cached by the
  * binary's identity, so a normal launch spends no extra process on it.
  */
-function probeBwrap(hostFs: HostFs, env: Record<string, string>, cacheDir: string): BwrapInfo | undefined {
+function probeBwrap(
+  hostFs: HostFs,
+  env: Record<string, string>,
+  cacheDir: string,
+): BwrapInfo | undefined {
   const path = env.BUBBLE_BWRAP ?? findOnPath(hostFs, 'bwrap', env.PATH ?? '/usr/bin:/bin');
   if (path === undefined) return undefined;
   const st = fs.statSync(path, { throwIfNoEntry: false });
@@ -177,15 +184,20 @@ function probeBwrap(hostFs: HostFs, env: Record<string, string>, cacheDir: strin
   const key = `${path}:${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
   const cacheFile = join(cacheDir, 'bwrap.json');
   try {
-    const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as { key?: string; info?: BwrapInfo };
+    const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as {
+      key?: string;
+      info?: BwrapInfo;
+    };
     if (cached.key === key && cached.info) return cached.info;
   } catch {
     // no cache yet
   }
   let version = 'unknown';
-  let help = '';
+  let help: string;
   try {
-    version = execFileSync(path, ['--version'], { encoding: 'utf8', env: {} }).trim().replace(/^bubblewrap\s+/, '');
+    version = execFileSync(path, ['--version'], { encoding: 'utf8', env: {} })
+      .trim()
+      .replace(/^bubblewrap\s+/, '');
     help = execFileSync(path, ['--help'], { encoding: 'utf8', env: {} });
   } catch {
     return { path, version, features: parseBwrapFeatures('') };
@@ -203,7 +215,9 @@ function probeBwrap(hostFs: HostFs, env: Record<string, string>, cacheDir: strin
 function probeSignalEnv(): string | undefined {
   try {
     const help = execFileSync('/usr/bin/env', ['--help'], { encoding: 'utf8', env: {} });
-    return /--ignore-signal/.test(help) && /--default-signal/.test(help) ? '/usr/bin/env' : undefined;
+    return /--ignore-signal/.test(help) && /--default-signal/.test(help)
+      ? '/usr/bin/env'
+      : undefined;
   } catch {
     return undefined;
   }
@@ -212,7 +226,9 @@ function probeSignalEnv(): string | undefined {
 /** Private per-user runtime space: $XDG_RUNTIME_DIR, else a 0700 dir under /tmp. */
 function runtimeBase(env: Record<string, string>): string {
   const xdg = env.XDG_RUNTIME_DIR;
-  return xdg && isAbsolute(xdg) ? join(xdg, 'bubble') : join(tmpdir(), `bubble-${process.getuid?.() ?? 'user'}`);
+  return xdg && isAbsolute(xdg)
+    ? join(xdg, 'bubble')
+    : join(tmpdir(), `bubble-${process.getuid?.() ?? 'user'}`);
 }
 
 export function gatherHostFacts(): HostFacts {
@@ -220,7 +236,8 @@ export function gatherHostFacts(): HostFacts {
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   const hostFs = realHostFs();
   // HOME as the user set it; its realpath is what policy compares against.
-  const home = env.HOME && isAbsolute(env.HOME) ? env.HOME : `/nonexistent-home-${process.getuid?.() ?? 0}`;
+  const home =
+    env.HOME && isAbsolute(env.HOME) ? env.HOME : `/nonexistent-home-${process.getuid?.() ?? 0}`;
   let cwd: string;
   try {
     cwd = fs.realpathSync.native(process.cwd());
@@ -230,9 +247,13 @@ export function gatherHostFacts(): HostFacts {
   // Node decodes paths as UTF-8: a directory name that is not valid UTF-8 comes back with
   // U+FFFD in it, a path that does not exist and could not be handed to bwrap.
   if (cwd.includes('\uFFFD')) {
-    throw new BubbleError('CWD_ENCODING', `the working directory's path is not valid UTF-8 (${JSON.stringify(cwd)})`, {
-      hint: 'rename the directory (or one of its parents) to a UTF-8 name, or run bubble from another directory',
-    });
+    throw new BubbleError(
+      'CWD_ENCODING',
+      `the working directory's path is not valid UTF-8 (${JSON.stringify(cwd)})`,
+      {
+        hint: 'rename the directory (or one of its parents) to a UTF-8 name, or run bubble from another directory',
+      },
+    );
   }
   return {
     uid: process.getuid?.() ?? -1,

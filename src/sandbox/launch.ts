@@ -9,7 +9,15 @@ import { BubbleError, EXIT_SETUP } from '../errors.ts';
 import { bwrapArgs, fdLayout } from './bwrap-args.ts';
 import { sandboxExit, signalExit } from './exit.ts';
 import type { HostFacts } from './facts.ts';
-import { claimPlaceholders, hasJournals, ourSessionTag, placeholderDir, releasePlaceholders, spawnWatchdog, type Claim } from './placeholders.ts';
+import {
+  claimPlaceholders,
+  hasJournals,
+  ourSessionTag,
+  placeholderDir,
+  releasePlaceholders,
+  spawnWatchdog,
+  type Claim,
+} from './placeholders.ts';
 import type { Plan } from './plan.ts';
 import { seccompProgram } from './seccomp.ts';
 
@@ -18,7 +26,10 @@ const reaperScript = fileURLToPath(new URL('./reaper.js', import.meta.url));
 /** The agent is the first child of the sandbox's pid 1 (bwrap's init), which ignores signals. */
 function agentPid(initPid: number): number | undefined {
   try {
-    const children = fs.readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8').trim().split(/\s+/);
+    const children = fs
+      .readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/);
     const pid = Number(children[0]);
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
@@ -56,7 +67,8 @@ function prepareHost(plan: Plan, facts: HostFacts): { claim: Claim; stopWatchdog
   const dir = placeholderDir(facts.env, facts.home);
   // Protected paths that exist may be another live session's placeholders: claim them too,
   // but only when some session has a journal at all (the common case has none).
-  const shared = plan.protectedExisting.length > 0 && hasJournals(dir) ? plan.protectedExisting : [];
+  const shared =
+    plan.protectedExisting.length > 0 && hasJournals(dir) ? plan.protectedExisting : [];
   // Always journaled and watched, placeholders or not: the journal also names the sandbox,
   // which the watchdog kills if bubble dies before bwrap's own death signal is armed.
   const claim = claimPlaceholders(dir, plan.placeholders, shared);
@@ -68,7 +80,11 @@ export interface LaunchOptions {
   signal?: AbortSignal;
 }
 
-export async function launch(plan: Plan, facts: HostFacts, opts: LaunchOptions = {}): Promise<number> {
+export async function launch(
+  plan: Plan,
+  facts: HostFacts,
+  opts: LaunchOptions = {},
+): Promise<number> {
   const bwrap = facts.bwrap;
   if (bwrap === undefined) {
     throw new BubbleError('NO_BWRAP', 'bwrap (bubblewrap) not found', {
@@ -90,16 +106,21 @@ export async function launch(plan: Plan, facts: HostFacts, opts: LaunchOptions =
   // On a terminal bwrap shares the agent's process group, so ^C would kill bwrap and the
   // sandbox with it: bwrap ignores INT and QUIT; the trampoline gives them back to the agent.
   const sig = plan.process.signalEnv;
-  const child = sig === undefined
-    ? spawn(bwrap.path, args, { stdio, env: plan.env })
-    : spawn(sig, ['--ignore-signal=INT', '--ignore-signal=QUIT', bwrap.path, ...args], { stdio, env: plan.env });
+  const child =
+    sig === undefined
+      ? spawn(bwrap.path, args, { stdio, env: plan.env })
+      : spawn(sig, ['--ignore-signal=INT', '--ignore-signal=QUIT', bwrap.path, ...args], {
+          stdio,
+          env: plan.env,
+        });
 
   const feed = (fd: number, data: Buffer | string): void => {
     const stream = child.stdio[fd] as NodeJS.WritableStream | null;
     stream?.on('error', () => {}); // bwrap exiting early must not crash us
     stream?.end(data);
   };
-  if (fds.seccomp !== undefined && plan.seccomp) feed(fds.seccomp, seccompProgram(facts.arch, { allowUserns: plan.seccomp.allowUserns }));
+  if (fds.seccomp !== undefined && plan.seccomp)
+    feed(fds.seccomp, seccompProgram(facts.arch, { allowUserns: plan.seccomp.allowUserns }));
   const dataOps = plan.mounts.filter((op) => op.kind === 'data');
   fds.data.forEach((fd, i) => feed(fd, dataOps[i]!.content));
 
@@ -142,7 +163,8 @@ export async function launch(plan: Plan, facts: HostFacts, opts: LaunchOptions =
   const fromTerminal: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGWINCH'];
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const sig of forwarded) handlers.set(sig, () => forward(sig));
-  for (const sig of fromTerminal) handlers.set(sig, plan.process.newSession ? () => forward(sig) : () => {});
+  for (const sig of fromTerminal)
+    handlers.set(sig, plan.process.newSession ? () => forward(sig) : () => {});
   for (const [sig, h] of handlers) process.on(sig, h);
 
   let aborted = false;
@@ -154,10 +176,19 @@ export async function launch(plan: Plan, facts: HostFacts, opts: LaunchOptions =
   else opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   try {
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
-      child.on('error', (err) => reject(new BubbleError('SPAWN', `cannot start ${bwrap.path}: ${err.message}`, { exitCode: EXIT_SETUP, cause: err })));
-      child.on('exit', (c, s) => resolve([c, s]));
-    });
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(
+      (resolve, reject) => {
+        child.on('error', (err) =>
+          reject(
+            new BubbleError('SPAWN', `cannot start ${bwrap.path}: ${err.message}`, {
+              exitCode: EXIT_SETUP,
+              cause: err,
+            }),
+          ),
+        );
+        child.on('exit', (c, s) => resolve([c, s]));
+      },
+    );
     await statusDone;
     if (aborted) return EXIT_SETUP;
     const exit = sandboxExit(code, signal, agentExit, bwrap.features.jsonStatusFd);
@@ -165,7 +196,9 @@ export async function launch(plan: Plan, facts: HostFacts, opts: LaunchOptions =
     if (agentExit === undefined && received !== undefined) return signalExit(received);
     if (agentExit === undefined && signal === null && bwrap.features.jsonStatusFd) {
       // bwrap said why above (typically user namespaces blocked by the kernel or AppArmor).
-      process.stderr.write("bubble: the sandbox could not be set up (bwrap's message is above); fix: run 'bubble doctor', it checks this machine and prints the one-line fix\n");
+      process.stderr.write(
+        "bubble: the sandbox could not be set up (bwrap's message is above); fix: run 'bubble doctor', it checks this machine and prints the one-line fix\n",
+      );
     }
     return exit;
   } finally {

@@ -45,7 +45,8 @@ function orphanedSandboxes(tag: string): number[] {
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      if (fs.readFileSync(`/proc/${name}/cmdline`, 'latin1').includes(needle)) out.push(Number(name));
+      if (fs.readFileSync(`/proc/${name}/cmdline`, 'latin1').includes(needle))
+        out.push(Number(name));
     } catch {
       // exited, or not ours
     }
@@ -102,11 +103,16 @@ function withLock<T>(dir: string, fn: () => T): T {
   const lock = join(dir, '.lock');
   for (let attempt = 0; ; attempt++) {
     try {
-      fs.writeFileSync(lock, `${process.pid} ${procStart(process.pid)}`, { flag: 'wx', mode: 0o600 });
+      fs.writeFileSync(lock, `${process.pid} ${procStart(process.pid)}`, {
+        flag: 'wx',
+        mode: 0o600,
+      });
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const [pid, start] = (fs.readFileSync(lock, { encoding: 'utf8', flag: 'r' }) || '0 x').split(' ');
+      const [pid, start] = (fs.readFileSync(lock, { encoding: 'utf8', flag: 'r' }) || '0 x').split(
+        ' ',
+      );
       if (procStart(Number(pid)) !== start || attempt > 500) fs.rmSync(lock, { force: true });
       else Atomics.wait(sleeper, 0, 0, 10);
     }
@@ -175,22 +181,36 @@ export function claimPlaceholders(dir: string, create: Placeholder[], existing: 
   const journal = join(dir, `${process.pid}.json`);
   return withLock(dir, () => {
     const othersCreated = new Map<string, Placeholder>();
-    for (const { journal: j } of readJournals(dir)) if (isAlive(j)) for (const p of j.paths) othersCreated.set(p.path, p);
+    for (const { journal: j } of readJournals(dir))
+      if (isAlive(j)) for (const p of j.paths) othersCreated.set(p.path, p);
     // A path another live session created after we looked is shared, not ours to create.
     const mine = create.filter((p) => !othersCreated.has(p.path));
-    const sharedPaths = [...existing, ...create.filter((p) => othersCreated.has(p.path)).map((p) => p.path)];
+    const sharedPaths = [
+      ...existing,
+      ...create.filter((p) => othersCreated.has(p.path)).map((p) => p.path),
+    ];
     // Their parent directories too (a project's .claude/ made by another session), or the
     // last session out would find them non-empty when it ends, and nobody would remove them.
     for (const p of [...mine.map((x) => x.path), ...sharedPaths]) {
-      for (const dir of othersCreated.keys()) if (p.startsWith(dir + '/') && !sharedPaths.includes(dir)) sharedPaths.push(dir);
+      for (const dir of othersCreated.keys())
+        if (p.startsWith(dir + '/') && !sharedPaths.includes(dir)) sharedPaths.push(dir);
     }
-    const shared = sharedPaths.map((p) => othersCreated.get(p)).filter((p): p is Placeholder => p !== undefined);
+    const shared = sharedPaths
+      .map((p) => othersCreated.get(p))
+      .filter((p): p is Placeholder => p !== undefined);
     const paths = [...mine, ...shared];
     const record: Journal = { pid: process.pid, start: procStart(process.pid) ?? '', paths };
     fs.writeFileSync(journal, JSON.stringify(record), { mode: 0o600 });
     for (const p of mine) {
       if (p.type === 'dir') fs.mkdirSync(p.path, { mode: 0o700 });
-      else fs.closeSync(fs.openSync(p.path, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600));
+      else
+        fs.closeSync(
+          fs.openSync(
+            p.path,
+            fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY,
+            0o600,
+          ),
+        );
     }
     return { dir, journal, paths };
   });
@@ -209,11 +229,15 @@ export function releasePlaceholders(claim: Claim): void {
  * Killed by bubble on a normal exit, where bubble cleaned up itself.
  */
 export function spawnWatchdog(dir: string, reaperScript: string): () => void {
-  const child = spawn('/bin/sh', ['-c', 'read _ ; exec "$0" "$@"', process.execPath, reaperScript, dir], {
-    detached: true,
-    stdio: ['pipe', 'ignore', 'ignore'],
-    env: {},
-  });
+  const child = spawn(
+    '/bin/sh',
+    ['-c', 'read _ ; exec "$0" "$@"', process.execPath, reaperScript, dir],
+    {
+      detached: true,
+      stdio: ['pipe', 'ignore', 'ignore'],
+      env: {},
+    },
+  );
   child.unref();
   (child.stdin as unknown as { unref?: () => void }).unref?.();
   child.on('error', () => {});

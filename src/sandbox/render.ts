@@ -35,10 +35,14 @@ function netLine(plan: Plan): string {
   const parts: string[] = [];
   switch (n.mode) {
     case 'filtered':
-      parts.push(`filtered: own network namespace; the only way out is bubble's proxy (127.0.0.1:${n.proxyPort} inside)`);
+      parts.push(
+        `filtered: own network namespace; the only way out is bubble's proxy (127.0.0.1:${n.proxyPort} inside)`,
+      );
       break;
     case 'logged':
-      parts.push(`logged: host network; proxy variables point at bubble's proxy${n.proxyPort ? ` (127.0.0.1:${n.proxyPort})` : ''}; programs that ignore them bypass it`);
+      parts.push(
+        `logged: host network; proxy variables point at bubble's proxy${n.proxyPort ? ` (127.0.0.1:${n.proxyPort})` : ''}; programs that ignore them bypass it`,
+      );
       break;
     case 'host':
       parts.push('host: the host network, no proxy, nothing logged');
@@ -46,15 +50,28 @@ function netLine(plan: Plan): string {
     case 'none':
       parts.push('none: loopback only');
   }
-  const from = (key: string): string => (n.sources?.[key] === undefined ? '' : ` [${displayText(n.sources[key])}]`);
-  if (n.allow.length > 0) parts.push(`allow ${n.allow.map((p) => displayText(p) + from(`allow:${p}`)).join(', ')} (anything else denied)`);
-  if (n.deny.length > 0) parts.push(`deny ${n.deny.map((p) => displayText(p) + from(`deny:${p}`)).join(', ')}`);
-  if (n.hostPorts.length > 0) parts.push(`host ports ${n.hostPorts.map((p) => String(p) + from(`host-port:${p}`)).join(', ')}`);
+  const from = (key: string): string =>
+    n.sources?.[key] === undefined ? '' : ` [${displayText(n.sources[key])}]`;
+  if (n.allow.length > 0)
+    parts.push(
+      `allow ${n.allow.map((p) => displayText(p) + from(`allow:${p}`)).join(', ')} (anything else denied)`,
+    );
+  if (n.deny.length > 0)
+    parts.push(`deny ${n.deny.map((p) => displayText(p) + from(`deny:${p}`)).join(', ')}`);
+  if (n.hostPorts.length > 0)
+    parts.push(
+      `host ports ${n.hostPorts.map((p) => String(p) + from(`host-port:${p}`)).join(', ')}`,
+    );
   return parts.join('; ');
 }
 
 export function viewRows(plan: Plan): ViewRow[] {
-  return plan.mounts.map((op) => ({ path: op.dest, inside: inside(op), why: op.why, source: op.source }));
+  return plan.mounts.map((op) => ({
+    path: op.dest,
+    inside: inside(op),
+    why: op.why,
+    source: op.source,
+  }));
 }
 
 export function renderPlan(plan: Plan, bwrapArgv: string[]): string {
@@ -68,20 +85,27 @@ export function renderPlan(plan: Plan, bwrapArgv: string[]): string {
   lines.push('');
   lines.push(`${'PATH'.padEnd(w)}  ${'INSIDE'.padEnd(8)}  WHY`);
   for (const r of rows) {
-    lines.push(`${displayText(r.path).padEnd(w)}  ${r.inside.padEnd(8)}  ${r.why}${r.source === 'default' ? '' : ` [${r.source}]`}`);
+    lines.push(
+      `${displayText(r.path).padEnd(w)}  ${r.inside.padEnd(8)}  ${r.why}${r.source === 'default' ? '' : ` [${r.source}]`}`,
+    );
   }
   lines.push(`${'(anything else)'.padEnd(w)}  ${'absent'.padEnd(8)}  not mounted`);
   lines.push('');
   lines.push('environment (nothing else passes):');
-  for (const name of Object.keys(plan.env).sort()) lines.push(`  ${name}  (${plan.envWhy[name] ?? ''})`);
+  for (const name of Object.keys(plan.env).sort())
+    lines.push(`  ${name}  (${plan.envWhy[name] ?? ''})`);
   lines.push('');
   if (plan.seccomp) {
-    lines.push(`seccomp: denied with EPERM: ${plan.seccomp.rules.map((r) => r.syscall + (r.match ? `(${r.match})` : '')).join(', ')}`);
+    lines.push(
+      `seccomp: denied with EPERM: ${plan.seccomp.rules.map((r) => r.syscall + (r.match ? `(${r.match})` : '')).join(', ')}`,
+    );
   } else {
     lines.push('seccomp: none');
   }
   if (plan.placeholders.length > 0) {
-    lines.push(`placeholders (created for the session, removed after): ${plan.placeholders.map((p) => displayText(p.path)).join(', ')}`);
+    lines.push(
+      `placeholders (created for the session, removed after): ${plan.placeholders.map((p) => displayText(p.path)).join(', ')}`,
+    );
   }
   for (const w of plan.warnings) lines.push(`warning: ${displayText(w)}`);
   lines.push('');
@@ -98,7 +122,11 @@ export function planJson(plan: Plan, bwrapArgv: string[]): unknown {
     cwd: plan.cwd,
     view: viewRows(plan),
     // Names only: values can be secrets.
-    env: Object.fromEntries(Object.keys(plan.env).sort().map((k) => [k, plan.envWhy[k] ?? ''])),
+    env: Object.fromEntries(
+      Object.keys(plan.env)
+        .sort()
+        .map((k) => [k, plan.envWhy[k] ?? '']),
+    ),
     namespaces: plan.namespaces,
     process: plan.process,
     seccomp: plan.seccomp?.rules ?? null,

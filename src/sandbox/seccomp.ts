@@ -46,7 +46,8 @@ export interface SeccompRule {
 //   arm64: include/uapi/asm-generic/unistd.h (arm64 uses the generic table)
 // Numbers from 424 up are shared by every architecture.
 
-const SYSCALL_NAMES = [
+// Only its type is used: the union of names every table must define.
+export const SYSCALL_NAMES = [
   'ioctl',
   'socket',
   'clone',

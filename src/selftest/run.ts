@@ -10,8 +10,25 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NetMode } from '../sandbox/plan.ts';
 import { ABSTRACT_PY, BOMB_PY, DRIVER, PTY_RUN_PY, SYS_PY, TTY_PY } from './inside.ts';
-import { PROBES, type Category, type HostView, type Probe, type Result, type Verdict } from './probes.ts';
-import { changes, hasPython, makeWorld, removeWorld, SECRET_VARS, snapshot, startListeners, type Listeners, type World } from './world.ts';
+import {
+  PROBES,
+  type Category,
+  type HostView,
+  type Probe,
+  type Result,
+  type Verdict,
+} from './probes.ts';
+import {
+  changes,
+  hasPython,
+  makeWorld,
+  removeWorld,
+  SECRET_VARS,
+  snapshot,
+  startListeners,
+  type Listeners,
+  type World,
+} from './world.ts';
 
 export interface ProbeResult {
   id: string;
@@ -43,7 +60,11 @@ interface Ran {
   timedOut: boolean;
 }
 
-function spawnCapture(cmd: string, args: string[], opts: { cwd: string; env: Record<string, string>; timeoutMs: number; extraFd?: number }): Promise<Ran> {
+function spawnCapture(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env: Record<string, string>; timeoutMs: number; extraFd?: number },
+): Promise<Ran> {
   return new Promise((resolve) => {
     const stdio: ('pipe' | 'ignore' | number)[] = ['ignore', 'pipe', 'pipe'];
     if (opts.extraFd !== undefined) stdio.push(opts.extraFd);
@@ -51,8 +72,12 @@ function spawnCapture(cmd: string, args: string[], opts: { cwd: string; env: Rec
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout = (stdout + s).slice(-1_000_000)));
-    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-100_000)));
+    child
+      .stdout!.setEncoding('utf8')
+      .on('data', (s: string) => (stdout = (stdout + s).slice(-1_000_000)));
+    child
+      .stderr!.setEncoding('utf8')
+      .on('data', (s: string) => (stderr = (stderr + s).slice(-100_000)));
     const timer = setTimeout(() => {
       timedOut = true;
       // bubble kills the sandbox when it dies; the group catches a pty helper too.
@@ -74,7 +99,12 @@ function spawnCapture(cmd: string, args: string[], opts: { cwd: string; env: Rec
 }
 
 function bubble(w: World, args: string[], timeoutMs: number, extraFd?: number): Promise<Ran> {
-  return spawnCapture(process.execPath, [BUBBLE, 'run', '--quiet', ...args], { cwd: w.project, env: w.env, timeoutMs, extraFd });
+  return spawnCapture(process.execPath, [BUBBLE, 'run', '--quiet', ...args], {
+    cwd: w.project,
+    env: w.env,
+    timeoutMs,
+    extraFd,
+  });
 }
 
 /** `@@selftest {...}` lines from the driver. */
@@ -93,7 +123,10 @@ function parseDriver(stdout: string): Map<string, unknown> {
 }
 
 function lastJson(text: string): unknown {
-  const line = text.split(/\r?\n/).filter((l) => l.trim().startsWith('{')).pop();
+  const line = text
+    .split(/\r?\n/)
+    .filter((l) => l.trim().startsWith('{'))
+    .pop();
   if (line === undefined) return undefined;
   try {
     return JSON.parse(line.trim());
@@ -103,15 +136,23 @@ function lastJson(text: string): unknown {
 }
 
 function why(r: Ran): string {
-  const last = r.stderr.trim().split('\n').filter((l) => !l.includes('ld.so')).pop() ?? '';
-  return r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}${last ? `: ${last.slice(0, 200)}` : ''}`;
+  const last =
+    r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.includes('ld.so'))
+      .pop() ?? '';
+  return r.timedOut
+    ? 'timed out'
+    : `exit ${r.code ?? r.signal}${last ? `: ${last.slice(0, 200)}` : ''}`;
 }
 
 function ipcKeys(): string[] {
   const keys: string[] = [];
   for (const f of ['shm', 'msg', 'sem']) {
     try {
-      for (const l of fs.readFileSync(`/proc/sysvipc/${f}`, 'utf8').trim().split('\n').slice(1)) keys.push(`${f}:${l.trim().split(/\s+/)[0]}`);
+      for (const l of fs.readFileSync(`/proc/sysvipc/${f}`, 'utf8').trim().split('\n').slice(1))
+        keys.push(`${f}:${l.trim().split(/\s+/)[0]}`);
     } catch {
       // no SysV IPC in this kernel
     }
@@ -137,17 +178,31 @@ export async function runSelftest(opts: { net: NetMode; keep: boolean }): Promis
     l = await startListeners(w);
     removeIpc = makeIpcObject();
     const python = hasPython();
-    for (const [name, text] of [['driver.mjs', DRIVER], ['syscalls.py', SYS_PY], ['abstract.py', ABSTRACT_PY], ['tiocsti.py', TTY_PY], ['bomb.py', BOMB_PY], ['pty-run.py', PTY_RUN_PY]] as const) {
+    for (const [name, text] of [
+      ['driver.mjs', DRIVER],
+      ['syscalls.py', SYS_PY],
+      ['abstract.py', ABSTRACT_PY],
+      ['tiocsti.py', TTY_PY],
+      ['bomb.py', BOMB_PY],
+      ['pty-run.py', PTY_RUN_PY],
+    ] as const) {
       fs.writeFileSync(join(w.probes, name), text);
     }
-    const snapSkip = [w.probes, join(w.root, 'run'), join(w.home, '.local'), join(w.home, '.cache')];
+    const snapSkip = [
+      w.probes,
+      join(w.root, 'run'),
+      join(w.home, '.local'),
+      join(w.home, '.cache'),
+    ];
     const before = snapshot(w.root, snapSkip);
     const hostIpc = ipcKeys();
 
     const verdicts = new Map<string, Verdict>();
     const openHere = (p: Probe): boolean => p.openIn?.includes(mode) ?? false;
     const notRun = (p: Probe): boolean => openHere(p) && p.runWhenOpen !== true;
-    for (const p of PROBES) if (notRun(p)) verdicts.set(p.id, { result: 'SKIP', detail: `not protected in --net ${mode}` });
+    for (const p of PROBES)
+      if (notRun(p))
+        verdicts.set(p.id, { result: 'SKIP', detail: `not protected in --net ${mode}` });
 
     // 1. The shared launch, and the pty launch beside it.
     const main = PROBES.filter((p) => p.launch === 'main' && !notRun(p));
@@ -171,23 +226,58 @@ export async function runSelftest(opts: { net: NetMode; keep: boolean }): Promis
       secretVars: SECRET_VARS,
     };
     fs.writeFileSync(join(w.probes, 'ctx.json'), JSON.stringify(ctx));
-    fs.writeFileSync(join(w.probes, 'main.json'), JSON.stringify(main.map((p) => ({ id: p.id, body: p.body, timeoutMs: p.timeoutMs }))));
+    fs.writeFileSync(
+      join(w.probes, 'main.json'),
+      JSON.stringify(main.map((p) => ({ id: p.id, body: p.body, timeoutMs: p.timeoutMs }))),
+    );
     // bubble's parent leaves a descriptor open on a canary file: it must not reach inside.
     const leakFd = fs.openSync(join(w.sibling, 'secret.txt'), 'r');
     const sandbox = ['--net', mode, '--profile', 'claude', '--ro', w.probes];
-    const mainRun = bubble(w, [...sandbox, '--', process.execPath, join(w.probes, 'driver.mjs'), join(w.probes, 'ctx.json'), join(w.probes, 'main.json')], 90_000, leakFd).finally(() => fs.closeSync(leakFd));
+    const mainRun = bubble(
+      w,
+      [
+        ...sandbox,
+        '--',
+        process.execPath,
+        join(w.probes, 'driver.mjs'),
+        join(w.probes, 'ctx.json'),
+        join(w.probes, 'main.json'),
+      ],
+      90_000,
+      leakFd,
+    ).finally(() => fs.closeSync(leakFd));
     const ttyRun = python
-      ? spawnCapture('python3', [join(w.probes, 'pty-run.py'), process.execPath, BUBBLE, 'run', '--quiet', ...sandbox, '--', 'python3', join(w.probes, 'tiocsti.py')], { cwd: w.project, env: w.env, timeoutMs: 30_000 })
+      ? spawnCapture(
+          'python3',
+          [
+            join(w.probes, 'pty-run.py'),
+            process.execPath,
+            BUBBLE,
+            'run',
+            '--quiet',
+            ...sandbox,
+            '--',
+            'python3',
+            join(w.probes, 'tiocsti.py'),
+          ],
+          { cwd: w.project, env: w.env, timeoutMs: 30_000 },
+        )
       : undefined;
     const [mainRes, ttyRes] = await Promise.all([mainRun, ttyRun]);
     const mainOut = parseDriver(mainRes.stdout);
     const inside = new Map<string, unknown>(mainOut);
     for (const p of main) {
-      if (!inside.has(p.id)) inside.set(p.id, { error: `the sandbox run gave no result (${why(mainRes)})` });
+      if (!inside.has(p.id))
+        inside.set(p.id, { error: `the sandbox run gave no result (${why(mainRes)})` });
     }
     for (const p of PROBES.filter((q) => q.launch === 'tty')) {
-      if (ttyRes === undefined) inside.set(p.id, { skip: 'no python3 on this machine to run a pseudo-terminal' });
-      else inside.set(p.id, lastJson(ttyRes.stdout) ?? { error: `the pty run gave no result (${why(ttyRes)})` });
+      if (ttyRes === undefined)
+        inside.set(p.id, { skip: 'no python3 on this machine to run a pseudo-terminal' });
+      else
+        inside.set(
+          p.id,
+          lastJson(ttyRes.stdout) ?? { error: `the pty run gave no result (${why(ttyRes)})` },
+        );
     }
 
     // 2. The fork bomb, alone.
@@ -196,11 +286,21 @@ export async function runSelftest(opts: { net: NetMode; keep: boolean }): Promis
       if (!python) inside.set(bomb.id, { skip: 'no python3 on this machine' });
       else {
         const script = `if command -v timeout >/dev/null; then exec timeout -s KILL 25 python3 ${w.probes}/bomb.py; else exec python3 ${w.probes}/bomb.py; fi`;
-        const r = await bubble(w, ['--net', 'none', '--ro', w.probes, '--', '/bin/sh', '-c', script], 40_000);
+        const r = await bubble(
+          w,
+          ['--net', 'none', '--ro', w.probes, '--', '/bin/sh', '-c', script],
+          40_000,
+        );
         const res = lastJson(r.stdout) as Record<string, unknown> | undefined;
         const hostForks = spawnSync('/bin/sh', ['-c', 'true'], { timeout: 10_000 }).status === 0;
-        const note = res !== undefined && res.cap !== undefined && res.forked === res.cap && res.cap === 1024 ? 'a limit above 4096 does not contain a bomb; stopped at 1024' : undefined;
-        inside.set(bomb.id, res ? { ...res, hostForks, note } : { error: `the bomb run gave no result (${why(r)})` });
+        const note =
+          res !== undefined && res.cap !== undefined && res.forked === res.cap && res.cap === 1024
+            ? 'a limit above 4096 does not contain a bomb; stopped at 1024'
+            : undefined;
+        inside.set(
+          bomb.id,
+          res ? { ...res, hostForks, note } : { error: `the bomb run gave no result (${why(r)})` },
+        );
       }
     }
 
@@ -211,7 +311,9 @@ export async function runSelftest(opts: { net: NetMode; keep: boolean }): Promis
       l,
       mode,
       before,
-      now: (p) => after.get(p) ?? (fs.lstatSync(p, { throwIfNoEntry: false }) === undefined ? undefined : 'exists'),
+      now: (p) =>
+        after.get(p) ??
+        (fs.lstatSync(p, { throwIfNoEntry: false }) === undefined ? undefined : 'exists'),
       got: (payload) => {
         const word = new RegExp(`(^|[^\\w-])${payload.replace(/[^\w]/g, '\\$&')}(?![\\w-])`);
         return l!.received.filter((x) => word.test(x));
@@ -224,7 +326,15 @@ export async function runSelftest(opts: { net: NetMode; keep: boolean }): Promis
       try {
         const v = p.check(inside.get(p.id), host);
         // Run where the mode does not protect it: what happened is information, not a failure.
-        verdicts.set(p.id, openHere(p) ? { result: 'SKIP', detail: `not protected in --net ${mode}: ${v.result === 'PASS' ? 'held anyway' : 'got through'} (${v.detail})` } : v);
+        verdicts.set(
+          p.id,
+          openHere(p)
+            ? {
+                result: 'SKIP',
+                detail: `not protected in --net ${mode}: ${v.result === 'PASS' ? 'held anyway' : 'got through'} (${v.detail})`,
+              }
+            : v,
+        );
       } catch (e) {
         verdicts.set(p.id, { result: 'FAIL', detail: `check failed: ${(e as Error).message}` });
       }
@@ -233,7 +343,14 @@ export async function runSelftest(opts: { net: NetMode; keep: boolean }): Promis
     // 4. Host-side probes: plants between runs, the second run, and leftovers.
     for (const p of PROBES.filter((q) => q.launch === 'host' && !verdicts.has(q.id))) {
       try {
-        verdicts.set(p.id, await p.hostRun!({ w, mode, bubble: (args, ms = 20_000) => bubble(w, ['--net', 'none', ...args], ms) }));
+        verdicts.set(
+          p.id,
+          await p.hostRun!({
+            w,
+            mode,
+            bubble: (args, ms = 20_000) => bubble(w, ['--net', 'none', ...args], ms),
+          }),
+        );
       } catch (e) {
         verdicts.set(p.id, { result: 'FAIL', detail: `could not run: ${(e as Error).message}` });
       }
@@ -241,13 +358,34 @@ export async function runSelftest(opts: { net: NetMode; keep: boolean }): Promis
     // The nested-repository probe works in the project as an agent may (vendor/, the index,
     // and what bubble set aside): its harm is judged by that probe, not here.
     const workspace = [join(w.project, 'vendor'), join(w.project, '.git', 'index')];
-    const left = changes(before, snapshot(w.root, snapSkip)).filter((c) => !workspace.some((x) => c.includes(x)));
-    verdicts.set('persist-no-leftovers', left.length > 0
-      ? { result: 'FAIL', detail: `the host home or project changed: ${left.slice(0, 6).map((c) => c.replace(w.root + '/', '')).join(', ')}${left.length > 6 ? ` (+${left.length - 6})` : ''}` }
-      : { result: 'PASS', detail: 'home and project exactly as before every run' });
+    const left = changes(before, snapshot(w.root, snapSkip)).filter(
+      (c) => !workspace.some((x) => c.includes(x)),
+    );
+    verdicts.set(
+      'persist-no-leftovers',
+      left.length > 0
+        ? {
+            result: 'FAIL',
+            detail: `the host home or project changed: ${left
+              .slice(0, 6)
+              .map((c) => c.replace(w.root + '/', ''))
+              .join(', ')}${left.length > 6 ? ` (+${left.length - 6})` : ''}`,
+          }
+        : { result: 'PASS', detail: 'home and project exactly as before every run' },
+    );
 
-    const results: ProbeResult[] = [...PROBES, LEFTOVERS].map((p) => ({ id: p.id, category: p.category, attack: p.attack, ...verdicts.get(p.id)! }));
-    return { net: mode, results, seconds: (Date.now() - t0) / 1000, ...(opts.keep ? { kept: w.root } : {}) };
+    const results: ProbeResult[] = [...PROBES, LEFTOVERS].map((p) => ({
+      id: p.id,
+      category: p.category,
+      attack: p.attack,
+      ...verdicts.get(p.id)!,
+    }));
+    return {
+      net: mode,
+      results,
+      seconds: (Date.now() - t0) / 1000,
+      ...(opts.keep ? { kept: w.root } : {}),
+    };
   } finally {
     removeIpc?.();
     await l?.close();
@@ -256,4 +394,8 @@ export async function runSelftest(opts: { net: NetMode; keep: boolean }): Promis
 }
 
 /** The catch-all, judged last: nothing in the fake home or project changed after all runs. */
-const LEFTOVERS = { id: 'persist-no-leftovers', category: 'persistence' as const, attack: 'anything left in the home or project after all runs (plants, placeholders)' };
+const LEFTOVERS = {
+  id: 'persist-no-leftovers',
+  category: 'persistence' as const,
+  attack: 'anything left in the home or project after all runs (plants, placeholders)',
+};

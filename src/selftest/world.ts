@@ -31,7 +31,12 @@ export interface World {
 }
 
 /** Variables planted in bubble's environment; none may be seen inside. */
-export const SECRET_VARS = ['BUBBLE_SELFTEST_SECRET', 'AWS_SECRET_ACCESS_KEY', 'GITHUB_TOKEN', 'OPENAI_API_KEY'] as const;
+export const SECRET_VARS = [
+  'BUBBLE_SELFTEST_SECRET',
+  'AWS_SECRET_ACCESS_KEY',
+  'GITHUB_TOKEN',
+  'OPENAI_API_KEY',
+] as const;
 
 export function makeWorld(): World {
   const root = fs.realpathSync(fs.mkdtempSync(join(tmpdir(), 'bubble-selftest-')));
@@ -48,12 +53,19 @@ export function makeWorld(): World {
   // The fake home: the secrets an agent should never see, and Claude Code's config.
   fs.mkdirSync(home, { mode: 0o700 });
   fs.mkdirSync(join(home, '.ssh'), { mode: 0o700 });
-  w(join(home, '.ssh/id_ed25519'), `-----BEGIN OPENSSH PRIVATE KEY-----\n${canary}\n-----END OPENSSH PRIVATE KEY-----\n`, 0o600);
+  w(
+    join(home, '.ssh/id_ed25519'),
+    `-----BEGIN OPENSSH PRIVATE KEY-----\n${canary}\n-----END OPENSSH PRIVATE KEY-----\n`,
+    0o600,
+  );
   w(join(home, '.ssh/authorized_keys'), `ssh-ed25519 AAAA${canary} user@host\n`);
   w(join(home, '.aws/credentials'), `[default]\naws_secret_access_key = ${canary}\n`, 0o600);
   w(join(home, '.bashrc'), `# ${canary}\n`);
   w(join(home, '.profile'), `# ${canary}\n`);
-  w(join(home, '.claude/settings.json'), JSON.stringify({ statusLine: { type: 'command', command: '~/.claude/statusline.sh' } }) + '\n');
+  w(
+    join(home, '.claude/settings.json'),
+    JSON.stringify({ statusLine: { type: 'command', command: '~/.claude/statusline.sh' } }) + '\n',
+  );
   w(join(home, '.claude/statusline.sh'), '#!/bin/sh\necho status\n', 0o755);
   w(join(home, '.claude/commands/review.md'), 'Review the diff.\n');
   w(join(home, '.claude.json'), '{"numStartups":1}\n');
@@ -109,7 +121,18 @@ export function makeWorld(): World {
     const v = process.env[name];
     if (v !== undefined) env[name] = v;
   }
-  return { root, tag: root.slice(root.lastIndexOf('-') + 1), home, project, sibling, probes, canary, env, agentSock, busSock };
+  return {
+    root,
+    tag: root.slice(root.lastIndexOf('-') + 1),
+    home,
+    project,
+    sibling,
+    probes,
+    canary,
+    env,
+    agentSock,
+    busSock,
+  };
 }
 
 export function removeWorld(w: World): void {
@@ -146,7 +169,8 @@ export function snapshot(dir: string, skip: string[] = []): Map<string, string> 
 /** Paths whose entry differs between two snapshots. */
 export function changes(before: Map<string, string>, after: Map<string, string>): string[] {
   const out: string[] = [];
-  for (const [k, v] of after) if (before.get(k) !== v) out.push(before.has(k) ? `changed ${k}` : `new ${k}`);
+  for (const [k, v] of after)
+    if (before.get(k) !== v) out.push(before.has(k) ? `changed ${k}` : `new ${k}`);
   for (const k of before.keys()) if (!after.has(k)) out.push(`removed ${k}`);
   return out;
 }
@@ -193,15 +217,18 @@ export function hasPython(): boolean {
 
 export async function startListeners(w: World): Promise<Listeners> {
   const received: string[] = [];
-  const record = (kind: string) => (s: net.Socket): void => {
-    s.setTimeout(5000, () => s.destroy());
-    s.on('data', (d) => received.push(`${kind}:${d.toString('utf8').trim()}`));
-    s.on('end', () => s.end());
-    s.on('error', () => {});
-    received.push(`${kind}:connected`);
-  };
+  const record =
+    (kind: string) =>
+    (s: net.Socket): void => {
+      s.setTimeout(5000, () => s.destroy());
+      s.on('data', (d) => received.push(`${kind}:${d.toString('utf8').trim()}`));
+      s.on('end', () => s.end());
+      s.on('error', () => {});
+      received.push(`${kind}:connected`);
+    };
   const tcp = net.createServer(record('tcp'));
-  if (!(await listenOn(tcp, 0, '127.0.0.1'))) throw new Error('selftest: cannot listen on 127.0.0.1');
+  if (!(await listenOn(tcp, 0, '127.0.0.1')))
+    throw new Error('selftest: cannot listen on 127.0.0.1');
   const tcpPort = (tcp.address() as net.AddressInfo).port;
   const tcp6Server = net.createServer(record('tcp6'));
   const tcp6 = await listenOn(tcp6Server, tcpPort, '::1');
@@ -217,7 +244,9 @@ export async function startListeners(w: World): Promise<Listeners> {
   let abs: ChildProcess | undefined;
   if (hasPython()) {
     const name = `bubble-selftest-${randomBytes(6).toString('hex')}`;
-    abs = spawn('python3', ['-c', ABSTRACT_LISTENER, name], { stdio: ['ignore', 'pipe', 'ignore'] });
+    abs = spawn('python3', ['-c', ABSTRACT_LISTENER, name], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const ready = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), 5000);
       abs!.stdout!.setEncoding('utf8').once('data', () => {

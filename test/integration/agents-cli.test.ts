@@ -22,10 +22,23 @@ async function install(t: TestContext, name: string, spec: string): Promise<stri
   const bin = join(cache, 'node_modules/.bin', name);
   if (!fs.existsSync(bin)) {
     const staging = fs.mkdtempSync(`${cache}.tmp-`);
-    const r = await host('npm', ['install', '--prefix', staging, '--no-audit', '--no-fund', '--no-update-notifier', '--loglevel=error', spec], {
-      timeoutMs: 300_000,
-      check: false,
-    }).catch((e: Error) => ({ code: null, stdout: '', stderr: e.message }));
+    const r = await host(
+      'npm',
+      [
+        'install',
+        '--prefix',
+        staging,
+        '--no-audit',
+        '--no-fund',
+        '--no-update-notifier',
+        '--loglevel=error',
+        spec,
+      ],
+      {
+        timeoutMs: 300_000,
+        check: false,
+      },
+    ).catch((e: Error) => ({ code: null, stdout: '', stderr: e.message }));
     if (r.code !== 0) {
       fs.rmSync(staging, { recursive: true, force: true });
       unmet(t, `cannot install ${spec}: ${r.stdout}${r.stderr}`);
@@ -54,7 +67,10 @@ for (const [name, spec, state, protectedFile] of [
     const world = makeWorld();
     t.after(() => world.cleanup());
     const env = { PATH: `${join(bin, '..')}:${world.env['PATH']}` };
-    const version = await runBubble(world, ['run', '--', name, '--version'], { env, timeoutMs: 60_000 });
+    const version = await runBubble(world, ['run', '--', name, '--version'], {
+      env,
+      timeoutMs: 60_000,
+    });
     ok(version);
     t.diagnostic(`${name} ${version.stdout.trim()}`);
     assert.match(version.stdout, /\d+\.\d+\.\d+/);
@@ -63,13 +79,24 @@ for (const [name, spec, state, protectedFile] of [
     assert.match(help.stdout, /usage/i);
     const r = await runBubble(
       world,
-      ['run', '--profile', name, '--', 'sh', '-c', `echo s > ~/${state}/bubble-state; echo state=$?; echo x >> ~/${protectedFile}; echo prot=$?`],
+      [
+        'run',
+        '--profile',
+        name,
+        '--',
+        'sh',
+        '-c',
+        `echo s > ~/${state}/bubble-state; echo state=$?; echo x >> ~/${protectedFile}; echo prot=$?`,
+      ],
       { env, timeoutMs: 60_000 },
     );
     ok(r);
     assert.match(r.stdout, /state=0/);
     assert.match(r.stdout, /prot=[1-9]/);
     assert.equal(fs.readFileSync(join(world.home, state, 'bubble-state'), 'utf8'), 's\n');
-    assert.ok(!fs.existsSync(join(world.home, protectedFile)) || !fs.readFileSync(join(world.home, protectedFile), 'utf8').includes('x'));
+    assert.ok(
+      !fs.existsSync(join(world.home, protectedFile)) ||
+        !fs.readFileSync(join(world.home, protectedFile), 'utf8').includes('x'),
+    );
   });
 }

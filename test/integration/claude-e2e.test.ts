@@ -24,10 +24,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { requireBwrap } from './support/bwrap.ts';
-import { bubbleClaudeBin, CANARY, makeWorld, runBubble, type Result, type World } from './support/world.ts';
-import { host, newestLog, describeLog, records, requireTools, unmet } from '../fixtures/net-tools/host.ts';
+import {
+  bubbleClaudeBin,
+  CANARY,
+  makeWorld,
+  runBubble,
+  type Result,
+  type World,
+} from './support/world.ts';
+import {
+  host,
+  newestLog,
+  describeLog,
+  records,
+  requireTools,
+  unmet,
+} from '../fixtures/net-tools/host.ts';
 import { quoteArgv } from '../../src/sandbox/escape.ts';
-import { FINAL_TEXT, startFakeAnthropic, type FakeAnthropic, type Turn } from '../fixtures/fake-anthropic.ts';
+import {
+  FINAL_TEXT,
+  startFakeAnthropic,
+  type FakeAnthropic,
+  type Turn,
+} from '../fixtures/fake-anthropic.ts';
 
 const API_KEY = 'sk-ant-api03-dummy-key-for-bubble-tests';
 
@@ -39,7 +58,9 @@ function installClaude(): Promise<{ bin: string; version: string } | { error: st
     const cache = join(tmpdir(), `bubble-claude-cache-${process.getuid?.() ?? 'x'}`);
     const bin = join(cache, 'node_modules/.bin/claude');
     const versionOf = async (): Promise<string | undefined> => {
-      const r = await host(bin, ['--version'], { check: false, timeoutMs: 30_000 }).catch(() => undefined);
+      const r = await host(bin, ['--version'], { check: false, timeoutMs: 30_000 }).catch(
+        () => undefined,
+      );
       return r?.code === 0 ? r.stdout.trim() : undefined;
     };
     const have = fs.existsSync(bin) ? await versionOf() : undefined;
@@ -51,7 +72,16 @@ function installClaude(): Promise<{ bin: string; version: string } | { error: st
     const spec = `@anthropic-ai/claude-code@${process.env['BUBBLE_CLAUDE_VERSION'] ?? 'latest'}`;
     const r = await host(
       'npm',
-      ['install', '--prefix', staging, '--no-audit', '--no-fund', '--no-update-notifier', '--loglevel=error', spec],
+      [
+        'install',
+        '--prefix',
+        staging,
+        '--no-audit',
+        '--no-fund',
+        '--no-update-notifier',
+        '--loglevel=error',
+        spec,
+      ],
       { timeoutMs: 300_000, check: false },
     ).catch((e: Error) => ({ code: null, stdout: '', stderr: e.message }));
     if (r.code !== 0) {
@@ -65,7 +95,9 @@ function installClaude(): Promise<{ bin: string; version: string } | { error: st
       fs.rmSync(staging, { recursive: true, force: true });
     }
     const version = await versionOf();
-    return version === undefined ? { error: `${bin} --version failed after install` } : { bin, version };
+    return version === undefined
+      ? { error: `${bin} --version failed after install` }
+      : { bin, version };
   })();
   return installing;
 }
@@ -104,17 +136,21 @@ async function claudeSession(
   fs.writeFileSync(join(config, 'config.toml'), `host_ports = [${api.port}]\n`);
   opts.prepare?.(world);
   const binDir = join(bin, '..');
-  const r = await runBubble(world, [...(opts.args ?? ['-p', '--dangerously-skip-permissions']), 'Follow the script.'], {
-    bin: bubbleClaudeBin,
-    env: {
-      PATH: `${binDir}:${world.env['PATH']}`,
-      ANTHROPIC_BASE_URL: api.url,
-      ANTHROPIC_API_KEY: API_KEY,
-      DISABLE_AUTOUPDATER: '1',
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+  const r = await runBubble(
+    world,
+    [...(opts.args ?? ['-p', '--dangerously-skip-permissions']), 'Follow the script.'],
+    {
+      bin: bubbleClaudeBin,
+      env: {
+        PATH: `${binDir}:${world.env['PATH']}`,
+        ANTHROPIC_BASE_URL: api.url,
+        ANTHROPIC_API_KEY: API_KEY,
+        DISABLE_AUTOUPDATER: '1',
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      },
+      timeoutMs: 180_000,
     },
-    timeoutMs: 180_000,
-  });
+  );
   return { world, api, r };
 }
 
@@ -134,9 +170,41 @@ test('claude -p: scripted Bash, Write and Edit change the project, and the host 
   const bin = await requireClaude(t);
   if (bin === undefined) return;
   const s = await claudeSession(t, bin, (w) => [
-    { text: 'Writing a file.', tools: [{ id: 'write', name: 'Write', input: { file_path: join(w.project, 'notes.txt'), content: 'first line\nsecond line\n' } }] },
-    { tools: [{ id: 'bash', name: 'Bash', input: { command: 'echo made-by-bash > bash.txt && cat notes.txt', description: 'write and read' } }] },
-    { tools: [{ id: 'edit', name: 'Edit', input: { file_path: join(w.project, 'notes.txt'), old_string: 'second line', new_string: 'edited line' } }] },
+    {
+      text: 'Writing a file.',
+      tools: [
+        {
+          id: 'write',
+          name: 'Write',
+          input: { file_path: join(w.project, 'notes.txt'), content: 'first line\nsecond line\n' },
+        },
+      ],
+    },
+    {
+      tools: [
+        {
+          id: 'bash',
+          name: 'Bash',
+          input: {
+            command: 'echo made-by-bash > bash.txt && cat notes.txt',
+            description: 'write and read',
+          },
+        },
+      ],
+    },
+    {
+      tools: [
+        {
+          id: 'edit',
+          name: 'Edit',
+          input: {
+            file_path: join(w.project, 'notes.txt'),
+            old_string: 'second line',
+            new_string: 'edited line',
+          },
+        },
+      ],
+    },
     { tools: [{ id: 'read', name: 'Read', input: { file_path: join(w.project, 'README') } }] },
   ]);
   ok(s);
@@ -154,10 +222,40 @@ test('claude -p: reading a canary in the real home fails, and the canary never r
   const bin = await requireClaude(t);
   if (bin === undefined) return;
   const s = await claudeSession(t, bin, (w) => [
-    { tools: [{ id: 'read-key', name: 'Read', input: { file_path: join(w.home, '.ssh/id_ed25519') } }] },
-    { tools: [{ id: 'read-aws', name: 'Read', input: { file_path: join(w.home, '.aws/credentials') } }] },
-    { tools: [{ id: 'cat', name: 'Bash', input: { command: `cat ${w.home}/.bashrc ~/.ssh/id_ed25519; ls -a ~; env`, description: 'look around' } }] },
-    { tools: [{ id: 'find', name: 'Bash', input: { command: `grep -rs ${CANARY.slice(0, 12)} "$HOME" /tmp /home /root /var /run /etc 2>/dev/null | head; echo searched`, description: 'search' } }] },
+    {
+      tools: [
+        { id: 'read-key', name: 'Read', input: { file_path: join(w.home, '.ssh/id_ed25519') } },
+      ],
+    },
+    {
+      tools: [
+        { id: 'read-aws', name: 'Read', input: { file_path: join(w.home, '.aws/credentials') } },
+      ],
+    },
+    {
+      tools: [
+        {
+          id: 'cat',
+          name: 'Bash',
+          input: {
+            command: `cat ${w.home}/.bashrc ~/.ssh/id_ed25519; ls -a ~; env`,
+            description: 'look around',
+          },
+        },
+      ],
+    },
+    {
+      tools: [
+        {
+          id: 'find',
+          name: 'Bash',
+          input: {
+            command: `grep -rs ${CANARY.slice(0, 12)} "$HOME" /tmp /home /root /var /run /etc 2>/dev/null | head; echo searched`,
+            description: 'search',
+          },
+        },
+      ],
+    },
   ]);
   ok(s);
   const home = s.world.home;
@@ -170,8 +268,14 @@ test('claude -p: reading a canary in the real home fails, and the canary never r
   assert.match(s.api.result('find')!.text, /searched/, explain(s));
   assert.ok(s.api.requests.length > 0);
   for (const req of s.api.requests) {
-    assert.ok(!req.body.includes(CANARY), `the canary reached the API in ${req.method} ${req.path}`);
-    assert.ok(!JSON.stringify(req.headers).includes(CANARY), `the canary reached the API in a header of ${req.path}`);
+    assert.ok(
+      !req.body.includes(CANARY),
+      `the canary reached the API in ${req.method} ${req.path}`,
+    );
+    assert.ok(
+      !JSON.stringify(req.headers).includes(CANARY),
+      `the canary reached the API in a header of ${req.path}`,
+    );
   }
   assert.ok(fs.readFileSync(join(home, '.ssh/id_ed25519'), 'utf8').includes(CANARY));
 });
@@ -184,7 +288,15 @@ test('claude -p: writing ~/.claude/settings.json fails (Write and Bash) and the 
     t,
     bin,
     (w) => [
-      { tools: [{ id: 'write', name: 'Write', input: { file_path: join(w.home, '.claude/settings.json'), content: '{"hooks":{}}\n' } }] },
+      {
+        tools: [
+          {
+            id: 'write',
+            name: 'Write',
+            input: { file_path: join(w.home, '.claude/settings.json'), content: '{"hooks":{}}\n' },
+          },
+        ],
+      },
       {
         tools: [
           {
@@ -226,29 +338,60 @@ test("claude -p: ~/.claude.json and the session transcript on the host hold what
   const s = await claudeSession(
     t,
     bin,
-    () => [{ tools: [{ id: 'bash', name: 'Bash', input: { command: 'echo transcript-marker-5d1e', description: 'mark' } }] }],
+    () => [
+      {
+        tools: [
+          {
+            id: 'bash',
+            name: 'Bash',
+            input: { command: 'echo transcript-marker-5d1e', description: 'mark' },
+          },
+        ],
+      },
+    ],
     { args: ['-p', '--dangerously-skip-permissions', '--debug-file', 'claude-debug.log'] },
   );
   ok(s);
   const { home, project } = s.world;
-  const debug = fs.existsSync(join(project, 'claude-debug.log')) ? fs.readFileSync(join(project, 'claude-debug.log'), 'utf8') : '';
-  for (const line of debug.split('\n').filter((l) => l.includes('.claude.json') && /atomic|fallback|EBUSY/i.test(l)).slice(0, 6)) {
+  const debug = fs.existsSync(join(project, 'claude-debug.log'))
+    ? fs.readFileSync(join(project, 'claude-debug.log'), 'utf8')
+    : '';
+  for (const line of debug
+    .split('\n')
+    .filter((l) => l.includes('.claude.json') && /atomic|fallback|EBUSY/i.test(l))
+    .slice(0, 6)) {
     t.diagnostic(line.slice(0, 300));
   }
-  const state = JSON.parse(fs.readFileSync(join(home, '.claude.json'), 'utf8')) as Record<string, unknown>;
+  const state = JSON.parse(fs.readFileSync(join(home, '.claude.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   t.diagnostic(`~/.claude.json keys: ${Object.keys(state).join(' ')}`);
   assert.equal(state['numStartups'] !== undefined, true);
-  assert.equal(typeof state['userID'], 'string', `claude's writes to ~/.claude.json were lost: ${JSON.stringify(state)}`);
+  assert.equal(
+    typeof state['userID'],
+    'string',
+    `claude's writes to ~/.claude.json were lost: ${JSON.stringify(state)}`,
+  );
   const dir = join(home, '.claude/projects', project.replace(/[^A-Za-z0-9]/g, '-'));
-  const transcripts = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl')) : [];
-  assert.equal(transcripts.length, 1, `no transcript in ${dir}: ${fs.readdirSync(join(home, '.claude/projects')).join(' ')}`);
+  const transcripts = fs.existsSync(dir)
+    ? fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl'))
+    : [];
+  assert.equal(
+    transcripts.length,
+    1,
+    `no transcript in ${dir}: ${fs.readdirSync(join(home, '.claude/projects')).join(' ')}`,
+  );
   const transcript = fs.readFileSync(join(dir, transcripts[0]!), 'utf8');
   assert.match(transcript, /transcript-marker-5d1e/);
   assert.match(transcript, new RegExp(FINAL_TEXT));
 
   const log = newestLog(home);
   const found = records(log, { host: '127.0.0.1', port: s.api.port, decision: 'allow' });
-  assert.ok(found.length > 0, `no allowed 127.0.0.1:${s.api.port} in ${log.path}:\n${describeLog(log)}`);
+  assert.ok(
+    found.length > 0,
+    `no allowed 127.0.0.1:${s.api.port} in ${log.path}:\n${describeLog(log)}`,
+  );
   assert.equal(log.session?.argv?.[0], 'claude');
 
   // The exit status: the API refuses the key, claude -p exits 1, and bubble-claude with it.
@@ -257,7 +400,10 @@ test("claude -p: ~/.claude.json and the session transcript on the host hold what
   ]);
   t.diagnostic(`refused key: exit ${failing.r.code}; ${failing.r.stdout.trim().slice(0, 200)}`);
   assert.equal(failing.r.code, 1, explain(failing));
-  assert.ok(failing.api.requests.some((r) => r.kind === 'main'), explain(failing));
+  assert.ok(
+    failing.api.requests.some((r) => r.kind === 'main'),
+    explain(failing),
+  );
 });
 
 test('claude TUI under tmux: starts against the fake API, answers a prompt, redraws after a resize, exits cleanly', async (t) => {
@@ -280,11 +426,14 @@ test('claude TUI under tmux: starts against the fake API, answers a prompt, redr
       hasCompletedOnboarding: true,
       theme: 'dark',
       customApiKeyResponses: { approved: [API_KEY.slice(-20)], rejected: [] },
-      projects: { [world.project]: { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } },
+      projects: {
+        [world.project]: { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true },
+      },
     }),
   );
   const socket = `bubble-claude-${process.pid}`;
-  const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+  const tmux = (...args: string[]): string =>
+    execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
   t.after(() => {
     try {
       tmux('kill-server');
@@ -337,6 +486,12 @@ test('claude TUI under tmux: starts against the fake API, answers a prompt, redr
   assert.match(final, /^exit=0$/m, final);
   const log = newestLog(world.home);
   t.diagnostic(`egress: ${describeLog(log).replace(/\n/g, '; ')}`);
-  assert.ok(records(log, { host: '127.0.0.1', port: api.port, decision: 'allow' }).length > 0, describeLog(log));
-  assert.ok(api.requests.some((r) => r.kind === 'main'), api.describe());
+  assert.ok(
+    records(log, { host: '127.0.0.1', port: api.port, decision: 'allow' }).length > 0,
+    describeLog(log),
+  );
+  assert.ok(
+    api.requests.some((r) => r.kind === 'main'),
+    api.describe(),
+  );
 });

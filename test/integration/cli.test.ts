@@ -16,7 +16,11 @@ describe('command line', () => {
     // A stand-in `claude` on PATH, installed where real ones live (~/.local/bin).
     bin = join(w.home, '.local', 'bin');
     fs.mkdirSync(bin, { recursive: true });
-    fs.writeFileSync(join(bin, 'claude'), '#!/bin/sh\nfor a in "$@"; do printf "[%s]" "$a"; done; echo; ls -A "$HOME/.claude" | tr "\\n" " "\n', { mode: 0o755 });
+    fs.writeFileSync(
+      join(bin, 'claude'),
+      '#!/bin/sh\nfor a in "$@"; do printf "[%s]" "$a"; done; echo; ls -A "$HOME/.claude" | tr "\\n" " "\n',
+      { mode: 0o755 },
+    );
     w.env.PATH = `${bin}:${w.env.PATH}`;
   });
   after(() => w.cleanup());
@@ -38,7 +42,9 @@ describe('command line', () => {
 
   test('bubble-claude gives claude every argument, untouched, in the claude profile', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const r = await runBubble(w, ['doctor', '--', '--rw', '/', 'two words', '-p', ''], { bin: bubbleClaudeBin });
+    const r = await runBubble(w, ['doctor', '--', '--rw', '/', 'two words', '-p', ''], {
+      bin: bubbleClaudeBin,
+    });
     assert.equal(r.code, 0, r.stderr);
     const [args, state] = r.stdout.split('\n');
     assert.equal(args, '[doctor][--][--rw][/][two words][-p][]');
@@ -47,7 +53,15 @@ describe('command line', () => {
 
   test('explain prints the view, the environment names and a runnable argv, running nothing', async () => {
     fs.mkdirSync(join(w.project, 'evil\x1b]0;pwned\x07dir'));
-    const r = await runBubble(w, ['explain', '--rw', 'evil\x1b]0;pwned\x07dir', '--', 'claude', '-p', 'hi']);
+    const r = await runBubble(w, [
+      'explain',
+      '--rw',
+      'evil\x1b]0;pwned\x07dir',
+      '--',
+      'claude',
+      '-p',
+      'hi',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^profile: +claude$/m);
     assert.match(r.stdout, /\.claude\/settings\.json +ro +shapes the agent/);
@@ -57,7 +71,11 @@ describe('command line', () => {
     assert.ok(r.stdout.includes("$'"), 'the control characters should be shown escaped');
     assert.ok(!fs.existsSync(join(w.home, '.claude', 'skills')), 'explain created a placeholder');
     const json = await runBubble(w, ['explain', '--json', '--', 'claude']);
-    const plan = JSON.parse(json.stdout) as { profile: string; bwrap: string[]; env: Record<string, string> };
+    const plan = JSON.parse(json.stdout) as {
+      profile: string;
+      bwrap: string[];
+      env: Record<string, string>;
+    };
     assert.equal(plan.profile, 'claude');
     assert.ok(plan.bwrap.includes('--die-with-parent'));
     assert.ok(!Object.values(plan.env).some((v) => v.includes('canary')));

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { requireBwrap } from './support/bwrap.ts';
-import { CANARY, makeWorld, runBubble, sandboxSh, SECRET_ENV, type World } from './support/world.ts';
+import { makeWorld, runBubble, sandboxSh, SECRET_ENV, type World } from './support/world.ts';
 
 const EVIL = `# a repository that wants out
 rw = ["~"]
@@ -49,7 +49,10 @@ describe('config files and trust', () => {
     assert.ok(!seen.includes('HOST-NET'), 'the host network was visible');
     assert.ok(seen.includes('PROXIED'), 'not in filtered mode');
     assert.ok(!seen.includes('HIDDEN-READ'), 'hide (tightening) was not applied');
-    assert.match(r.stderr, /\.bubble\.toml is not trusted: ignored rw, env, host_ports, net = "host".*bubble trust/);
+    assert.match(
+      r.stderr,
+      /\.bubble\.toml is not trusted: ignored rw, env, host_ports, net = "host".*bubble trust/,
+    );
     const e = await runBubble(w, ['explain', '--', 'true']);
     assert.match(e.stdout, /hidden\.txt +masked +--hide \[.*\.bubble\.toml\]/);
   });
@@ -58,25 +61,39 @@ describe('config files and trust', () => {
     if (!(await requireBwrap(t))) return;
     const tr = await runBubble(w, ['trust']);
     assert.equal(tr.code, 0, tr.stderr);
-    const store = JSON.parse(fs.readFileSync(join(w.home, '.local/state/bubble/trust.json'), 'utf8')) as { projects: Record<string, unknown> };
+    const store = JSON.parse(
+      fs.readFileSync(join(w.home, '.local/state/bubble/trust.json'), 'utf8'),
+    ) as { projects: Record<string, unknown> };
     assert.ok(w.project in store.projects);
     const r = await sandboxSh(w, PROBE);
     assert.equal(r.code, 0, r.stderr);
     const seen = r.stdout.trim().split('\n');
-    assert.ok(seen.includes('HOME-READ'), `the trusted rw = ["~"] did not apply: ${r.stdout} ${r.stderr}`);
+    assert.ok(
+      seen.includes('HOME-READ'),
+      `the trusted rw = ["~"] did not apply: ${r.stdout} ${r.stderr}`,
+    );
     assert.ok(seen.includes('SECRET'));
     assert.ok(!seen.includes('PROXIED'), 'net = "host" did not apply');
     assert.doesNotMatch(r.stderr, /not trusted/);
     const c = await runBubble(w, ['config', '--json', '--', 'true']);
-    const j = JSON.parse(c.stdout) as { files: { project: { trusted: boolean } }; settings: { key: string; value: unknown; source: string }[] };
+    const j = JSON.parse(c.stdout) as {
+      files: { project: { trusted: boolean } };
+      settings: { key: string; value: unknown; source: string }[];
+    };
     assert.equal(j.files.project.trusted, true);
-    assert.deepEqual(j.settings.find((s) => s.key === 'net'), { key: 'net', value: 'host', source: join(w.project, '.bubble.toml') });
+    assert.deepEqual(
+      j.settings.find((s) => s.key === 'net'),
+      { key: 'net', value: 'host', source: join(w.project, '.bubble.toml') },
+    );
 
     // The sandbox (or anyone) edits the file: untrusted again.
     fs.appendFileSync(join(w.project, '.bubble.toml'), 'allow = ["*"]\n');
     const again = await sandboxSh(w, PROBE);
     const seen2 = again.stdout.trim().split('\n');
-    assert.ok(!seen2.includes('HOME-READ') && !seen2.includes('SECRET') && seen2.includes('PROXIED'), again.stdout);
+    assert.ok(
+      !seen2.includes('HOME-READ') && !seen2.includes('SECRET') && seen2.includes('PROXIED'),
+      again.stdout,
+    );
     assert.match(again.stderr, /not trusted: ignored rw, env, allow, host_ports/);
 
     const rev = await runBubble(w, ['trust', '--revoke']);
@@ -107,11 +124,15 @@ describe('config files and trust', () => {
     const clean = makeWorld();
     try {
       // Node's module debug log names every package it loads.
-      const r = await runBubble(clean, ['run', '--', 'true'], { env: { NODE_DEBUG: 'module,esm' } });
+      const r = await runBubble(clean, ['run', '--', 'true'], {
+        env: { NODE_DEBUG: 'module,esm' },
+      });
       assert.equal(r.code, 0, r.stderr);
       assert.doesNotMatch(r.stderr, /zod|smol-toml/);
       // The check can see them: with a config file they are loaded.
-      const e = await runBubble(w, ['explain', '--', 'true'], { env: { NODE_DEBUG: 'module,esm' } });
+      const e = await runBubble(w, ['explain', '--', 'true'], {
+        env: { NODE_DEBUG: 'module,esm' },
+      });
       assert.match(e.stderr, /zod/);
       assert.match(e.stderr, /smol-toml/);
     } finally {

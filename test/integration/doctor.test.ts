@@ -14,7 +14,10 @@ interface Report {
 
 function doctor(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bubbleBin, 'doctor', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bubbleBin, 'doctor', ...args], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -29,35 +32,60 @@ function doctor(args: string[]): Promise<{ code: number | null; stdout: string; 
 }
 
 describe('bubble doctor', () => {
-  test('--json: the essential checks are ok, the live proxy check passes, exit 0', { timeout: 70_000 }, async (t) => {
-    if (!(await requireBwrap(t))) return;
-    const r = await doctor(['--json']);
-    const report = JSON.parse(r.stdout) as Report;
-    const get = (id: string) => report.checks.find((c) => c.id === id);
-    for (const id of ['bwrap', 'userns', 'seccomp', 'root', 'live']) {
-      assert.equal(get(id)?.status, 'ok', `${id}: ${JSON.stringify(get(id))}`);
-    }
-    assert.match(get('live')!.message, /reached a loopback echo server on the host through bubble's proxy \(--host-port \d+\)/);
-    assert.deepEqual(report.checks.filter((c) => c.status === 'fail'), []);
-    for (const c of report.checks) {
-      if (c.status !== 'ok') assert.ok(c.fix !== undefined && !c.fix.includes('\n'), `${c.id} has a one-line fix`);
-    }
-    for (const id of ['landlock', 'tiocsti', 'container', 'resolv.conf', 'agents', 'config-dir', 'state-dir', 'cache-dir']) {
-      assert.ok(get(id) !== undefined, `check ${id} present`);
-    }
-    assert.equal(report.ok, true);
-    assert.equal(r.code, 0, r.stderr);
-  });
+  test(
+    '--json: the essential checks are ok, the live proxy check passes, exit 0',
+    { timeout: 70_000 },
+    async (t) => {
+      if (!(await requireBwrap(t))) return;
+      const r = await doctor(['--json']);
+      const report = JSON.parse(r.stdout) as Report;
+      const get = (id: string) => report.checks.find((c) => c.id === id);
+      for (const id of ['bwrap', 'userns', 'seccomp', 'root', 'live']) {
+        assert.equal(get(id)?.status, 'ok', `${id}: ${JSON.stringify(get(id))}`);
+      }
+      assert.match(
+        get('live')!.message,
+        /reached a loopback echo server on the host through bubble's proxy \(--host-port \d+\)/,
+      );
+      assert.deepEqual(
+        report.checks.filter((c) => c.status === 'fail'),
+        [],
+      );
+      for (const c of report.checks) {
+        if (c.status !== 'ok')
+          assert.ok(c.fix !== undefined && !c.fix.includes('\n'), `${c.id} has a one-line fix`);
+      }
+      for (const id of [
+        'landlock',
+        'tiocsti',
+        'container',
+        'resolv.conf',
+        'agents',
+        'config-dir',
+        'state-dir',
+        'cache-dir',
+      ]) {
+        assert.ok(get(id) !== undefined, `check ${id} present`);
+      }
+      assert.equal(report.ok, true);
+      assert.equal(r.code, 0, r.stderr);
+    },
+  );
 
-  test('text output: one line per check, a fix under each one not ok, the verdict last', { timeout: 70_000 }, async (t) => {
-    if (!(await requireBwrap(t))) return;
-    const r = await doctor([]);
-    const lines = r.stdout.trimEnd().split('\n');
-    assert.match(lines.at(-1)!, /^bubble can work on this machine \(\d+ ok, \d+ warnings\)$/);
-    for (const line of lines.slice(0, -1)) assert.match(line, /^(ok {2}|warn|FAIL) {2}\S+ +\S|^ +fix: \S/, line);
-    assert.match(r.stdout, /^ok {4}live +a sandbox/m);
-    assert.equal(r.code, 0, r.stderr);
-  });
+  test(
+    'text output: one line per check, a fix under each one not ok, the verdict last',
+    { timeout: 70_000 },
+    async (t) => {
+      if (!(await requireBwrap(t))) return;
+      const r = await doctor([]);
+      const lines = r.stdout.trimEnd().split('\n');
+      assert.match(lines.at(-1)!, /^bubble can work on this machine \(\d+ ok, \d+ warnings\)$/);
+      for (const line of lines.slice(0, -1))
+        assert.match(line, /^(ok {2}|warn|FAIL) {2}\S+ +\S|^ +fix: \S/, line);
+      assert.match(r.stdout, /^ok {4}live +a sandbox/m);
+      assert.equal(r.code, 0, r.stderr);
+    },
+  );
 
   test('usage errors exit 2; --help exits 0', async () => {
     const bad = await doctor(['--bogus']);

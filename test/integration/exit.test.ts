@@ -13,7 +13,9 @@ async function signalled(w: World, script: string, sig: NodeJS.Signals) {
   const ready = join(w.project, 'ready');
   fs.rmSync(ready, { force: true });
   let pid: number | undefined;
-  const done = sandboxSh(w, `${script.replace('READY', 'touch ready')}`, [], { onSpawn: (c) => (pid = c.pid) });
+  const done = sandboxSh(w, `${script.replace('READY', 'touch ready')}`, [], {
+    onSpawn: (c) => (pid = c.pid),
+  });
   for (let i = 0; i < 400 && !fs.existsSync(ready); i++) await sleep(25);
   assert.ok(fs.existsSync(ready), 'the sandboxed script never started');
   process.kill(pid!, sig);
@@ -59,7 +61,12 @@ describe('exit statuses and signals', () => {
 
   test('a sandbox setup failure is 125, not the agent status 1', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const r = await sandboxSh(w, 'exit 0', [], { env: { BUBBLE_BWRAP: join(repoRoot, 'test/fixtures/fake-bwrap-fails.sh'), XDG_CACHE_HOME: join(w.root, 'cache-fake') } });
+    const r = await sandboxSh(w, 'exit 0', [], {
+      env: {
+        BUBBLE_BWRAP: join(repoRoot, 'test/fixtures/fake-bwrap-fails.sh'),
+        XDG_CACHE_HOME: join(w.root, 'cache-fake'),
+      },
+    });
     assert.equal(r.code, 125);
     assert.match(r.stderr, /bwrap: Can't mount proc/);
   });
@@ -86,7 +93,11 @@ describe('exit statuses and signals', () => {
 
   test('SIGTERM reaches the agent; its exit status is kept', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const r = await signalled(w, 'trap "echo got-term; exit 42" TERM; READY; while :; do sleep 0.05; done', 'SIGTERM');
+    const r = await signalled(
+      w,
+      'trap "echo got-term; exit 42" TERM; READY; while :; do sleep 0.05; done',
+      'SIGTERM',
+    );
     assert.equal(r.code, 42, r.stderr);
     assert.equal(r.stdout, 'got-term\n');
   });
@@ -99,9 +110,17 @@ describe('exit statuses and signals', () => {
 
   test('SIGHUP and SIGINT (no terminal) are forwarded', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const hup = await signalled(w, 'trap "exit 11" HUP; READY; while :; do sleep 0.05; done', 'SIGHUP');
+    const hup = await signalled(
+      w,
+      'trap "exit 11" HUP; READY; while :; do sleep 0.05; done',
+      'SIGHUP',
+    );
     assert.equal(hup.code, 11, hup.stderr);
-    const int = await signalled(w, 'trap "exit 12" INT; READY; while :; do sleep 0.05; done', 'SIGINT');
+    const int = await signalled(
+      w,
+      'trap "exit 12" INT; READY; while :; do sleep 0.05; done',
+      'SIGINT',
+    );
     assert.equal(int.code, 12, int.stderr);
   });
 });

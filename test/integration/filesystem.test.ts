@@ -16,7 +16,10 @@ describe('filesystem isolation', () => {
 
   test('secrets in the home directory cannot be read', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const r = await sandboxSh(w, `cat "$HOME/.ssh/id_ed25519" "$HOME/.aws/credentials" "$HOME/.bashrc"; ls -A "$HOME"; grep -r ${CANARY} "$HOME" /tmp 2>/dev/null; echo done`);
+    const r = await sandboxSh(
+      w,
+      `cat "$HOME/.ssh/id_ed25519" "$HOME/.aws/credentials" "$HOME/.bashrc"; ls -A "$HOME"; grep -r ${CANARY} "$HOME" /tmp 2>/dev/null; echo done`,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.stdout.includes('done'));
     assert.ok(!r.stdout.includes(CANARY), 'a canary from the home directory leaked');
@@ -26,7 +29,10 @@ describe('filesystem isolation', () => {
   test('the home directory is empty and writes to it vanish', async (t) => {
     if (!(await requireBwrap(t))) return;
     const before = homeView(w.home);
-    const r = await sandboxSh(w, 'echo evil > "$HOME/.bashrc"; mkdir -p "$HOME/.config/autostart" && echo x > "$HOME/.config/autostart/evil.desktop"; ls -A "$HOME"');
+    const r = await sandboxSh(
+      w,
+      'echo evil > "$HOME/.bashrc"; mkdir -p "$HOME/.config/autostart" && echo x > "$HOME/.config/autostart/evil.desktop"; ls -A "$HOME"',
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(homeView(w.home), before, 'the host home changed');
   });
@@ -45,7 +51,10 @@ describe('filesystem isolation', () => {
     fs.writeFileSync(outside, 'original\n');
     // System trees are read-only; other paths are on the sandbox's tmpfs at best. Either
     // way the host must be unchanged.
-    const r = await sandboxSh(w, `for f in /etc/passwd /usr/bin/evil /opt/evil /bin/evil; do (echo x > "$f") 2>/dev/null && echo "WROTE $f"; done; echo changed > ${outside}; echo x > ../sibling; echo done`);
+    const r = await sandboxSh(
+      w,
+      `for f in /etc/passwd /usr/bin/evil /opt/evil /bin/evil; do (echo x > "$f") 2>/dev/null && echo "WROTE $f"; done; echo changed > ${outside}; echo x > ../sibling; echo done`,
+    );
     assert.ok(r.stdout.includes('done'), r.stderr);
     assert.ok(!r.stdout.includes('WROTE'), r.stdout);
     assert.equal(fs.readFileSync(outside, 'utf8'), 'original\n');
@@ -76,7 +85,13 @@ describe('filesystem isolation', () => {
 
   test('merged /usr: /bin/sh exists inside and system files are readable', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const r = await runBubble(w, ['run', '--', '/bin/sh', '-c', 'test -x /bin/sh && head -c 4 /etc/os-release >/dev/null && echo ok']);
+    const r = await runBubble(w, [
+      'run',
+      '--',
+      '/bin/sh',
+      '-c',
+      'test -x /bin/sh && head -c 4 /etc/os-release >/dev/null && echo ok',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'ok\n');
   });

@@ -11,8 +11,14 @@ import { readLog } from '../../src/log/reader.ts';
 import { requireBwrap } from './support/bwrap.ts';
 import { CANARY, makeWorld, sandboxSh, type World } from './support/world.ts';
 
-const gitEnv = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' };
-const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...gitEnv } });
+const gitEnv = {
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@example.com',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@example.com',
+};
+const git = (cwd: string, ...args: string[]): string =>
+  execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...gitEnv } });
 const passGitEnv = Object.keys(gitEnv).flatMap((k) => ['--env', k]);
 
 describe('sandbox home, ssh-agent, worktrees', () => {
@@ -24,10 +30,18 @@ describe('sandbox home, ssh-agent, worktrees', () => {
 
   test('--home persist keeps caches between sessions of this project, away from the real home', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const first = await sandboxSh(w, 'mkdir -p ~/.cache/tool && echo cached > ~/.cache/tool/x; ls -A ~', ['--home', 'persist']);
+    const first = await sandboxSh(
+      w,
+      'mkdir -p ~/.cache/tool && echo cached > ~/.cache/tool/x; ls -A ~',
+      ['--home', 'persist'],
+    );
     assert.equal(first.code, 0, first.stderr);
     assert.ok(!first.stdout.includes('.ssh'), 'the real home showed through');
-    const second = await sandboxSh(w, 'cat ~/.cache/tool/x; cat ~/.ssh/id_ed25519 2>/dev/null; echo done', ['--home', 'persist']);
+    const second = await sandboxSh(
+      w,
+      'cat ~/.cache/tool/x; cat ~/.ssh/id_ed25519 2>/dev/null; echo done',
+      ['--home', 'persist'],
+    );
     assert.equal(second.stdout, 'cached\ndone\n');
     assert.ok(!fs.existsSync(join(w.home, '.cache', 'tool')), 'wrote into the real home');
     const homes = join(w.home, '.local/state/bubble/homes');
@@ -35,7 +49,11 @@ describe('sandbox home, ssh-agent, worktrees', () => {
     const tmp = await sandboxSh(w, 'cat ~/.cache/tool/x 2>/dev/null || echo gone');
     assert.equal(tmp.stdout, 'gone\n', 'the default home is not the persistent one');
     // The agent's protected config still holds on top of a persistent home.
-    const attack = await sandboxSh(w, 'echo x > ~/.claude/settings.json 2>/dev/null && echo WROTE; echo done', ['--home', 'persist', '--profile', 'claude']);
+    const attack = await sandboxSh(
+      w,
+      'echo x > ~/.claude/settings.json 2>/dev/null && echo WROTE; echo done',
+      ['--home', 'persist', '--profile', 'claude'],
+    );
     assert.equal(attack.stdout, 'done\n');
   });
 
@@ -48,14 +66,20 @@ describe('sandbox home, ssh-agent, worktrees', () => {
     const key = join(w.root, 'key');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', CANARY, '-f', key]);
     execFileSync('ssh-add', ['-q', key], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
-    const on = await sandboxSh(w, 'ssh-add -l; echo "rc=$?"', ['--ssh-agent'], { env: { SSH_AUTH_SOCK: sock } });
+    const on = await sandboxSh(w, 'ssh-add -l; echo "rc=$?"', ['--ssh-agent'], {
+      env: { SSH_AUTH_SOCK: sock },
+    });
     assert.match(on.stdout, new RegExp(`${CANARY}.*\\nrc=0`), on.stderr);
     const logs = join(w.home, '.local/state/bubble/sessions');
     const header = readLog(join(logs, fs.readdirSync(logs).sort().at(-1)!)).session;
     assert.deepEqual(header?.optIns, ['--ssh-agent'], 'the opt-in is not in the session header');
-    const off = await sandboxSh(w, 'ssh-add -l 2>&1; echo "rc=$?"', [], { env: { SSH_AUTH_SOCK: sock } });
+    const off = await sandboxSh(w, 'ssh-add -l 2>&1; echo "rc=$?"', [], {
+      env: { SSH_AUTH_SOCK: sock },
+    });
     assert.match(off.stdout, /rc=2/, 'reached the agent without --ssh-agent');
-    const none = await sandboxSh(w, 'true', ['--ssh-agent'], { env: { SSH_AUTH_SOCK: join(w.root, 'missing.sock') } });
+    const none = await sandboxSh(w, 'true', ['--ssh-agent'], {
+      env: { SSH_AUTH_SOCK: join(w.root, 'missing.sock') },
+    });
     assert.equal(none.code, 2);
     assert.match(none.stderr, /--ssh-agent: SSH_AUTH_SOCK/);
   });
@@ -82,7 +106,11 @@ describe('sandbox home, ssh-agent, worktrees', () => {
     );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'COMMITTED\nno-main-worktree\n');
-    assert.equal(git(main, 'log', '--oneline', 'feature').trim().split('\n').length, 2, 'the commit did not reach the repository');
+    assert.equal(
+      git(main, 'log', '--oneline', 'feature').trim().split('\n').length,
+      2,
+      'the commit did not reach the repository',
+    );
     assert.equal(fs.readFileSync(join(main, '.git', 'config'), 'utf8'), config);
     assert.ok(!fs.existsSync(join(main, '.git', 'hooks', 'post-commit')));
   });

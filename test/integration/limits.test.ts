@@ -9,7 +9,6 @@ import { after, before, describe, test } from 'node:test';
 import { requireBwrap } from './support/bwrap.ts';
 import { makeWorld, marked, sandboxSh, type World } from './support/world.ts';
 
-
 describe('resource limits', () => {
   let w: World;
   before(() => {
@@ -19,15 +18,28 @@ describe('resource limits', () => {
 
   test('defaults are in force inside and cannot be raised', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const r = await sandboxSh(w, 'ulimit -p; ulimit -f; ulimit -p 100000 2>/dev/null && echo RAISED; df -k /tmp "$HOME" | tail -2 | tr -s " " | cut -d" " -f2');
+    const r = await sandboxSh(
+      w,
+      'ulimit -p; ulimit -f; ulimit -p 100000 2>/dev/null && echo RAISED; df -k /tmp "$HOME" | tail -2 | tr -s " " | cut -d" " -f2',
+    );
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.stdout.trim().split('\n'), ['2048', String((8 * 1024 ** 3) / 512), String(1024 ** 2), String(1024 ** 2)]);
+    assert.deepEqual(r.stdout.trim().split('\n'), [
+      '2048',
+      String((8 * 1024 ** 3) / 512),
+      String(1024 ** 2),
+      String(1024 ** 2),
+    ]);
   });
 
   test('a fork bomb is contained and the host still forks', async (t) => {
     if (!(await requireBwrap(t))) return;
     const marker = `bubble-bomb-${process.pid}`;
-    const run = sandboxSh(w, `sh -c 'b() { while :; do b & sleep 0.05; done; }; b' ${marker} 2>/dev/null & sleep 2; echo survived`, ['--limit', 'nproc=64'], { timeoutMs: 30_000 });
+    const run = sandboxSh(
+      w,
+      `sh -c 'b() { while :; do b & sleep 0.05; done; }; b' ${marker} 2>/dev/null & sleep 2; echo survived`,
+      ['--limit', 'nproc=64'],
+      { timeoutMs: 30_000 },
+    );
     let most = 0;
     for (let i = 0; i < 100; i++) {
       most = Math.max(most, marked(marker).length);
@@ -43,10 +55,18 @@ describe('resource limits', () => {
 
   test('files are capped at the file-size limit; /tmp at its size', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const r = await sandboxSh(w, 'head -c 3000000 /dev/zero > big 2>/dev/null; echo "big=$?"; head -c 100000000 /dev/zero > /tmp/fill 2>/dev/null; echo "fill=$?"; ls -l /tmp/fill | tr -s " " | cut -d" " -f5', ['--limit', 'fsize=1M', '--limit', 'tmp=16M']);
+    const r = await sandboxSh(
+      w,
+      'head -c 3000000 /dev/zero > big 2>/dev/null; echo "big=$?"; head -c 100000000 /dev/zero > /tmp/fill 2>/dev/null; echo "fill=$?"; ls -l /tmp/fill | tr -s " " | cut -d" " -f5',
+      ['--limit', 'fsize=1M', '--limit', 'tmp=16M'],
+    );
     const [big, fill, tmpSize] = r.stdout.trim().split('\n');
     assert.notEqual(big, 'big=0');
-    assert.equal(fs.statSync(join(w.project, 'big')).size, 1024 ** 2, 'the file grew past the limit on the host');
+    assert.equal(
+      fs.statSync(join(w.project, 'big')).size,
+      1024 ** 2,
+      'the file grew past the limit on the host',
+    );
     assert.notEqual(fill, 'fill=0');
     assert.ok(Number(tmpSize) <= 16 * 1024 ** 2, `tmpfs held ${tmpSize} bytes`);
   });

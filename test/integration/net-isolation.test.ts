@@ -24,15 +24,23 @@ interface Listeners {
 async function hostListeners(): Promise<Listeners> {
   const received: string[] = [];
   // Each TCP peer is answered with an end, so clients can wait until their bytes arrived.
-  const tcp = net.createServer((s) => s.on('data', (d) => received.push(`tcp:${d}`)).on('end', () => s.end()));
-  const tcp6 = net.createServer((s) => s.on('data', (d) => received.push(`tcp6:${d}`)).on('end', () => s.end()));
+  const tcp = net.createServer((s) =>
+    s.on('data', (d) => received.push(`tcp:${d.toString()}`)).on('end', () => s.end()),
+  );
+  const tcp6 = net.createServer((s) =>
+    s.on('data', (d) => received.push(`tcp6:${d.toString()}`)).on('end', () => s.end()),
+  );
   const abstract = `bubble-test-${process.pid}`;
-  const abs = spawn('python3', [join(repoRoot, 'test/fixtures/abstract-listen.py'), abstract], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const abs = spawn('python3', [join(repoRoot, 'test/fixtures/abstract-listen.py'), abstract], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   abs.stdout.setEncoding('utf8');
   await new Promise<void>((r) => abs.stdout.once('data', () => r()));
-  abs.stdout.on('data', (d: string) => { for (const line of d.split('\n').filter(Boolean)) received.push(`abstract:${line}`); });
+  abs.stdout.on('data', (d: string) => {
+    for (const line of d.split('\n').filter(Boolean)) received.push(`abstract:${line}`);
+  });
   const udp = dgram.createSocket('udp4');
-  udp.on('message', (m) => received.push(`udp:${m}`));
+  udp.on('message', (m) => received.push(`udp:${m.toString()}`));
   await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
   const tcpPort = (tcp.address() as net.AddressInfo).port;
   await new Promise<void>((r) => tcp6.listen(tcpPort, '::1', r)).catch(() => {});
@@ -71,9 +79,17 @@ describe('filtered network: no bypass', () => {
 
   test('direct TCP, IPv6, UDP, abstract sockets and DNS do not reach the host', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const r = await sandboxSh(w, `unset HTTP_PROXY HTTPS_PROXY ALL_PROXY http_proxy https_proxy all_proxy; python3 net-probe.py ${l.tcpPort} ${l.udpPort} ${l.abstract}`);
+    const r = await sandboxSh(
+      w,
+      `unset HTTP_PROXY HTTPS_PROXY ALL_PROXY http_proxy https_proxy all_proxy; python3 net-probe.py ${l.tcpPort} ${l.udpPort} ${l.abstract}`,
+    );
     assert.equal(r.code, 0, r.stderr);
-    const out = Object.fromEntries(r.stdout.trim().split('\n').map((line) => line.split(' ') as [string, string]));
+    const out = Object.fromEntries(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' ') as [string, string]),
+    );
     assert.equal(out['tcp-loopback'], 'ECONNREFUSED');
     assert.notEqual(out['tcp-ipv6-loopback'], 'OK');
     assert.equal(out['abstract-unix'], 'ECONNREFUSED');
@@ -86,8 +102,19 @@ describe('filtered network: no bypass', () => {
 
   test('the proxy refuses loopback, private and metadata destinations, and logs it', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const targets = [`127.0.0.1:${l.tcpPort}`, '10.0.0.1:80', '169.254.169.254:80', '[::1]:22', '192.168.1.1:443'];
-    const curls = targets.map((d) => `curl -s -o /dev/null -w "%{http_connect} " --noproxy '' -p -x http://127.0.0.1:3128 http://${d}/`).join('; ');
+    const targets = [
+      `127.0.0.1:${l.tcpPort}`,
+      '10.0.0.1:80',
+      '169.254.169.254:80',
+      '[::1]:22',
+      '192.168.1.1:443',
+    ];
+    const curls = targets
+      .map(
+        (d) =>
+          `curl -s -o /dev/null -w "%{http_connect} " --noproxy '' -p -x http://127.0.0.1:3128 http://${d}/`,
+      )
+      .join('; ');
     const r = await sandboxSh(w, `${curls}; echo`);
     assert.equal(r.stdout.trim(), targets.map(() => '403').join(' '), r.stderr);
     const log = lastLog(w);
@@ -102,12 +129,17 @@ describe('filtered network: no bypass', () => {
   test('a published host port is reachable, logged, and only that one', async (t) => {
     if (!(await requireBwrap(t))) return;
     l.received.length = 0;
-    const r = await sandboxSh(w, `python3 -c "
+    const r = await sandboxSh(
+      w,
+      `python3 -c "
 import socket
 s = socket.create_connection(('127.0.0.1', ${l.tcpPort}), 2); s.sendall(b'published\\n'); s.shutdown(socket.SHUT_WR)
-assert s.recv(10) == b''  # the host answered our end: the bytes arrived"`, ['--host-port', String(l.tcpPort)]);
+assert s.recv(10) == b''  # the host answered our end: the bytes arrived"`,
+      ['--host-port', String(l.tcpPort)],
+    );
     assert.equal(r.code, 0, r.stderr);
-    for (let i = 0; i < 100 && l.received.length === 0; i++) await new Promise((res) => setTimeout(res, 20));
+    for (let i = 0; i < 100 && l.received.length === 0; i++)
+      await new Promise((res) => setTimeout(res, 20));
     assert.deepEqual(l.received, ['tcp:published\n']);
     const log = lastLog(w);
     assert.equal(log.session?.publishedPorts[0], l.tcpPort);
@@ -116,7 +148,10 @@ assert s.recv(10) == b''  # the host answered our end: the bytes arrived"`, ['--
 
   test('the log and the proxy socket cannot be tampered with from inside', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const r = await sandboxSh(w, 'ls -A ~/.local/state 2>&1; rm -f /run/bubble/proxy.sock 2>/dev/null && echo REMOVED; touch /run/bubble/x 2>/dev/null && echo WROTE; echo done');
+    const r = await sandboxSh(
+      w,
+      'ls -A ~/.local/state 2>&1; rm -f /run/bubble/proxy.sock 2>/dev/null && echo REMOVED; touch /run/bubble/x 2>/dev/null && echo WROTE; echo done',
+    );
     assert.ok(r.stdout.includes('done'), r.stderr);
     assert.match(r.stdout, /No such file or directory/);
     assert.ok(!r.stdout.includes('REMOVED') && !r.stdout.includes('WROTE'), r.stdout);
@@ -124,11 +159,14 @@ assert s.recv(10) == b''  # the host answered our end: the bytes arrived"`, ['--
 
   test('killing the bridge inside fails closed', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const r = await sandboxSh(w, `python3 -c "
+    const r = await sandboxSh(
+      w,
+      `python3 -c "
 import os, signal
 for p in filter(str.isdigit, os.listdir('/proc')):
     argv = open(f'/proc/{p}/cmdline', 'rb').read().split(b'\\0')
-    if any(a.endswith(b'bridge.js') for a in argv[1:2]): os.kill(int(p), signal.SIGKILL)"; sleep 0.2; python3 net-probe.py ${l.tcpPort} ${l.udpPort} ${l.abstract} | head -1; curl -s -m 2 -o /dev/null -w "%{http_code}" http://example.com/; echo " curl=$?"`);
+    if any(a.endswith(b'bridge.js') for a in argv[1:2]): os.kill(int(p), signal.SIGKILL)"; sleep 0.2; python3 net-probe.py ${l.tcpPort} ${l.udpPort} ${l.abstract} | head -1; curl -s -m 2 -o /dev/null -w "%{http_code}" http://example.com/; echo " curl=$?"`,
+    );
     assert.match(r.stdout, /tcp-loopback ECONNREFUSED/);
     assert.match(r.stdout, /000 curl=(7|5)/);
   });
@@ -136,7 +174,10 @@ for p in filter(str.isdigit, os.listdir('/proc')):
   test('with --net host, abstract sockets are shared (why filtered is the default)', async (t) => {
     if (!(await requireBwrap(t))) return;
     l.received.length = 0;
-    const r = await sandboxSh(w, `python3 net-probe.py ${l.tcpPort} ${l.udpPort} ${l.abstract}`, ['--net', 'host']);
+    const r = await sandboxSh(w, `python3 net-probe.py ${l.tcpPort} ${l.udpPort} ${l.abstract}`, [
+      '--net',
+      'host',
+    ]);
     assert.match(r.stdout, /abstract-unix OK/);
   });
 });
@@ -150,7 +191,10 @@ describe('bubble log', () => {
 
   test('lists sessions and summarises one per host, for people and machines', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const run = await sandboxSh(w, "curl -s -o /dev/null --noproxy '' -p -x http://127.0.0.1:3128 http://10.1.2.3/; exit 3");
+    const run = await sandboxSh(
+      w,
+      "curl -s -o /dev/null --noproxy '' -p -x http://127.0.0.1:3128 http://10.1.2.3/; exit 3",
+    );
     assert.equal(run.code, 3);
     assert.match(run.stderr, /^bubble: 0 hosts contacted, 1 denied; log: .*\.jsonl$/m);
     const list = await runBubble(w, ['log']);
@@ -158,7 +202,10 @@ describe('bubble log', () => {
     assert.match(list.stdout, /filtered +0 hosts +1 denied +exit 3 +sh -c curl/);
     const last = await runBubble(w, ['log', '--last']);
     assert.match(last.stdout, /^10\.1\.2\.3 +80 +1 +0 +1 /m);
-    const json = JSON.parse((await runBubble(w, ['log', '--last', '--json'])).stdout) as { summary: { denied: number }; end: { exitCode: number } };
+    const json = JSON.parse((await runBubble(w, ['log', '--last', '--json'])).stdout) as {
+      summary: { denied: number };
+      end: { exitCode: number };
+    };
     assert.equal(json.summary.denied, 1);
     assert.equal(json.end.exitCode, 3);
     const missing = await runBubble(w, ['log', 'nope']);
@@ -180,6 +227,10 @@ describe('runtime directory', () => {
     fs.writeFileSync(join(base, '999999999', 'proxy.sock'), '');
     const r = await sandboxSh(w, 'echo ok', [], { env: { XDG_RUNTIME_DIR: runtime } });
     assert.equal(r.stdout, 'ok\n', r.stderr);
-    assert.deepEqual(fs.readdirSync(base), [], 'stale runtime dirs were not swept (or ours was left)');
+    assert.deepEqual(
+      fs.readdirSync(base),
+      [],
+      'stale runtime dirs were not swept (or ours was left)',
+    );
   });
 });

@@ -20,12 +20,17 @@ function installAgent(w: World, name: string): void {
 }
 
 /** Shell: try to change, remove, rename or create each path; print what got through. */
-const attack = (paths: string[]): string => paths.map((p) => `
+const attack = (paths: string[]): string =>
+  paths
+    .map(
+      (p) => `
   (echo pwned > '${p}') 2>/dev/null && echo "WROTE ${p}"
   (echo pwned > '${p}/x') 2>/dev/null && echo "WROTE-IN ${p}"
   mkdir -p '${p}/sub' 2>/dev/null && echo "MKDIR-IN ${p}"
   mv '${p}' '${p}.bak' 2>/dev/null && echo "RENAMED ${p}"
-  rm -rf '${p}' 2>/dev/null; test -e '${p}' || echo "REMOVED ${p}"`).join('\n');
+  rm -rf '${p}' 2>/dev/null; test -e '${p}' || echo "REMOVED ${p}"`,
+    )
+    .join('\n');
 
 /** Everything under `dir` but `skip` (the state the stand-in wrote on purpose). */
 function without(view: Map<string, string>, ...skip: string[]): Map<string, string> {
@@ -44,15 +49,23 @@ describe('agent profiles in the sandbox (codex, gemini)', () => {
     installAgent(w, 'codex');
     const codex = join(w.home, '.codex');
     fs.mkdirSync(join(codex, 'prompts'), { recursive: true });
-    fs.writeFileSync(join(codex, 'config.toml'), 'model = "o4-mini"\napproval_policy = "on-request"\n');
+    fs.writeFileSync(
+      join(codex, 'config.toml'),
+      'model = "o4-mini"\napproval_policy = "on-request"\n',
+    );
     fs.writeFileSync(join(codex, 'prompts', 'review.md'), 'review\n');
     const before = homeView(w.home);
-    const r = await runBubble(w, ['run', '--', 'codex', `
+    const r = await runBubble(w, [
+      'run',
+      '--',
+      'codex',
+      `
       cd ~/.codex || exit 9
       mkdir -p sessions && echo '{"turn":1}' > sessions/s1.jsonl && echo '{"q":1}' >> history.jsonl && echo STATE-OK
       ${attack(['config.toml', 'AGENTS.md', 'AGENTS.override.md', 'rules', 'prompts', 'prompts/review.md', 'agents'])}
       echo '[shell_environment_policy]' >> ~/.codex/config.toml 2>/dev/null && echo APPENDED
-      echo done`]);
+      echo done`,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /STATE-OK/);
     assert.match(r.stdout, /done/);
@@ -60,20 +73,29 @@ describe('agent profiles in the sandbox (codex, gemini)', () => {
     // On the host: the state is there, everything else exactly as before, no placeholder left.
     assert.equal(fs.readFileSync(join(codex, 'sessions', 's1.jsonl'), 'utf8'), '{"turn":1}\n');
     assert.equal(fs.readFileSync(join(codex, 'history.jsonl'), 'utf8'), '{"q":1}\n');
-    assert.deepEqual(without(homeView(w.home), join(codex, 'sessions'), join(codex, 'history.jsonl')), before);
-    for (const name of ['AGENTS.md', 'AGENTS.override.md', 'rules', 'agents']) assert.ok(!fs.existsSync(join(codex, name)), `${name} left on the host`);
+    assert.deepEqual(
+      without(homeView(w.home), join(codex, 'sessions'), join(codex, 'history.jsonl')),
+      before,
+    );
+    for (const name of ['AGENTS.md', 'AGENTS.override.md', 'rules', 'agents'])
+      assert.ok(!fs.existsSync(join(codex, name)), `${name} left on the host`);
   });
 
   test('gemini: a missing ~/.gemini is created and keeps state; settings.json, GEMINI.md, commands cannot be created', async (t) => {
     if (!(await requireBwrap(t))) return;
     installAgent(w, 'gemini');
     const gemini = join(w.home, '.gemini');
-    const r = await runBubble(w, ['run', '--', 'gemini', `
+    const r = await runBubble(w, [
+      'run',
+      '--',
+      'gemini',
+      `
       cd ~/.gemini || exit 9
       echo '{"token":"t"}' > oauth_creds.json && mkdir -p tmp/chats && echo c > tmp/chats/1.json && echo STATE-OK
       test -f settings.json && test ! -s GEMINI.md && echo PLACEHOLDERS-VISIBLE
       ${attack(['settings.json', 'GEMINI.md', '.env', 'trustedFolders.json', 'commands', 'extensions'])}
-      echo done`]);
+      echo done`,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /STATE-OK/);
     assert.match(r.stdout, /PLACEHOLDERS-VISIBLE/);
@@ -92,11 +114,16 @@ describe('agent profiles in the sandbox (codex, gemini)', () => {
     fs.writeFileSync(join(gemini, 'GEMINI.md'), 'be careful\n');
     fs.writeFileSync(join(gemini, 'commands', 'test.toml'), 'prompt = "run the tests"\n');
     const before = homeView(w.home);
-    const r = await runBubble(w, ['run', '--', 'gemini', `
+    const r = await runBubble(w, [
+      'run',
+      '--',
+      'gemini',
+      `
       cd ~/.gemini || exit 9
       cat settings.json GEMINI.md commands/test.toml
       ${attack(['settings.json', 'GEMINI.md', 'commands', 'commands/test.toml'])}
-      echo done`]);
+      echo done`,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /vimMode[\s\S]*be careful[\s\S]*run the tests/);
     assert.doesNotMatch(r.stdout, /WROTE|MKDIR|RENAMED|REMOVED/);
@@ -112,6 +139,9 @@ describe('agent profiles in the sandbox (codex, gemini)', () => {
     assert.deepEqual(plan.network.allow, profileByName('codex')!.endpoints);
     const list = await runBubble(w, ['profiles', '--json']);
     assert.equal(list.code, 0, list.stderr);
-    assert.deepEqual((JSON.parse(list.stdout) as { name: string }[]).map((p) => p.name), ['claude', 'codex', 'gemini', 'opencode', 'aider', 'generic']);
+    assert.deepEqual(
+      (JSON.parse(list.stdout) as { name: string }[]).map((p) => p.name),
+      ['claude', 'codex', 'gemini', 'opencode', 'aider', 'generic'],
+    );
   });
 });

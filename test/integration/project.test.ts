@@ -10,20 +10,49 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { requireBwrap } from './support/bwrap.ts';
 import { makeWorld, runBubble, sandboxSh, snapshot, type World } from './support/world.ts';
 
-const gitEnv = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' };
-const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...gitEnv } });
+const gitEnv = {
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@example.com',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@example.com',
+};
+const git = (cwd: string, ...args: string[]): string =>
+  execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...gitEnv } });
 
 /** The project as the host runs it: the working tree, git hooks and config (not git's index and objects). */
 function hostView(project: string): Map<string, string> {
   const snap = snapshot(project);
   const gitDir = join(project, '.git');
   for (const k of [...snap.keys()]) {
-    if (k.startsWith(gitDir + '/') && !k.startsWith(join(gitDir, 'hooks')) && k !== join(gitDir, 'config')) snap.delete(k);
+    if (
+      k.startsWith(gitDir + '/') &&
+      !k.startsWith(join(gitDir, 'hooks')) &&
+      k !== join(gitDir, 'config')
+    )
+      snap.delete(k);
   }
   return snap;
 }
 
-const VECTORS = ['.gemini/settings.json', '.codex/config.toml', '.opencode/agent/x.md', 'opencode.json', '.aider.conf.yml', '.claude/settings.json', '.claude/settings.local.json', '.claude/hooks/x.sh', '.claude/commands/x.md', '.mcp.json', '.vscode/tasks.json', '.idea/workspace.xml', '.devcontainer/devcontainer.json', '.envrc', 'mise.toml', '.mise.toml', '.tool-versions'];
+const VECTORS = [
+  '.gemini/settings.json',
+  '.codex/config.toml',
+  '.opencode/agent/x.md',
+  'opencode.json',
+  '.aider.conf.yml',
+  '.claude/settings.json',
+  '.claude/settings.local.json',
+  '.claude/hooks/x.sh',
+  '.claude/commands/x.md',
+  '.mcp.json',
+  '.vscode/tasks.json',
+  '.idea/workspace.xml',
+  '.devcontainer/devcontainer.json',
+  '.envrc',
+  'mise.toml',
+  '.mise.toml',
+  '.tool-versions',
+];
 
 describe('project persistence vectors', () => {
   let w: World;
@@ -43,8 +72,12 @@ describe('project persistence vectors', () => {
     initRepo();
     const gitDirBefore = snapshot(join(w.project, '.git', 'hooks'));
     const configBefore = fs.readFileSync(join(w.project, '.git', 'config'), 'utf8');
-    const env = Object.entries(gitEnv).map(([k]) => ['--env', k]).flat();
-    const r = await sandboxSh(w, `
+    const env = Object.entries(gitEnv)
+      .map(([k]) => ['--env', k])
+      .flat();
+    const r = await sandboxSh(
+      w,
+      `
       echo 'touch /tmp/pwned' > .git/hooks/pre-commit 2>/dev/null && echo WROTE-HOOK
       chmod +x .git/hooks/pre-commit.sample 2>/dev/null && echo CHMOD-HOOK
       git config core.fsmonitor 'touch /tmp/pwned' 2>/dev/null && echo SET-FSMONITOR
@@ -54,7 +87,10 @@ describe('project persistence vectors', () => {
       echo change >> README && git add README && git commit -qm second && echo COMMITTED
       git switch -qc feature && echo new > f.txt && git add f.txt && git commit -qm third && git switch -q main && echo BRANCHED
       git log --oneline | wc -l; git status --porcelain; git diff HEAD~1 --stat | tail -1
-      git remote add origin https://example.invalid/x.git 2>&1 | head -1`, env, { env: gitEnv });
+      git remote add origin https://example.invalid/x.git 2>&1 | head -1`,
+      env,
+      { env: gitEnv },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stdout, /WROTE|CHMOD|SET-|APPENDED|RENAMED|REMOVED/);
     assert.match(r.stdout, /COMMITTED\nBRANCHED\n2\n/);
@@ -65,7 +101,8 @@ describe('project persistence vectors', () => {
     assert.equal(git(w.project, 'log', '--oneline', 'main').trim().split('\n').length, 2);
     assert.equal(git(w.project, 'log', '--oneline', 'feature').trim().split('\n').length, 3);
     assert.equal(git(w.project, 'status', '--porcelain'), '');
-    for (const v of VECTORS) assert.ok(!fs.existsSync(join(w.project, v)), `${v} exists on the host`);
+    for (const v of VECTORS)
+      assert.ok(!fs.existsSync(join(w.project, v)), `${v} exists on the host`);
     assert.ok(!fs.existsSync(join(w.project, '.claude')), 'placeholder dir left');
   });
 
@@ -77,11 +114,17 @@ describe('project persistence vectors', () => {
     git(w.project, 'add', '.vscode');
     git(w.project, 'commit', '-qm', 'editor settings');
     const before = hostView(w.project);
-    const script = VECTORS.map((v) => `mkdir -p "$(dirname ${v})" 2>/dev/null; echo pwned > ${v} 2>/dev/null && echo "PLANTED ${v}"`).join('\n');
-    const r = await sandboxSh(w, `${script}
+    const script = VECTORS.map(
+      (v) =>
+        `mkdir -p "$(dirname ${v})" 2>/dev/null; echo pwned > ${v} 2>/dev/null && echo "PLANTED ${v}"`,
+    ).join('\n');
+    const r = await sandboxSh(
+      w,
+      `${script}
       mv .vscode .vscode-old 2>/dev/null && echo RENAMED-VSCODE
       mv .claude .claude-old 2>/dev/null && echo RENAMED-CLAUDE
-      git status --porcelain; git add -A && git status --porcelain | wc -l; echo done`);
+      git status --porcelain; git add -A && git status --porcelain | wc -l; echo done`,
+    );
     assert.ok(r.stdout.includes('done'), r.stderr);
     assert.doesNotMatch(r.stdout, /PLANTED|RENAMED/);
     assert.match(r.stdout, /^0$/m, 'placeholders became visible to git add -A');
@@ -90,7 +133,10 @@ describe('project persistence vectors', () => {
 
   test('without a repository, git init cannot create one', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const r = await sandboxSh(w, 'git init -q 2>&1 | head -1; mkdir .git/hooks 2>/dev/null && echo CREATED; echo done');
+    const r = await sandboxSh(
+      w,
+      'git init -q 2>&1 | head -1; mkdir .git/hooks 2>/dev/null && echo CREATED; echo done',
+    );
     assert.ok(r.stdout.includes('done'));
     assert.ok(!r.stdout.includes('CREATED'));
     assert.ok(!fs.existsSync(join(w.project, '.git')), 'a .git was left on the host');
@@ -99,7 +145,11 @@ describe('project persistence vectors', () => {
   test('--allow-write opens one protected path on purpose', async (t) => {
     if (!(await requireBwrap(t))) return;
     initRepo();
-    const r = await sandboxSh(w, 'echo "#!/bin/sh" > .git/hooks/pre-push && echo WROTE; echo x > .envrc 2>/dev/null && echo ENVRC', ['--allow-write', '.git/hooks']);
+    const r = await sandboxSh(
+      w,
+      'echo "#!/bin/sh" > .git/hooks/pre-push && echo WROTE; echo x > .envrc 2>/dev/null && echo ENVRC',
+      ['--allow-write', '.git/hooks'],
+    );
     assert.equal(r.stdout, 'WROTE\n', r.stderr);
     assert.ok(fs.existsSync(join(w.project, '.git', 'hooks', 'pre-push')));
   });

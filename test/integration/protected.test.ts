@@ -42,9 +42,16 @@ describe('protected agent config (claude profile)', () => {
 
   test('agent state stays writable and reaches the host', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const r = await sandboxSh(w, 'mkdir -p ~/.claude/projects/p && echo session > ~/.claude/projects/p/log.jsonl && echo \'{"numStartups":2}\' > ~/.claude.json', claude);
+    const r = await sandboxSh(
+      w,
+      'mkdir -p ~/.claude/projects/p && echo session > ~/.claude/projects/p/log.jsonl && echo \'{"numStartups":2}\' > ~/.claude.json',
+      claude,
+    );
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(fs.readFileSync(join(w.home, '.claude/projects/p/log.jsonl'), 'utf8'), 'session\n');
+    assert.equal(
+      fs.readFileSync(join(w.home, '.claude/projects/p/log.jsonl'), 'utf8'),
+      'session\n',
+    );
     assert.equal(fs.readFileSync(join(w.home, '.claude.json'), 'utf8'), '{"numStartups":2}\n');
   });
 
@@ -66,7 +73,11 @@ describe('protected agent config (claude profile)', () => {
     );
     assert.ok(r.stdout.includes('done'), r.stderr);
     assert.doesNotMatch(r.stdout, /CREATED|REMOVED|RENAMED|PLANTED|WROTE/);
-    assert.deepEqual(homeView(w.home), before, 'the home changed: a placeholder was left or a plant got through');
+    assert.deepEqual(
+      homeView(w.home),
+      before,
+      'the home changed: a placeholder was left or a plant got through',
+    );
   });
 
   test('a protected path that is a symlink makes bubble refuse (two-run escalation)', async (t) => {
@@ -91,7 +102,9 @@ describe('protected agent config (claude profile)', () => {
     if (!(await requireBwrap(t))) return;
     const skills = join(w.home, '.claude', 'skills');
     let pid: number | undefined;
-    const done = runBubble(w, ['run', ...claude, '--', 'sleep', '60'], { onSpawn: (c) => (pid = c.pid) });
+    const done = runBubble(w, ['run', ...claude, '--', 'sleep', '60'], {
+      onSpawn: (c) => (pid = c.pid),
+    });
     for (let i = 0; i < 200 && !fs.existsSync(skills); i++) await sleep(25);
     assert.ok(fs.existsSync(skills), 'the placeholder never appeared: the test proves nothing');
     await sleep(200); // let bwrap mount it
@@ -109,21 +122,38 @@ describe('protected agent config (claude profile)', () => {
     fs.mkdirSync(dir, { recursive: true });
     const skills = join(w.home, '.claude', 'skills');
     fs.mkdirSync(skills);
-    fs.writeFileSync(join(dir, '999999999.json'), JSON.stringify({ pid: 999999999, start: '1', paths: [{ path: skills, type: 'dir' }] }));
-    const r = await sandboxSh(w, 'mkdir ~/.claude/skills/x 2>/dev/null && echo CREATED; echo done', claude);
+    fs.writeFileSync(
+      join(dir, '999999999.json'),
+      JSON.stringify({ pid: 999999999, start: '1', paths: [{ path: skills, type: 'dir' }] }),
+    );
+    const r = await sandboxSh(
+      w,
+      'mkdir ~/.claude/skills/x 2>/dev/null && echo CREATED; echo done',
+      claude,
+    );
     assert.equal(r.stdout, 'done\n', r.stderr);
     assert.ok(!fs.existsSync(skills), 'stale placeholder kept');
     assert.deepEqual(fs.readdirSync(dir), []);
   });
 
-  test('concurrent sessions keep each other\'s placeholders', async (t) => {
+  test("concurrent sessions keep each other's placeholders", async (t) => {
     if (!(await requireBwrap(t))) return;
     const skills = join(w.home, '.claude', 'skills');
-    const long = runBubble(w, ['run', ...claude, '--', 'sh', '-c', 'sleep 2; mkdir ~/.claude/skills/x 2>/dev/null && echo CREATED; echo done']);
+    const long = runBubble(w, [
+      'run',
+      ...claude,
+      '--',
+      'sh',
+      '-c',
+      'sleep 2; mkdir ~/.claude/skills/x 2>/dev/null && echo CREATED; echo done',
+    ]);
     for (let i = 0; i < 200 && !fs.existsSync(skills); i++) await sleep(25);
     const short = await sandboxSh(w, 'true', claude);
     assert.equal(short.code, 0, short.stderr);
-    assert.ok(fs.existsSync(skills), 'the short session removed a placeholder the long one relies on');
+    assert.ok(
+      fs.existsSync(skills),
+      'the short session removed a placeholder the long one relies on',
+    );
     const r = await long;
     assert.equal(r.stdout, 'done\n');
     assert.ok(!fs.existsSync(skills));

@@ -21,7 +21,7 @@ async function startChild(
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, logPath, String(published)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
   return { child, port: Number(line.toString().trim()) };
 }
 

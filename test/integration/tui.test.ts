@@ -14,7 +14,8 @@ import { quoteArgv } from '../../src/sandbox/escape.ts';
 describe('terminal UI under tmux', () => {
   let w: World;
   const socket = `bubble-test-${process.pid}`;
-  const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+  const tmux = (...args: string[]): string =>
+    execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
   before(() => {
     w = makeWorld();
     fs.copyFileSync(join(repoRoot, 'test/fixtures/winch.py'), join(w.project, 'winch.py'));
@@ -26,7 +27,8 @@ describe('terminal UI under tmux', () => {
       // already gone
     }
     // bubble ends the session on the hang-up and cleans up in the world: let it finish.
-    for (let i = 0; i < 400 && marked(w.project + '\0').length + marked('winch.py').length > 0; i++) await sleep(25);
+    for (let i = 0; i < 400 && marked(w.project + '\0').length + marked('winch.py').length > 0; i++)
+      await sleep(25);
     w.cleanup();
   });
 
@@ -43,7 +45,18 @@ describe('terminal UI under tmux', () => {
   test('window resizes, ^C and ^Z (job control) reach the sandboxed program as outside', async (t) => {
     if (!(await requireBwrap(t))) return;
     const env = Object.entries(w.env).map(([k, v]) => `${k}=${v}`);
-    const cmd = quoteArgv(['env', '-i', ...env, 'TERM=xterm-256color', process.execPath, bubbleBin, 'run', '--', 'python3', 'winch.py']);
+    const cmd = quoteArgv([
+      'env',
+      '-i',
+      ...env,
+      'TERM=xterm-256color',
+      process.execPath,
+      bubbleBin,
+      'run',
+      '--',
+      'python3',
+      'winch.py',
+    ]);
     tmux('new-session', '-d', '-s', 'tui', '-x', '80', '-y', '24', '-c', w.project, cmd);
     await waitFor(/ready/);
     await waitFor(/size 80x24/);
@@ -62,24 +75,59 @@ describe('terminal UI under tmux', () => {
     // ^Z stops the whole job and fg resumes it, as with any program: run it from an
     // interactive shell, which is what does job control (a pane's own process cannot).
     const env2 = Object.entries(w.env).map(([k, v]) => `${k}=${v}`);
-    tmux('new-session', '-d', '-s', 'job', '-x', '80', '-y', '24', '-c', w.project, quoteArgv(['env', '-i', ...env2, 'TERM=xterm-256color', 'PS1=$ ', 'bash', '--norc', '--noprofile', '-i']));
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      'job',
+      '-x',
+      '80',
+      '-y',
+      '24',
+      '-c',
+      w.project,
+      quoteArgv([
+        'env',
+        '-i',
+        ...env2,
+        'TERM=xterm-256color',
+        'PS1=$ ',
+        'bash',
+        '--norc',
+        '--noprofile',
+        '-i',
+      ]),
+    );
     // The first program is still running: end that session (bubble forwards the hang-up),
     // so the program found below is the job's.
     tmux('kill-session', '-t', 'tui');
     for (let i = 0; i < 400 && marked('winch.py').length > 0; i++) await sleep(25);
-    tmux('send-keys', '-t', 'job', quoteArgv([process.execPath, bubbleBin, 'run', '--', 'python3', 'winch.py']), 'Enter');
+    tmux(
+      'send-keys',
+      '-t',
+      'job',
+      quoteArgv([process.execPath, bubbleBin, 'run', '--', 'python3', 'winch.py']),
+      'Enter',
+    );
     await waitFor(/ready/, 'job');
     tmux('send-keys', '-t', 'job', 'C-z');
     await waitFor(/Stopped/, 'job');
-    const agent = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).find((p) => {
-      try {
-        return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').endsWith('python3\0winch.py\0');
-      } catch {
-        return false;
-      }
-    });
+    const agent = fs
+      .readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .find((p) => {
+        try {
+          return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').endsWith('python3\0winch.py\0');
+        } catch {
+          return false;
+        }
+      });
     assert.ok(agent !== undefined, 'the program is gone');
-    assert.equal(fs.readFileSync(`/proc/${agent}/stat`, 'utf8').split(') ')[1]!.split(' ')[0], 'T', 'the program did not stop with its job');
+    assert.equal(
+      fs.readFileSync(`/proc/${agent}/stat`, 'utf8').split(') ')[1]!.split(' ')[0],
+      'T',
+      'the program did not stop with its job',
+    );
     tmux('send-keys', '-t', 'job', 'fg', 'Enter');
     await waitFor(/got CONT/, 'job');
   });

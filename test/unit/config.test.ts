@@ -5,7 +5,13 @@ import { mergedArgs } from '../../src/cli/commands/configured.ts';
 import { locateKey, parseConfig, sha256 } from '../../src/config/load.ts';
 import { CLI, mergeConfig, type CliSettings } from '../../src/config/merge.ts';
 import type { Config } from '../../src/config/schema.ts';
-import { emptyStore, isTrusted, parseStore, withoutTrust, withTrust } from '../../src/config/trust.ts';
+import {
+  emptyStore,
+  isTrusted,
+  parseStore,
+  withoutTrust,
+  withTrust,
+} from '../../src/config/trust.ts';
 import { BubbleError } from '../../src/errors.ts';
 
 function configError(text: string): BubbleError {
@@ -20,7 +26,9 @@ function configError(text: string): BubbleError {
 }
 
 test('a valid file parses, with every key', () => {
-  const c = parseConfig('/f', `# why: the local database
+  const c = parseConfig(
+    '/f',
+    `# why: the local database
 rw = ["~/.npm"]
 ro = ["/srv/data"]
 hide = ["secrets"]
@@ -42,20 +50,33 @@ home = 1048576
 nofile = 4096
 [profiles.claude]
 allow = ["api.anthropic.com"]
-`);
+`,
+  );
   assert.deepEqual(c.limits, { nproc: 512, fsize: '1G', tmp: '2G', home: 1048576, nofile: 4096 });
   assert.deepEqual(c.profiles?.claude?.allow, ['api.anthropic.com']);
 });
 
 test('invalid TOML: file:line:column', () => {
-  assert.match(configError('rw = ["a"]\nnet = \n').message, /^\/p\/\.bubble\.toml:2:\d+: invalid TOML/);
+  assert.match(
+    configError('rw = ["a"]\nnet = \n').message,
+    /^\/p\/\.bubble\.toml:2:\d+: invalid TOML/,
+  );
 });
 
 test('unknown keys and wrong types: file:line:column of the key', () => {
-  assert.match(configError('net = "none"\n\nrww = ["x"]\n').message, /^\/p\/\.bubble\.toml:3:1: unknown key "rww"/);
-  assert.match(configError('deny = ["a"]\nnet = "wide"\n').message, /^\/p\/\.bubble\.toml:2:1: net: /);
+  assert.match(
+    configError('net = "none"\n\nrww = ["x"]\n').message,
+    /^\/p\/\.bubble\.toml:3:1: unknown key "rww"/,
+  );
+  assert.match(
+    configError('deny = ["a"]\nnet = "wide"\n').message,
+    /^\/p\/\.bubble\.toml:2:1: net: /,
+  );
   assert.match(configError('[limits]\nnproc = 1\n  tmp = "lots"\n').message, /:3:3: limits\.tmp: /);
-  assert.match(configError('[profiles.claude]\nallow = ["a"]\nallowed = ["b"]\n').message, /:3:1: unknown key "profiles\.claude\.allowed"/);
+  assert.match(
+    configError('[profiles.claude]\nallow = ["a"]\nallowed = ["b"]\n').message,
+    /:3:1: unknown key "profiles\.claude\.allowed"/,
+  );
   assert.match(configError('host_ports = [5432, "x"]\n').message, /:1:1: host_ports\[1\]: /);
   assert.match(configError('host_ports = [22]\n').message, /below 1024/);
   assert.match(configError('env = ["A B"]\n').message, /NAME or NAME=VALUE/);
@@ -63,8 +84,14 @@ test('unknown keys and wrong types: file:line:column of the key', () => {
 });
 
 test('locateKey: dotted keys and table headers', () => {
-  assert.deepEqual(locateKey('a = 1\nlimits.nproc = 3\n', ['limits', 'nproc']), { line: 2, column: 1 });
-  assert.deepEqual(locateKey('[profiles."my agent"]\nrw = []\n', ['profiles', 'my agent', 'rw', 0]), { line: 2, column: 1 });
+  assert.deepEqual(locateKey('a = 1\nlimits.nproc = 3\n', ['limits', 'nproc']), {
+    line: 2,
+    column: 1,
+  });
+  assert.deepEqual(
+    locateKey('[profiles."my agent"]\nrw = []\n', ['profiles', 'my agent', 'rw', 0]),
+    { line: 2, column: 1 },
+  );
   assert.deepEqual(locateKey('x = 1\n', ['nothing']), { line: 1, column: 1 });
 });
 
@@ -74,14 +101,27 @@ const project = (config: Config, trusted = false) => ({ path: '/p/.bubble.toml',
 
 test('an untrusted project may only tighten', () => {
   const evil: Config = {
-    rw: ['~'], ro: ['~/.ssh'], allow_write: ['.git'], env: ['SECRET'], allow: ['*'], host_ports: [5432],
-    net: 'host', home: 'persist', ssh_agent: true, gitconfig: 'rw', profile: 'codex',
+    rw: ['~'],
+    ro: ['~/.ssh'],
+    allow_write: ['.git'],
+    env: ['SECRET'],
+    allow: ['*'],
+    host_ports: [5432],
+    net: 'host',
+    home: 'persist',
+    ssh_agent: true,
+    gitconfig: 'rw',
+    profile: 'codex',
     limits: { nproc: 100000, tmp: '64G', fsize: 'unlimited' },
-    hide: ['secrets'], deny: ['evil.example'],
+    hide: ['secrets'],
+    deny: ['evil.example'],
   };
   const r = mergeConfig({ project: project(evil), cli: none, commandProfile: 'claude' });
   const o = r.options;
-  assert.deepEqual([o.rw, o.ro, o.allow_write, o.env, o.allow, o.host_ports], [[], [], [], [], [], []]);
+  assert.deepEqual(
+    [o.rw, o.ro, o.allow_write, o.env, o.allow, o.host_ports],
+    [[], [], [], [], [], []],
+  );
   assert.equal(o.net, undefined);
   assert.equal(o.home, undefined);
   assert.equal(o.ssh_agent, undefined);
@@ -90,14 +130,34 @@ test('an untrusted project may only tighten', () => {
   assert.equal(r.profile.value, 'claude');
   assert.deepEqual(o.hide, [{ value: 'secrets', source: '/p/.bubble.toml' }]);
   assert.deepEqual(o.deny, [{ value: 'evil.example', source: '/p/.bubble.toml' }]);
-  assert.deepEqual(r.ignored, ['profile = "codex"', 'rw', 'ro', 'allow_write', 'env', 'allow', 'host_ports', 'net = "host"',
-    'limits.nproc = 100000', 'limits.fsize = "unlimited"', 'limits.tmp = "64G"', 'home = "persist"', 'ssh_agent = true', 'gitconfig = "rw"']);
+  assert.deepEqual(r.ignored, [
+    'profile = "codex"',
+    'rw',
+    'ro',
+    'allow_write',
+    'env',
+    'allow',
+    'host_ports',
+    'net = "host"',
+    'limits.nproc = 100000',
+    'limits.fsize = "unlimited"',
+    'limits.tmp = "64G"',
+    'home = "persist"',
+    'ssh_agent = true',
+    'gitconfig = "rw"',
+  ]);
 });
 
 test('tightening values from an untrusted project apply', () => {
   const r = mergeConfig({
     user: user({ net: 'logged', limits: { nproc: 1000 } }),
-    project: project({ net: 'filtered', limits: { nproc: 64, tmp: '256M', nofile: 1024 }, home: 'tmp', ssh_agent: false, gitconfig: 'none' }),
+    project: project({
+      net: 'filtered',
+      limits: { nproc: 64, tmp: '256M', nofile: 1024 },
+      home: 'tmp',
+      ssh_agent: false,
+      gitconfig: 'none',
+    }),
     cli: none,
     commandProfile: 'claude',
   });
@@ -107,11 +167,21 @@ test('tightening values from an untrusted project apply', () => {
   assert.equal(r.options.gitconfig?.value, 'none');
   assert.deepEqual(r.ignored, []);
   // none is the strictest; filtered does not loosen none, logged does.
-  const n = mergeConfig({ user: user({ net: 'none' }), project: project({ net: 'logged' }), cli: none, commandProfile: 'generic' });
+  const n = mergeConfig({
+    user: user({ net: 'none' }),
+    project: project({ net: 'logged' }),
+    cli: none,
+    commandProfile: 'generic',
+  });
   assert.equal(n.options.net?.value, 'none');
   assert.deepEqual(n.ignored, ['net = "logged"']);
   // Bigger than the user's own limit is loosening even below the default.
-  const l = mergeConfig({ user: user({ limits: { nproc: 10 } }), project: project({ limits: { nproc: 20 } }), cli: none, commandProfile: 'generic' });
+  const l = mergeConfig({
+    user: user({ limits: { nproc: 10 } }),
+    project: project({ limits: { nproc: 20 } }),
+    cli: none,
+    commandProfile: 'generic',
+  });
   assert.equal(l.options.limits.nproc?.value, 10);
   assert.deepEqual(l.ignored, ['limits.nproc = 20']);
 });
@@ -123,26 +193,55 @@ test('a trusted project applies in full; the command line wins over both', () =>
     cli: { rw: ['~/c'], net: 'logged' },
     commandProfile: 'generic',
   });
-  assert.deepEqual(r.options.rw.map((v) => `${v.value} ${v.source}`), ['~/a /u/config.toml', '~/b /p/.bubble.toml', `~/c ${CLI}`]);
+  assert.deepEqual(
+    r.options.rw.map((v) => `${v.value} ${v.source}`),
+    ['~/a /u/config.toml', '~/b /p/.bubble.toml', `~/c ${CLI}`],
+  );
   assert.deepEqual(r.options.net, { value: 'logged', source: CLI });
   assert.deepEqual(r.options.env, [{ value: 'X=1', source: '/p/.bubble.toml' }]);
   assert.deepEqual(r.ignored, []);
 });
 
 test('[profiles.NAME] applies for the profile in use, with the same trust rule', () => {
-  const u = user({ profiles: { claude: { allow: ['api.anthropic.com'] }, codex: { allow: ['api.openai.com'] } } });
+  const u = user({
+    profiles: { claude: { allow: ['api.anthropic.com'] }, codex: { allow: ['api.openai.com'] } },
+  });
   const p = project({ profiles: { claude: { rw: ['~'], deny: ['x.example'] } } });
   const r = mergeConfig({ user: u, project: p, cli: none, commandProfile: 'claude' });
-  assert.deepEqual(r.options.allow.map((v) => v.value), ['api.anthropic.com']);
-  assert.deepEqual(r.options.deny.map((v) => v.value), ['x.example']);
+  assert.deepEqual(
+    r.options.allow.map((v) => v.value),
+    ['api.anthropic.com'],
+  );
+  assert.deepEqual(
+    r.options.deny.map((v) => v.value),
+    ['x.example'],
+  );
   assert.deepEqual(r.ignored, ['profiles.claude.rw']);
-  const c = mergeConfig({ user: u, project: p, cli: { profile: 'codex' }, commandProfile: 'claude' });
-  assert.deepEqual(c.options.allow.map((v) => v.value), ['api.openai.com']);
+  const c = mergeConfig({
+    user: u,
+    project: p,
+    cli: { profile: 'codex' },
+    commandProfile: 'claude',
+  });
+  assert.deepEqual(
+    c.options.allow.map((v) => v.value),
+    ['api.openai.com'],
+  );
 });
 
 test('merged options become run arguments; mounts remember their file', () => {
   const args = parseSandboxArgs(['--limit', 'nproc=50', '--rw', 'x', 'sh'], 'run');
-  const r = mergeConfig({ user: user({ ro: ['/srv'], hide: ['s'], limits: { nproc: 99, tmp: '2G' }, net: 'none', deny: ['a.example'] }), cli: { rw: ['x'], limits: { nproc: '50' } as never }, commandProfile: 'generic' });
+  const r = mergeConfig({
+    user: user({
+      ro: ['/srv'],
+      hide: ['s'],
+      limits: { nproc: 99, tmp: '2G' },
+      net: 'none',
+      deny: ['a.example'],
+    }),
+    cli: { rw: ['x'], limits: { nproc: '50' } as never },
+    commandProfile: 'generic',
+  });
   const { args: m, sources } = mergedArgs(args, r);
   assert.deepEqual(m.ro, ['/srv']);
   assert.deepEqual(m.rw, ['x']);
@@ -164,5 +263,8 @@ test('trust: keyed by project, by the exact bytes', () => {
   assert.ok(!isTrusted(withoutTrust(s, '/p'), '/p', h));
   // Anything unreadable is no trust at all.
   assert.deepEqual(parseStore('{'), emptyStore());
-  assert.deepEqual(parseStore(JSON.stringify({ version: 1, projects: { '/p': { sha256: 'x' } } })), emptyStore());
+  assert.deepEqual(
+    parseStore(JSON.stringify({ version: 1, projects: { '/p': { sha256: 'x' } } })),
+    emptyStore(),
+  );
 });

@@ -3,7 +3,13 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { apparmorProfile, exitStatus, runChecks, type Check, type DoctorFacts } from '../../src/doctor/checks.ts';
+import {
+  apparmorProfile,
+  exitStatus,
+  runChecks,
+  type Check,
+  type DoctorFacts,
+} from '../../src/doctor/checks.ts';
 
 function healthy(): DoctorFacts {
   return {
@@ -11,7 +17,15 @@ function healthy(): DoctorFacts {
     bwrap: {
       path: '/usr/bin/bwrap',
       version: '0.9.0',
-      features: { disableUserns: true, size: true, perms: true, jsonStatusFd: true, seccomp: true, roBindData: true, overlay: true },
+      features: {
+        disableUserns: true,
+        size: true,
+        perms: true,
+        jsonStatusFd: true,
+        seccomp: true,
+        roBindData: true,
+        overlay: true,
+      },
       setuid: false,
     },
     bwrapTrial: { ok: true, detail: 'bwrap started a sandbox' },
@@ -47,16 +61,25 @@ const byId = (checks: Check[], id: string): Check => {
 describe('doctor checks', () => {
   test('a healthy machine: everything ok, exit 0', () => {
     const checks = runChecks(healthy());
-    assert.deepEqual(checks.filter((c) => c.status !== 'ok'), []);
+    assert.deepEqual(
+      checks.filter((c) => c.status !== 'ok'),
+      [],
+    );
     assert.equal(exitStatus(checks), 0);
     for (const c of checks) assert.equal(c.fix, undefined, c.id);
-    assert.match(byId(checks, 'agents').message, /claude at \/home\/u\/\.local\/bin\/claude \(profile claude\); not found: codex/);
+    assert.match(
+      byId(checks, 'agents').message,
+      /claude at \/home\/u\/\.local\/bin\/claude \(profile claude\); not found: codex/,
+    );
   });
 
   test('Ubuntu 24.04: AppArmor blocks user namespaces: fail with the profile fix and the sysctl alternative', () => {
     const f = healthy();
     f.sysctl.apparmorRestrictUnprivilegedUserns = '1\n';
-    f.bwrapTrial = { ok: false, detail: 'bwrap exited with 1: bwrap: setting up uid map: Permission denied' };
+    f.bwrapTrial = {
+      ok: false,
+      detail: 'bwrap exited with 1: bwrap: setting up uid map: Permission denied',
+    };
     f.live = undefined;
     const checks = runChecks(f);
     const userns = byId(checks, 'userns');
@@ -74,8 +97,11 @@ describe('doctor checks', () => {
   });
 
   test('the printf in the AppArmor fix writes exactly the profile', () => {
-    const fix = runChecks({ ...healthy(), sysctl: { ...healthy().sysctl, apparmorRestrictUnprivilegedUserns: '1' }, bwrapTrial: { ok: false, detail: 'x' } })
-      .find((c) => c.id === 'userns')!.fix!;
+    const fix = runChecks({
+      ...healthy(),
+      sysctl: { ...healthy().sysctl, apparmorRestrictUnprivilegedUserns: '1' },
+      bwrapTrial: { ok: false, detail: 'x' },
+    }).find((c) => c.id === 'userns')!.fix!;
     const printed = /printf '([^']*)'/.exec(fix)![1]!.replace(/\\n/g, '\n');
     assert.equal(printed, apparmorProfile('/usr/bin/bwrap'));
   });
@@ -124,13 +150,21 @@ describe('doctor checks', () => {
     assert.equal(byId(checks, 'live').status, 'fail');
     assert.equal(exitStatus(checks), 1);
     for (const c of checks.filter((x) => x.status !== 'ok')) {
-      assert.ok(c.fix !== undefined && c.fix.length > 0 && !c.fix.includes('\n'), `${c.id} has a one-line fix`);
+      assert.ok(
+        c.fix !== undefined && c.fix.length > 0 && !c.fix.includes('\n'),
+        `${c.id} has a one-line fix`,
+      );
     }
   });
 
   test('an old bwrap: a warning listing the missing flags', () => {
     const f = healthy();
-    f.bwrap!.features = { ...f.bwrap!.features, disableUserns: false, jsonStatusFd: false, overlay: false };
+    f.bwrap!.features = {
+      ...f.bwrap!.features,
+      disableUserns: false,
+      jsonStatusFd: false,
+      overlay: false,
+    };
     const bwrap = byId(runChecks(f), 'bwrap');
     assert.equal(bwrap.status, 'warn');
     assert.match(bwrap.message, /lacks --disable-userns --json-status-fd/);
@@ -157,7 +191,10 @@ describe('doctor checks', () => {
 
   test('resolv.conf into /run with a stub resolver: a warning for logged/host only', () => {
     const f = healthy();
-    f.resolvConf = { symlinkTarget: '/run/systemd/resolve/stub-resolv.conf', nameservers: ['127.0.0.53'] };
+    f.resolvConf = {
+      symlinkTarget: '/run/systemd/resolve/stub-resolv.conf',
+      nameservers: ['127.0.0.53'],
+    };
     const r = byId(runChecks(f), 'resolv.conf');
     assert.equal(r.status, 'warn');
     assert.match(r.message, /--net filtered resolves on the host/);
@@ -170,7 +207,12 @@ describe('doctor checks', () => {
 
   test('unwritable state dir: a warning with a fix', () => {
     const f = healthy();
-    f.dirs[1] = { name: 'state', path: '/home/u/.local/state/bubble', writable: false, detail: '/home/u/.local: EACCES' };
+    f.dirs[1] = {
+      name: 'state',
+      path: '/home/u/.local/state/bubble',
+      writable: false,
+      detail: '/home/u/.local: EACCES',
+    };
     const d = byId(runChecks(f), 'state-dir');
     assert.equal(d.status, 'warn');
     assert.match(d.fix!, /XDG_STATE_HOME/);

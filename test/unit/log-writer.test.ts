@@ -83,7 +83,7 @@ test('creates the file 0600 in a 0700 dir, appends records, refuses to reuse a f
   assert.equal(parsed.connections[0]?.host, 'a\nb');
   log.close();
   log.close();
-  log.write(parsed.session!);
+  log.write(parsed.session);
   assert.equal(statSync(path).mode & 0o777, 0o600);
   assert.equal(statSync(dir).mode & 0o777, 0o700);
   assert.equal(readFileSync(path, 'utf8').split('\n').length, 3);

@@ -11,7 +11,18 @@ import { debianHost, fakeFacts, type FakeEntry } from './support/fake-host.ts';
 import { assertGolden } from './support/golden.ts';
 
 const req = (command: string[], over: Partial<RunRequest> = {}): RunRequest => ({
-  command, rw: [], ro: [], hide: [], allowWrite: [], env: [], net: 'host', allow: [], deny: [], hostPorts: [], allowRoot: false, ...over,
+  command,
+  rw: [],
+  ro: [],
+  hide: [],
+  allowWrite: [],
+  env: [],
+  net: 'host',
+  allow: [],
+  deny: [],
+  hostPorts: [],
+  allowRoot: false,
+  ...over,
 });
 
 function argvText(facts: HostFacts, plan: Plan): string {
@@ -20,10 +31,19 @@ function argvText(facts: HostFacts, plan: Plan): string {
 
 const nativeClaude: Record<string, FakeEntry> = {
   ...debianHost,
-  '/home/u/.local/bin/claude': { type: 'symlink', target: '/home/u/.local/share/claude/versions/2.1.3' },
+  '/home/u/.local/bin/claude': {
+    type: 'symlink',
+    target: '/home/u/.local/share/claude/versions/2.1.3',
+  },
   '/home/u/.local/share/claude/versions/2.1.3': { type: 'file', mode: 0o755, content: '\x7fELF' },
   '/home/u/.local/bin/other-tool': { type: 'file', mode: 0o755 },
-  '/home/u/.claude/settings.json': { type: 'file', content: JSON.stringify({ statusLine: { type: 'command', command: 'bash ~/.claude/statusline.sh' }, hooks: { Stop: [{ hooks: [{ type: 'command', command: '$HOME/bin/notify --done' }] }] } }) },
+  '/home/u/.claude/settings.json': {
+    type: 'file',
+    content: JSON.stringify({
+      statusLine: { type: 'command', command: 'bash ~/.claude/statusline.sh' },
+      hooks: { Stop: [{ hooks: [{ type: 'command', command: '$HOME/bin/notify --done' }] }] },
+    }),
+  },
   '/home/u/.claude/statusline.sh': { type: 'file', mode: 0o755 },
   '/home/u/bin/notify': { type: 'file', mode: 0o755 },
   '/home/u/.claude/commands/review.md': { type: 'file' },
@@ -35,7 +55,10 @@ const nativeClaude: Record<string, FakeEntry> = {
 describe('policy -> plan -> bwrap argv (golden)', () => {
   test('generic command in a project under $HOME, on a terminal', () => {
     const facts = fakeFacts(debianHost);
-    assertGolden('generic-tty.argv', argvText(facts, resolvePlan(facts, req(['sh', '-c', 'echo hi']))));
+    assertGolden(
+      'generic-tty.argv',
+      argvText(facts, resolvePlan(facts, req(['sh', '-c', 'echo hi']))),
+    );
   });
 
   test('claude native install, settings with a statusline and a hook', () => {
@@ -43,27 +66,65 @@ describe('policy -> plan -> bwrap argv (golden)', () => {
     const plan = resolvePlan(facts, req(['claude', '--resume']));
     assertGolden('claude-native.argv', argvText(facts, plan));
     assert.equal(plan.profile, 'claude');
-    assert.deepEqual(plan.placeholders.map((p) => p.path).filter((p) => p.startsWith('/home/u/.claude')), [
-      '/home/u/.claude/settings.local.json', '/home/u/.claude/CLAUDE.md', '/home/u/.claude/agents', '/home/u/.claude/skills',
-      '/home/u/.claude/hooks', '/home/u/.claude/plugins', '/home/u/.claude/output-styles',
-    ]);
+    assert.deepEqual(
+      plan.placeholders.map((p) => p.path).filter((p) => p.startsWith('/home/u/.claude')),
+      [
+        '/home/u/.claude/settings.local.json',
+        '/home/u/.claude/CLAUDE.md',
+        '/home/u/.claude/agents',
+        '/home/u/.claude/skills',
+        '/home/u/.claude/hooks',
+        '/home/u/.claude/plugins',
+        '/home/u/.claude/output-styles',
+      ],
+    );
   });
 
   test('claude from npm under nvm: the interpreter dir is mounted too', () => {
-    const facts = fakeFacts({
-      ...debianHost,
-      '/home/u/.nvm/versions/node/v20.1.0/bin/node': { type: 'file', mode: 0o755 },
-      '/home/u/.nvm/versions/node/v20.1.0/bin/claude': { type: 'symlink', target: '../lib/node_modules/@anthropic-ai/claude-code/cli.js' },
-      '/home/u/.nvm/versions/node/v20.1.0/lib/node_modules/@anthropic-ai/claude-code/cli.js': { type: 'file', mode: 0o755, content: '#!/usr/bin/env node\n' },
-    }, { env: { HOME: '/home/u', PATH: '/home/u/.nvm/versions/node/v20.1.0/bin:/usr/bin:/bin' }, stdinIsTTY: false });
+    const facts = fakeFacts(
+      {
+        ...debianHost,
+        '/home/u/.nvm/versions/node/v20.1.0/bin/node': { type: 'file', mode: 0o755 },
+        '/home/u/.nvm/versions/node/v20.1.0/bin/claude': {
+          type: 'symlink',
+          target: '../lib/node_modules/@anthropic-ai/claude-code/cli.js',
+        },
+        '/home/u/.nvm/versions/node/v20.1.0/lib/node_modules/@anthropic-ai/claude-code/cli.js': {
+          type: 'file',
+          mode: 0o755,
+          content: '#!/usr/bin/env node\n',
+        },
+      },
+      {
+        env: { HOME: '/home/u', PATH: '/home/u/.nvm/versions/node/v20.1.0/bin:/usr/bin:/bin' },
+        stdinIsTTY: false,
+      },
+    );
     const plan = resolvePlan(facts, req(['claude']));
     assertGolden('claude-nvm.argv', argvText(facts, plan));
     assert.equal(plan.env.PATH, '/home/u/.nvm/versions/node/v20.1.0/bin:/usr/bin:/bin');
   });
 
   test('no terminal, --net none, user mounts, --hide and --env', () => {
-    const facts = fakeFacts({ ...debianHost, '/data/set/a.csv': { type: 'file' }, '/home/u/out/x': { type: 'file' }, '/home/u/src/app/.env': { type: 'file' } }, { stdinIsTTY: false, cwd: '/home/u/src/app' });
-    const plan = resolvePlan(facts, req(['git', 'status'], { net: 'none', ro: ['/data/set'], rw: ['~/out'], hide: ['.env'], env: ['AWS_SECRET_ACCESS_KEY', 'MODE=fast'] }));
+    const facts = fakeFacts(
+      {
+        ...debianHost,
+        '/data/set/a.csv': { type: 'file' },
+        '/home/u/out/x': { type: 'file' },
+        '/home/u/src/app/.env': { type: 'file' },
+      },
+      { stdinIsTTY: false, cwd: '/home/u/src/app' },
+    );
+    const plan = resolvePlan(
+      facts,
+      req(['git', 'status'], {
+        net: 'none',
+        ro: ['/data/set'],
+        rw: ['~/out'],
+        hide: ['.env'],
+        env: ['AWS_SECRET_ACCESS_KEY', 'MODE=fast'],
+      }),
+    );
     assertGolden('none-user-mounts.argv', argvText(facts, plan));
   });
 });
@@ -71,13 +132,21 @@ describe('policy -> plan -> bwrap argv (golden)', () => {
 describe('policy: network', () => {
   test('filtered: socket dir, bridge and trampoline (golden)', () => {
     const facts = fakeFacts(debianHost, { stdinIsTTY: false });
-    const plan = resolvePlan(facts, req(['sh'], { net: 'filtered', hostPorts: [3128, 5432], allow: ['*.example.com'] }));
+    const plan = resolvePlan(
+      facts,
+      req(['sh'], { net: 'filtered', hostPorts: [3128, 5432], allow: ['*.example.com'] }),
+    );
     assertGolden('filtered.argv', argvText(facts, plan));
     assert.equal(plan.net.proxyPort, 3129, 'the proxy moves off a published port');
     assert.equal(plan.env.HTTPS_PROXY, 'http://127.0.0.1:3129');
     assert.equal(plan.env.no_proxy, 'localhost,127.0.0.1,::1');
     assert.ok(plan.namespaces.net);
-    assert.ok(plan.mounts.some((m) => m.kind === 'ro' && m.dest === '/run/bubble' && m.src === '/run/user/1000/bubble/4242'));
+    assert.ok(
+      plan.mounts.some(
+        (m) =>
+          m.kind === 'ro' && m.dest === '/run/bubble' && m.src === '/run/user/1000/bubble/4242',
+      ),
+    );
   });
 
   test('logged: host network, variables name the host port; host and none: no proxy', () => {
@@ -106,14 +175,19 @@ describe('policy: project persistence vectors', () => {
     '/home/u/src/app/.claude/settings.json': { type: 'file' },
     '/home/u/src/app/.vscode/tasks.json': { type: 'file' },
   };
-  const kindAt = (plan: Plan, dest: string): string | undefined => plan.mounts.findLast((m) => m.dest === dest)?.kind;
+  const kindAt = (plan: Plan, dest: string): string | undefined =>
+    plan.mounts.findLast((m) => m.dest === dest)?.kind;
 
   test('a repository: .git pinned writable, hooks and config read-only, submodules too', () => {
     const plan = resolvePlan(fakeFacts(repo), req(['sh']));
     assert.equal(kindAt(plan, '/home/u/src/app/.git'), 'rw');
     assert.equal(kindAt(plan, '/home/u/src/app/.git/hooks'), 'ro');
     assert.equal(kindAt(plan, '/home/u/src/app/.git/config'), 'ro');
-    assert.equal(kindAt(plan, '/home/u/src/app/.git/modules'), 'rw', 'parents of protected paths are pinned');
+    assert.equal(
+      kindAt(plan, '/home/u/src/app/.git/modules'),
+      'rw',
+      'parents of protected paths are pinned',
+    );
     assert.equal(kindAt(plan, '/home/u/src/app/.git/modules/lib/hooks'), 'ro');
     assert.equal(kindAt(plan, '/home/u/src/app/.claude'), 'rw');
     assert.equal(kindAt(plan, '/home/u/src/app/.claude/settings.json'), 'ro');
@@ -129,13 +203,16 @@ describe('policy: project persistence vectors', () => {
   });
 
   test('a worktree: the .git file and the repository it names (inside the project)', () => {
-    const plan = resolvePlan(fakeFacts({
-      ...debianHost,
-      '/home/u/src/app/.git': { type: 'file', content: 'gitdir: repo.git/worktrees/app\n' },
-      '/home/u/src/app/repo.git/worktrees/app/commondir': { type: 'file', content: '../..\n' },
-      '/home/u/src/app/repo.git/config': { type: 'file' },
-      '/home/u/src/app/repo.git/hooks/x': { type: 'file' },
-    }), req(['sh']));
+    const plan = resolvePlan(
+      fakeFacts({
+        ...debianHost,
+        '/home/u/src/app/.git': { type: 'file', content: 'gitdir: repo.git/worktrees/app\n' },
+        '/home/u/src/app/repo.git/worktrees/app/commondir': { type: 'file', content: '../..\n' },
+        '/home/u/src/app/repo.git/config': { type: 'file' },
+        '/home/u/src/app/repo.git/hooks/x': { type: 'file' },
+      }),
+      req(['sh']),
+    );
     assert.equal(kindAt(plan, '/home/u/src/app/.git'), 'ro');
     assert.equal(kindAt(plan, '/home/u/src/app/repo.git'), 'rw');
     assert.equal(kindAt(plan, '/home/u/src/app/repo.git/hooks'), 'ro');
@@ -143,10 +220,20 @@ describe('policy: project persistence vectors', () => {
   });
 
   test('--allow-write opens a protected path; a symlinked one refuses', () => {
-    const open = resolvePlan(fakeFacts(repo), req(['sh'], { allowWrite: ['.git/hooks', '.vscode'] }));
+    const open = resolvePlan(
+      fakeFacts(repo),
+      req(['sh'], { allowWrite: ['.git/hooks', '.vscode'] }),
+    );
     assert.equal(kindAt(open, '/home/u/src/app/.git/hooks'), undefined);
     assert.equal(kindAt(open, '/home/u/src/app/.vscode'), undefined);
-    assert.throws(() => resolvePlan(fakeFacts({ ...repo, '/home/u/src/app/.envrc': { type: 'symlink', target: '/tmp/x' } }), req(['sh'])), /\.envrc is a symlink/);
+    assert.throws(
+      () =>
+        resolvePlan(
+          fakeFacts({ ...repo, '/home/u/src/app/.envrc': { type: 'symlink', target: '/tmp/x' } }),
+          req(['sh']),
+        ),
+      /\.envrc is a symlink/,
+    );
   });
 });
 
@@ -155,7 +242,17 @@ describe('policy rules', () => {
 
   test('the environment is an allowlist', () => {
     const plan = resolvePlan(facts, req(['claude']));
-    assert.deepEqual(Object.keys(plan.env).sort(), ['ANTHROPIC_API_KEY', 'BUBBLE_SANDBOX', 'GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0', 'HOME', 'LANG', 'PATH', 'TERM']);
+    assert.deepEqual(Object.keys(plan.env).sort(), [
+      'ANTHROPIC_API_KEY',
+      'BUBBLE_SANDBOX',
+      'GIT_CONFIG_COUNT',
+      'GIT_CONFIG_KEY_0',
+      'GIT_CONFIG_VALUE_0',
+      'HOME',
+      'LANG',
+      'PATH',
+      'TERM',
+    ]);
     const generic = resolvePlan(facts, req(['sh']));
     assert.ok(!('ANTHROPIC_API_KEY' in generic.env), 'agent variables only for their profile');
   });
@@ -183,11 +280,26 @@ describe('policy rules', () => {
   });
 
   const refuses = (f: HostFacts, r: RunRequest, code: string, exit: number): void => {
-    assert.throws(() => resolvePlan(f, r), (e: unknown) => e instanceof BubbleError && e.code === code && e.exitCode === exit);
+    assert.throws(
+      () => resolvePlan(f, r),
+      (e: unknown) => e instanceof BubbleError && e.code === code && e.exitCode === exit,
+    );
   };
 
   test('refuses $HOME, its ancestors, / and system directories', () => {
-    for (const cwd of ['/home/u', '/home', '/', '/usr', '/etc', '/etc/ssh', '/tmp', '/var', '/proc/self', '/sys/kernel', '/dev']) {
+    for (const cwd of [
+      '/home/u',
+      '/home',
+      '/',
+      '/usr',
+      '/etc',
+      '/etc/ssh',
+      '/tmp',
+      '/var',
+      '/proc/self',
+      '/sys/kernel',
+      '/dev',
+    ]) {
       const code = cwd === '/home/u' || cwd === '/home' || cwd === '/' ? 'CWD_HOME' : 'CWD_SYSTEM';
       refuses(fakeFacts(debianHost, { cwd }), req(['sh']), code, 2);
     }
@@ -198,22 +310,40 @@ describe('policy rules', () => {
     refuses(root, req(['sh']), 'ROOT', 2);
     const plan = resolvePlan(root, req(['sh'], { allowRoot: true }));
     assert.ok(plan.process.asRoot && plan.namespaces.user);
-    assert.ok(bwrapArgs(plan, root.bwrap!.features, fdLayout(plan)).join(' ').includes('--cap-drop ALL'));
+    assert.ok(
+      bwrapArgs(plan, root.bwrap!.features, fdLayout(plan)).join(' ').includes('--cap-drop ALL'),
+    );
     assert.match(plan.warnings.join('\n'), /root/);
   });
 
   test('a protected symlink or hard-linked file refuses to start', () => {
-    refuses(fakeFacts({ ...nativeClaude, '/home/u/.claude/skills': { type: 'symlink', target: '..' } }), req(['claude']), 'PROTECTED_SYMLINK', 125);
-    refuses(fakeFacts({ ...nativeClaude, '/home/u/.claude/CLAUDE.md': { type: 'file', nlink: 2 } }), req(['claude']), 'PROTECTED_HARDLINK', 125);
+    refuses(
+      fakeFacts({ ...nativeClaude, '/home/u/.claude/skills': { type: 'symlink', target: '..' } }),
+      req(['claude']),
+      'PROTECTED_SYMLINK',
+      125,
+    );
+    refuses(
+      fakeFacts({ ...nativeClaude, '/home/u/.claude/CLAUDE.md': { type: 'file', nlink: 2 } }),
+      req(['claude']),
+      'PROTECTED_HARDLINK',
+      125,
+    );
   });
 
   test('command resolution: 127 not found, 126 not executable', () => {
     refuses(facts, req(['nope']), 'NOT_FOUND', 127);
-    refuses(fakeFacts({ ...debianHost, '/home/u/src/app/run.sh': { type: 'file', mode: 0o644 } }), req(['./run.sh']), 'NOT_EXECUTABLE', 126);
+    refuses(
+      fakeFacts({ ...debianHost, '/home/u/src/app/run.sh': { type: 'file', mode: 0o644 } }),
+      req(['./run.sh']),
+      'NOT_EXECUTABLE',
+      126,
+    );
   });
 
   test('resolv.conf pointing into /run is mounted in host mode only', () => {
-    const has = (p: Plan): boolean => p.mounts.some((m) => m.dest === '/run/systemd/resolve/stub-resolv.conf');
+    const has = (p: Plan): boolean =>
+      p.mounts.some((m) => m.dest === '/run/systemd/resolve/stub-resolv.conf');
     assert.ok(has(resolvePlan(facts, req(['sh'], { net: 'host' }))));
     assert.ok(!has(resolvePlan(facts, req(['sh'], { net: 'none' }))));
   });
@@ -225,12 +355,20 @@ describe('policy rules', () => {
 
   test('tmpfs sizes come from the limits', () => {
     const plan = resolvePlan(facts, req(['sh'], { limits: { ...DEFAULT_LIMITS, tmpBytes: 1234 } }));
-    assert.ok(plan.mounts.some((m) => m.kind === 'tmpfs' && m.dest === '/tmp' && m.sizeBytes === 1234));
+    assert.ok(
+      plan.mounts.some((m) => m.kind === 'tmpfs' && m.dest === '/tmp' && m.sizeBytes === 1234),
+    );
   });
 
   test('--limit parsing and the ulimit line', () => {
     const l = parseLimits(['nproc=512', 'fsize=1G', 'nofile=4096', 'tmp=256M']);
-    assert.deepEqual(l, { tmpBytes: 256 * 1024 ** 2, homeBytes: 1024 ** 3, nproc: 512, fsizeBytes: 1024 ** 3, nofile: 4096 });
+    assert.deepEqual(l, {
+      tmpBytes: 256 * 1024 ** 2,
+      homeBytes: 1024 ** 3,
+      nproc: 512,
+      fsizeBytes: 1024 ** 3,
+      nofile: 4096,
+    });
     assert.equal(ulimitLine(l), 'ulimit -p 512 && ulimit -f 2097152 && ulimit -n 4096');
     assert.equal(ulimitLine(parseLimits(['nproc=unlimited', 'fsize=unlimited'])), '');
     assert.throws(() => parseLimits(['cpu=1']), /unknown limit/);
@@ -249,11 +387,20 @@ describe('provenance of network rules', () => {
     const { toRequest } = await import('../../src/cli/commands/request.ts');
     const { parseSandboxArgs } = await import('../../src/cli/argv.ts');
     const { renderPlan } = await import('../../src/sandbox/render.ts');
-    const r = toRequest(parseSandboxArgs(['--allow', 'example.com', '--allow-preset', 'claude', '--', 'claude'], 'run'));
+    const r = toRequest(
+      parseSandboxArgs(
+        ['--allow', 'example.com', '--allow-preset', 'claude', '--', 'claude'],
+        'run',
+      ),
+    );
     assert.equal(r.sources?.['allow:api.anthropic.com'], '--allow-preset claude');
     assert.equal(r.sources?.['allow:example.com'], undefined, 'command-line rules need no note');
     const facts = fakeFacts(nativeClaude);
-    const plan = resolvePlan(facts, { ...r, sources: { ...r.sources, 'deny:evil.test': '/p/.bubble.toml' }, deny: ['evil.test'] });
+    const plan = resolvePlan(facts, {
+      ...r,
+      sources: { ...r.sources, 'deny:evil.test': '/p/.bubble.toml' },
+      deny: ['evil.test'],
+    });
     const text = renderPlan(plan, []);
     assert.match(text, /api\.anthropic\.com \[--allow-preset claude\]/);
     assert.match(text, /deny evil\.test \[\/p\/\.bubble\.toml\]/);

@@ -5,7 +5,12 @@ import { profileRecord, renderProfiles } from '../../src/cli/commands/profiles.t
 import { toRequest } from '../../src/cli/commands/request.ts';
 import { BubbleError } from '../../src/errors.ts';
 import { parsePattern } from '../../src/net/rules.ts';
-import { presetEndpoints, profileByName, profileForCommand, profiles } from '../../src/policy/profiles/index.ts';
+import {
+  presetEndpoints,
+  profileByName,
+  profileForCommand,
+  profiles,
+} from '../../src/policy/profiles/index.ts';
 import { resolvePlan, type RunRequest } from '../../src/policy/resolve.ts';
 import { bwrapArgs, fdLayout } from '../../src/sandbox/bwrap-args.ts';
 import { quoteArg } from '../../src/sandbox/escape.ts';
@@ -15,7 +20,18 @@ import { debianHost, fakeFacts, type FakeEntry } from './support/fake-host.ts';
 import { assertGolden } from './support/golden.ts';
 
 const req = (command: string[], over: Partial<RunRequest> = {}): RunRequest => ({
-  command, rw: [], ro: [], hide: [], allowWrite: [], env: [], net: 'host', allow: [], deny: [], hostPorts: [], allowRoot: false, ...over,
+  command,
+  rw: [],
+  ro: [],
+  hide: [],
+  allowWrite: [],
+  env: [],
+  net: 'host',
+  allow: [],
+  deny: [],
+  hostPorts: [],
+  allowRoot: false,
+  ...over,
 });
 
 function argvText(facts: HostFacts, plan: Plan): string {
@@ -23,25 +39,48 @@ function argvText(facts: HostFacts, plan: Plan): string {
 }
 
 /** The last mount at exactly `dest` (the one that decides what is seen there). */
-const mountAt = (plan: Plan, dest: string): MountOp | undefined => plan.mounts.filter((m) => m.dest === dest).at(-1);
+const mountAt = (plan: Plan, dest: string): MountOp | undefined =>
+  plan.mounts.filter((m) => m.dest === dest).at(-1);
 
 /** Placeholders for the agent's own paths (the project's protections are tested elsewhere). */
-const agentPlaceholders = (plan: Plan): Plan['placeholders'] => plan.placeholders.filter((p) => !p.path.startsWith('/home/u/src/app'));
+const agentPlaceholders = (plan: Plan): Plan['placeholders'] =>
+  plan.placeholders.filter((p) => !p.path.startsWith('/home/u/src/app'));
 
-const agentEnv = { HOME: '/home/u', PATH: '/home/u/.local/bin:/usr/bin:/bin', TERM: 'xterm', AWS_SECRET_ACCESS_KEY: 'secret', OPENAI_API_KEY: 'sk-o', OPENAI_BASE_URL: 'https://gw.example', CODEX_HOME: '/home/u/.codex', GEMINI_API_KEY: 'g', GOOGLE_CLOUD_PROJECT: 'p', GEMINI_SANDBOX: 'false', ANTHROPIC_API_KEY: 'sk-a', OPENCODE_CONFIG: '/x', AIDER_MODEL: 'sonnet', GITHUB_TOKEN: 'ghp' };
+const agentEnv = {
+  HOME: '/home/u',
+  PATH: '/home/u/.local/bin:/usr/bin:/bin',
+  TERM: 'xterm',
+  AWS_SECRET_ACCESS_KEY: 'secret',
+  OPENAI_API_KEY: 'sk-o',
+  OPENAI_BASE_URL: 'https://gw.example',
+  CODEX_HOME: '/home/u/.codex',
+  GEMINI_API_KEY: 'g',
+  GOOGLE_CLOUD_PROJECT: 'p',
+  GEMINI_SANDBOX: 'false',
+  ANTHROPIC_API_KEY: 'sk-a',
+  OPENCODE_CONFIG: '/x',
+  AIDER_MODEL: 'sonnet',
+  GITHUB_TOKEN: 'ghp',
+};
 
-const tool = (name: string): Record<string, FakeEntry> => ({ [`/home/u/.local/bin/${name}`]: { type: 'file', mode: 0o755, content: '\x7fELF' } });
+const tool = (name: string): Record<string, FakeEntry> => ({
+  [`/home/u/.local/bin/${name}`]: { type: 'file', mode: 0o755, content: '\x7fELF' },
+});
 
 describe('profiles: data', () => {
   test('names are unique, every endpoint is a valid --allow pattern, commands select their profile', () => {
-    assert.deepEqual(profiles.map((p) => p.name), ['claude', 'codex', 'gemini', 'opencode', 'aider', 'generic']);
+    assert.deepEqual(
+      profiles.map((p) => p.name),
+      ['claude', 'codex', 'gemini', 'opencode', 'aider', 'generic'],
+    );
     for (const p of profiles) {
       for (const e of p.endpoints) assert.equal(parsePattern(e).source, e);
       for (const c of p.commands) {
         assert.equal(profileForCommand(c).name, p.name);
         assert.equal(profileForCommand(`/opt/bin/${c}`).name, p.name);
       }
-      for (const s of [...p.state, ...p.protected]) assert.ok(!s.path.startsWith('/') && !s.path.includes('..'), `${p.name}: ${s.path}`);
+      for (const s of [...p.state, ...p.protected])
+        assert.ok(!s.path.startsWith('/') && !s.path.includes('..'), `${p.name}: ${s.path}`);
     }
     assert.equal(profileForCommand('codex-wrapper').name, 'generic');
   });
@@ -49,14 +88,19 @@ describe('profiles: data', () => {
   test('protected paths of an agent with state lie inside that state (so they are pinned read-only)', () => {
     for (const name of ['claude', 'codex', 'gemini']) {
       const p = profileByName(name)!;
-      for (const x of p.protected) assert.ok(p.state.some((s) => x.path.startsWith(`${s.path}/`)), `${name}: ${x.path}`);
+      for (const x of p.protected)
+        assert.ok(
+          p.state.some((s) => x.path.startsWith(`${s.path}/`)),
+          `${name}: ${x.path}`,
+        );
     }
   });
 });
 
 describe('profiles: codex', () => {
   const host: Record<string, FakeEntry> = {
-    ...debianHost, ...tool('codex'),
+    ...debianHost,
+    ...tool('codex'),
     '/home/u/.codex/config.toml': { type: 'file', content: 'model = "o4"\n' },
     '/home/u/.codex/prompts/review.md': { type: 'file' },
     '/home/u/.codex/sessions/2025/x.jsonl': { type: 'file' },
@@ -71,13 +115,27 @@ describe('profiles: codex', () => {
     assert.equal(mountAt(plan, '/home/u/.codex')?.kind, 'rw');
     assert.equal(mountAt(plan, '/home/u/.codex/config.toml')?.kind, 'ro');
     assert.equal(mountAt(plan, '/home/u/.codex/prompts')?.kind, 'ro');
-    assert.deepEqual(plan.protectedExisting, ['/home/u/.codex/config.toml', '/home/u/.codex/prompts']);
-    assert.deepEqual(agentPlaceholders(plan).map((p) => `${p.type} ${p.path}`), [
-      'file /home/u/.codex/AGENTS.md', 'file /home/u/.codex/AGENTS.override.md', 'dir /home/u/.codex/rules', 'dir /home/u/.codex/agents',
+    assert.deepEqual(plan.protectedExisting, [
+      '/home/u/.codex/config.toml',
+      '/home/u/.codex/prompts',
     ]);
+    assert.deepEqual(
+      agentPlaceholders(plan).map((p) => `${p.type} ${p.path}`),
+      [
+        'file /home/u/.codex/AGENTS.md',
+        'file /home/u/.codex/AGENTS.override.md',
+        'dir /home/u/.codex/rules',
+        'dir /home/u/.codex/agents',
+      ],
+    );
     assert.equal(mountAt(plan, '/home/u/.codex/rules')?.kind, 'tmpfs');
     assert.equal(mountAt(plan, '/home/u/.codex/AGENTS.md')?.kind, 'data');
-    assert.deepEqual(Object.keys(plan.env).filter((k) => /OPENAI|CODEX|GEMINI|AWS|GITHUB|ANTHROPIC/.test(k)).sort(), ['CODEX_HOME', 'OPENAI_API_KEY', 'OPENAI_BASE_URL']);
+    assert.deepEqual(
+      Object.keys(plan.env)
+        .filter((k) => /OPENAI|CODEX|GEMINI|AWS|GITHUB|ANTHROPIC/.test(k))
+        .sort(),
+      ['CODEX_HOME', 'OPENAI_API_KEY', 'OPENAI_BASE_URL'],
+    );
     assert.equal(plan.envWhy.OPENAI_API_KEY, 'profile codex');
   });
 
@@ -92,8 +150,18 @@ describe('profiles: codex', () => {
 
 describe('profiles: gemini', () => {
   const host: Record<string, FakeEntry> = {
-    ...debianHost, ...tool('gemini'),
-    '/home/u/.gemini/settings.json': { type: 'file', content: JSON.stringify({ hooks: { BeforeTool: [{ matcher: '*', hooks: [{ type: 'command', command: '~/.gemini/hooks/check.sh' }] }] } }) },
+    ...debianHost,
+    ...tool('gemini'),
+    '/home/u/.gemini/settings.json': {
+      type: 'file',
+      content: JSON.stringify({
+        hooks: {
+          BeforeTool: [
+            { matcher: '*', hooks: [{ type: 'command', command: '~/.gemini/hooks/check.sh' }] },
+          ],
+        },
+      }),
+    },
     '/home/u/.gemini/hooks/check.sh': { type: 'file', mode: 0o755 },
     '/home/u/.gemini/GEMINI.md': { type: 'file' },
     '/home/u/.gemini/oauth_creds.json': { type: 'file' },
@@ -105,12 +173,27 @@ describe('profiles: gemini', () => {
     assertGolden('gemini.argv', argvText(facts, plan));
     assert.equal(plan.profile, 'gemini');
     assert.equal(mountAt(plan, '/home/u/.gemini')?.kind, 'rw');
-    assert.deepEqual(plan.protectedExisting, ['/home/u/.gemini/settings.json', '/home/u/.gemini/GEMINI.md', '/home/u/.gemini/hooks/check.sh']);
-    for (const p of plan.protectedExisting) assert.equal(mountAt(plan, p)?.kind, 'ro', p);
-    assert.deepEqual(agentPlaceholders(plan).map((p) => p.path), [
-      '/home/u/.gemini/.env', '/home/u/.gemini/trustedFolders.json', '/home/u/.gemini/commands', '/home/u/.gemini/extensions',
+    assert.deepEqual(plan.protectedExisting, [
+      '/home/u/.gemini/settings.json',
+      '/home/u/.gemini/GEMINI.md',
+      '/home/u/.gemini/hooks/check.sh',
     ]);
-    assert.deepEqual(Object.keys(plan.env).filter((k) => /OPENAI|CODEX|GEMINI|GOOGLE|AWS|GITHUB|ANTHROPIC/.test(k)).sort(), ['GEMINI_API_KEY', 'GEMINI_SANDBOX', 'GOOGLE_CLOUD_PROJECT']);
+    for (const p of plan.protectedExisting) assert.equal(mountAt(plan, p)?.kind, 'ro', p);
+    assert.deepEqual(
+      agentPlaceholders(plan).map((p) => p.path),
+      [
+        '/home/u/.gemini/.env',
+        '/home/u/.gemini/trustedFolders.json',
+        '/home/u/.gemini/commands',
+        '/home/u/.gemini/extensions',
+      ],
+    );
+    assert.deepEqual(
+      Object.keys(plan.env)
+        .filter((k) => /OPENAI|CODEX|GEMINI|GOOGLE|AWS|GITHUB|ANTHROPIC/.test(k))
+        .sort(),
+      ['GEMINI_API_KEY', 'GEMINI_SANDBOX', 'GOOGLE_CLOUD_PROJECT'],
+    );
   });
 
   test('--profile gemini applies to any command', () => {
@@ -123,56 +206,110 @@ describe('profiles: gemini', () => {
 
 describe('profiles: opencode and aider', () => {
   test('opencode: ~/.config/opencode read-only as a whole, ~/.local/share/opencode writable', () => {
-    const facts = fakeFacts({
-      ...debianHost, ...tool('opencode'),
-      '/home/u/.config/opencode/opencode.json': { type: 'file' },
-      '/home/u/.config/opencode/plugin/x.ts': { type: 'file' },
-      '/home/u/.config/other/secret': { type: 'file' },
-      '/home/u/.local/share/opencode/auth.json': { type: 'file' },
-    }, { env: agentEnv });
+    const facts = fakeFacts(
+      {
+        ...debianHost,
+        ...tool('opencode'),
+        '/home/u/.config/opencode/opencode.json': { type: 'file' },
+        '/home/u/.config/opencode/plugin/x.ts': { type: 'file' },
+        '/home/u/.config/other/secret': { type: 'file' },
+        '/home/u/.local/share/opencode/auth.json': { type: 'file' },
+      },
+      { env: agentEnv },
+    );
     const plan = resolvePlan(facts, req(['opencode']));
     assert.equal(plan.profile, 'opencode');
     assert.equal(mountAt(plan, '/home/u/.local/share/opencode')?.kind, 'rw');
     assert.equal(mountAt(plan, '/home/u/.config/opencode')?.kind, 'ro');
     assert.equal(mountAt(plan, '/home/u/.config/other'), undefined);
     assert.deepEqual(agentPlaceholders(plan), []);
-    assert.deepEqual(Object.keys(plan.env).filter((k) => /OPENAI|OPENCODE|ANTHROPIC|GEMINI|AWS/.test(k)).sort(), ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'OPENCODE_CONFIG']);
+    assert.deepEqual(
+      Object.keys(plan.env)
+        .filter((k) => /OPENAI|OPENCODE|ANTHROPIC|GEMINI|AWS/.test(k))
+        .sort(),
+      ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'OPENCODE_CONFIG'],
+    );
   });
 
   test('aider: its config files in ~ visible read-only, nothing in ~ writable', () => {
-    const facts = fakeFacts({
-      ...debianHost, ...tool('aider'),
-      '/home/u/.aider.conf.yml': { type: 'file' },
-      '/home/u/.aider.model.metadata.json': { type: 'file' },
-    }, { env: agentEnv });
+    const facts = fakeFacts(
+      {
+        ...debianHost,
+        ...tool('aider'),
+        '/home/u/.aider.conf.yml': { type: 'file' },
+        '/home/u/.aider.model.metadata.json': { type: 'file' },
+      },
+      { env: agentEnv },
+    );
     const plan = resolvePlan(facts, req(['aider']));
     assert.equal(plan.profile, 'aider');
     assert.equal(mountAt(plan, '/home/u/.aider.conf.yml')?.kind, 'ro');
     assert.equal(mountAt(plan, '/home/u/.aider.model.metadata.json')?.kind, 'ro');
     assert.equal(mountAt(plan, '/home/u/.aider.model.settings.yml'), undefined);
-    assert.ok(!plan.mounts.some((m) => m.kind === 'rw' && m.dest.startsWith('/home/u/') && !m.dest.startsWith('/home/u/src/app')));
+    assert.ok(
+      !plan.mounts.some(
+        (m) =>
+          m.kind === 'rw' && m.dest.startsWith('/home/u/') && !m.dest.startsWith('/home/u/src/app'),
+      ),
+    );
     assert.deepEqual(plan.ensureDirs, []);
-    assert.deepEqual(Object.keys(plan.env).filter((k) => /OPENAI|AIDER|ANTHROPIC|GEMINI|AWS/.test(k)).sort(), ['AIDER_MODEL', 'ANTHROPIC_API_KEY', 'OPENAI_API_KEY']);
+    assert.deepEqual(
+      Object.keys(plan.env)
+        .filter((k) => /OPENAI|AIDER|ANTHROPIC|GEMINI|AWS/.test(k))
+        .sort(),
+      ['AIDER_MODEL', 'ANTHROPIC_API_KEY', 'OPENAI_API_KEY'],
+    );
   });
 });
 
 describe('--allow-preset', () => {
   test('adds exactly the profile endpoints as allow rules, after --allow, without repeats', () => {
-    const r = toRequest(parseSandboxArgs(['--allow', 'example.com', '--allow-preset', 'codex', '--allow-preset', 'opencode', '--', 'codex'], 'run'));
-    assert.deepEqual(r.allow, ['example.com', 'api.openai.com', 'auth.openai.com', 'chatgpt.com', 'api.anthropic.com', 'opencode.ai', 'models.dev']);
-    assert.deepEqual(toRequest(parseSandboxArgs(['--allow-preset', 'claude', 'claude'], 'run')).allow, profileByName('claude')!.endpoints);
+    const r = toRequest(
+      parseSandboxArgs(
+        [
+          '--allow',
+          'example.com',
+          '--allow-preset',
+          'codex',
+          '--allow-preset',
+          'opencode',
+          '--',
+          'codex',
+        ],
+        'run',
+      ),
+    );
+    assert.deepEqual(r.allow, [
+      'example.com',
+      'api.openai.com',
+      'auth.openai.com',
+      'chatgpt.com',
+      'api.anthropic.com',
+      'opencode.ai',
+      'models.dev',
+    ]);
+    assert.deepEqual(
+      toRequest(parseSandboxArgs(['--allow-preset', 'claude', 'claude'], 'run')).allow,
+      profileByName('claude')!.endpoints,
+    );
   });
 
   test('reaches the plan as allow rules', () => {
     const facts = fakeFacts({ ...debianHost, ...tool('gemini') }, { env: agentEnv });
-    const r = toRequest(parseSandboxArgs(['--net', 'logged', '--allow-preset', 'gemini', 'gemini'], 'run'));
+    const r = toRequest(
+      parseSandboxArgs(['--net', 'logged', '--allow-preset', 'gemini', 'gemini'], 'run'),
+    );
     const plan = resolvePlan(facts, { ...r, hostProxyPort: 4000 });
     assert.deepEqual(plan.net.allow, profileByName('gemini')!.endpoints);
   });
 
   test('unknown profile, a profile without endpoints, and --net host are usage errors', () => {
     const usage = (words: string[], re: RegExp): void => {
-      assert.throws(() => toRequest(parseSandboxArgs(words, 'run')), (e: unknown) => e instanceof BubbleError && e.code === 'USAGE' && e.exitCode === 2 && re.test(e.message));
+      assert.throws(
+        () => toRequest(parseSandboxArgs(words, 'run')),
+        (e: unknown) =>
+          e instanceof BubbleError && e.code === 'USAGE' && e.exitCode === 2 && re.test(e.message),
+      );
     };
     usage(['--allow-preset', 'cladue', 'claude'], /no such profile/);
     usage(['--allow-preset', 'generic', 'sh'], /names no endpoints/);
@@ -185,10 +322,16 @@ describe('bubble profiles', () => {
   test('text lists each profile with commands, writable, read-only, env and endpoints', () => {
     const text = renderProfiles(profiles);
     for (const p of profiles) assert.match(text, new RegExp(`^${p.name}: `, 'm'));
-    assert.match(text, /codex: [^\n]*\n  commands   codex\n  writable   ~\/\.codex\/\n  read-only  ~\/\.codex\/config\.toml,/);
+    assert.match(
+      text,
+      /codex: [^\n]*\n {2}commands {3}codex\n {2}writable {3}~\/\.codex\/\n {2}read-only {2}~\/\.codex\/config\.toml,/,
+    );
     assert.match(text, /OPENAI_API_KEY, OPENAI_BASE_URL, CODEX_\*/);
     assert.match(text, /--allow-preset gemini allows exactly these/);
-    assert.ok(text.split('\n').every((l) => l.length <= 96 || /^\w+: /.test(l)), 'wrapped');
+    assert.ok(
+      text.split('\n').every((l) => l.length <= 96 || /^\w+: /.test(l)),
+      'wrapped',
+    );
   });
 
   test('JSON record', () => {

@@ -27,8 +27,16 @@ export async function config(args: SandboxArgs): Promise<number> {
   const e = await effectiveConfig(args, found);
   const o = e.merged.options;
   const rows: Row[] = [];
-  const one = <T extends string | number | boolean>(key: string, v: Valued<T> | undefined, fallback: T): void => {
-    rows.push(v === undefined ? { key, value: fallback, source: 'default' } : { key, value: v.value, source: v.source });
+  const one = <T extends string | number | boolean>(
+    key: string,
+    v: Valued<T> | undefined,
+    fallback: T,
+  ): void => {
+    rows.push(
+      v === undefined
+        ? { key, value: fallback, source: 'default' }
+        : { key, value: v.value, source: v.source },
+    );
   };
   one('profile', e.merged.profile, '');
   one('net', o.net, DEFAULT_NET);
@@ -36,22 +44,34 @@ export async function config(args: SandboxArgs): Promise<number> {
   one('ssh_agent', o.ssh_agent, false);
   one('gitconfig', o.gitconfig, 'ro');
   for (const name of LIMIT_NAMES) one(`limits.${name}`, o.limits[name], LIMIT_DEFAULTS[name]!);
-  for (const key of [...LIST_KEYS, 'host_ports'] as const) for (const v of o[key]) rows.push({ key, value: v.value, source: v.source });
+  for (const key of [...LIST_KEYS, 'host_ports'] as const)
+    for (const v of o[key]) rows.push({ key, value: v.value, source: v.source });
   const files = {
     user: { path: found.userPath, exists: found.user !== undefined },
-    project: { path: found.projectPath, exists: found.project !== undefined, trusted: e.trusted ?? false },
+    project: {
+      path: found.projectPath,
+      exists: found.project !== undefined,
+      trusted: e.trusted ?? false,
+    },
   };
   if (args.json) {
-    process.stdout.write(JSON.stringify({ files, settings: rows, ignored: e.merged.ignored }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify({ files, settings: rows, ignored: e.merged.ignored }, null, 2) + '\n',
+    );
     return 0;
   }
   const out: string[] = [];
   out.push(`user config     ${displayText(files.user.path)}${files.user.exists ? '' : ' (none)'}`);
-  out.push(`project config  ${displayText(files.project.path)}${!files.project.exists ? ' (none)' : files.project.trusted ? ' (trusted)' : ' (not trusted: may only tighten)'}`);
+  out.push(
+    `project config  ${displayText(files.project.path)}${!files.project.exists ? ' (none)' : files.project.trusted ? ' (trusted)' : ' (not trusted: may only tighten)'}`,
+  );
   out.push('');
   const w = Math.max(...rows.map((r) => r.key.length));
   const vw = Math.min(40, Math.max(...rows.map((r) => displayText(String(r.value)).length)));
-  for (const r of rows) out.push(`${r.key.padEnd(w)}  ${displayText(String(r.value)).padEnd(vw)}  [${displayText(r.source)}]`);
+  for (const r of rows)
+    out.push(
+      `${r.key.padEnd(w)}  ${displayText(String(r.value)).padEnd(vw)}  [${displayText(r.source)}]`,
+    );
   const line = ignoredLine(e);
   if (line !== undefined) out.push('', `ignored: ${displayText(line)}`);
   process.stdout.write(out.join('\n') + '\n');

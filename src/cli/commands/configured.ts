@@ -29,13 +29,20 @@ function readText(path: string): string | undefined {
   try {
     return fs.readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    if (
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ||
+      (err as NodeJS.ErrnoException).code === 'ENOTDIR'
+    )
+      return undefined;
     throw err;
   }
 }
 
 /** Where the config files are, and the text of those that exist (read once: what is hashed is what is parsed). */
-export function findConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): FoundConfig {
+export function findConfig(
+  env: Record<string, string | undefined> = process.env,
+  cwd = process.cwd(),
+): FoundConfig {
   const home = env.HOME ?? '/';
   const dirs = bubbleDirs(env, home);
   const projectDir = fs.realpathSync(cwd);
@@ -53,7 +60,11 @@ export function findConfig(env: Record<string, string | undefined> = process.env
 }
 
 /** The extra options (lead's --home, --ssh-agent, --gitconfig) when this build has them. */
-type Extra = { home?: 'tmp' | 'persist' | undefined; sshAgent?: boolean | undefined; gitconfig?: 'ro' | 'rw' | 'none' | undefined };
+type Extra = {
+  home?: 'tmp' | 'persist' | undefined;
+  sshAgent?: boolean | undefined;
+  gitconfig?: 'ro' | 'rw' | 'none' | undefined;
+};
 
 export function cliSettings(args: SandboxArgs): CliSettings {
   const extra = args as SandboxArgs & Extra;
@@ -74,7 +85,7 @@ export function cliSettings(args: SandboxArgs): CliSettings {
     allow: some(args.allow),
     deny: some(args.deny),
     host_ports: some(args.hostPorts),
-    limits: Object.keys(limits).length > 0 ? (limits as CliSettings['limits']) : undefined,
+    limits: Object.keys(limits).length > 0 ? limits : undefined,
     home: extra.home,
     ssh_agent: extra.sshAgent === true ? true : undefined,
     gitconfig: extra.gitconfig,
@@ -89,32 +100,53 @@ export interface Effective {
 
 /** Parse, check trust, merge. Throws exit-2 errors for invalid files. */
 export async function effectiveConfig(args: SandboxArgs, found: FoundConfig): Promise<Effective> {
-  const [{ parseConfig, sha256 }, { mergeConfig }, { readStore, isTrusted }, { profileForCommand }] = await Promise.all([
+  const [
+    { parseConfig, sha256 },
+    { mergeConfig },
+    { readStore, isTrusted },
+    { profileForCommand },
+  ] = await Promise.all([
     import('../../config/load.ts'),
     import('../../config/merge.ts'),
     import('../../config/trust.ts'),
     import('../../policy/profiles/index.ts'),
   ]);
-  const user = found.user === undefined ? undefined : { path: found.user.path, config: parseConfig(found.user.path, found.user.text) };
+  const user =
+    found.user === undefined
+      ? undefined
+      : { path: found.user.path, config: parseConfig(found.user.path, found.user.text) };
   let project;
   let trusted: boolean | undefined;
   if (found.project !== undefined) {
     trusted = isTrusted(readStore(found.trustPath), found.projectDir, sha256(found.project.text));
-    project = { path: found.project.path, config: parseConfig(found.project.path, found.project.text), trusted };
+    project = {
+      path: found.project.path,
+      config: parseConfig(found.project.path, found.project.text),
+      trusted,
+    };
   }
-  const merged = mergeConfig({ user, project, cli: cliSettings(args), commandProfile: profileForCommand(args.command[0] ?? '').name });
+  const merged = mergeConfig({
+    user,
+    project,
+    cli: cliSettings(args),
+    commandProfile: profileForCommand(args.command[0] ?? '').name,
+  });
   return { found, merged, trusted };
 }
 
 /** The merged options as command-line arguments, plus where each mount came from. */
-export function mergedArgs(args: SandboxArgs, merged: MergeResult): { args: SandboxArgs; sources: Record<string, string> } {
+export function mergedArgs(
+  args: SandboxArgs,
+  merged: MergeResult,
+): { args: SandboxArgs; sources: Record<string, string> } {
   const o = merged.options;
   const values = <T>(list: Valued<T>[]): T[] => list.map((v) => v.value);
   const net = o.net?.value;
   // allow/deny/host ports from a config file do nothing without the proxy: dropped rather
   // than refused (a project file choosing --net none must not break the user's rules).
   const proxied = net !== 'host' && net !== 'none';
-  const fromCli = <T>(list: Valued<T>[]): Valued<T>[] => (proxied ? list : list.filter((v) => v.source === 'command line'));
+  const fromCli = <T>(list: Valued<T>[]): Valued<T>[] =>
+    proxied ? list : list.filter((v) => v.source === 'command line');
   const configLimits = (Object.entries(o.limits) as [LimitName, Valued<string | number>][])
     .filter(([, v]) => v.source !== 'command line')
     .map(([name, v]) => `${name}=${v.value}`);
@@ -137,11 +169,20 @@ export function mergedArgs(args: SandboxArgs, merged: MergeResult): { args: Sand
   if (o.ssh_agent !== undefined) out.sshAgent = o.ssh_agent.value;
   if (o.gitconfig !== undefined) out.gitconfig = o.gitconfig.value;
   const sources: Record<string, string> = {};
-  const keep: Array<['rw' | 'ro' | 'hide' | 'allow' | 'deny' | 'env' | 'host-port', Valued<string | number>[]]> = [
-    ['rw', o.rw], ['ro', o.ro], ['hide', o.hide], ['env', o.env],
-    ['allow', fromCli(o.allow)], ['deny', fromCli(o.deny)], ['host-port', fromCli(o.host_ports)],
+  const keep: Array<
+    ['rw' | 'ro' | 'hide' | 'allow' | 'deny' | 'env' | 'host-port', Valued<string | number>[]]
+  > = [
+    ['rw', o.rw],
+    ['ro', o.ro],
+    ['hide', o.hide],
+    ['env', o.env],
+    ['allow', fromCli(o.allow)],
+    ['deny', fromCli(o.deny)],
+    ['host-port', fromCli(o.host_ports)],
   ];
-  for (const [kind, list] of keep) for (const v of list) if (v.source !== 'command line') sources[`${kind}:${v.value}`] ??= v.source;
+  for (const [kind, list] of keep)
+    for (const v of list)
+      if (v.source !== 'command line') sources[`${kind}:${v.value}`] ??= v.source;
   return { args: out, sources };
 }
 

@@ -24,9 +24,14 @@ Options:
 export async function doctor(words: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: words, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values } = parseArgs({
+      args: words,
+      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    }));
   } catch (err) {
-    throw new BubbleError('USAGE', `doctor: ${(err as Error).message}`, { hint: 'bubble doctor --help' });
+    throw new BubbleError('USAGE', `doctor: ${(err as Error).message}`, {
+      hint: 'bubble doctor --help',
+    });
   }
   if (values.help) {
     process.stdout.write(doctorHelp);
@@ -43,7 +48,8 @@ export async function doctor(words: string[]): Promise<number> {
   const label = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;
   for (const c of checks) {
     process.stdout.write(`${label[c.status]}  ${c.id.padEnd(width)}  ${displayText(c.message)}\n`);
-    if (c.fix !== undefined) process.stdout.write(`${' '.repeat(width + 8)}fix: ${displayText(c.fix)}\n`);
+    if (c.fix !== undefined)
+      process.stdout.write(`${' '.repeat(width + 8)}fix: ${displayText(c.fix)}\n`);
   }
   const n = (s: string): number => checks.filter((c) => c.status === s).length;
   process.stdout.write(

@@ -22,7 +22,12 @@ export function log(words: string[]): number {
     ({ values, positionals } = parseArgs({
       args: words,
       allowPositionals: true,
-      options: { last: { type: 'boolean' }, json: { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        last: { type: 'boolean' },
+        json: { type: 'boolean' },
+        limit: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     }));
   } catch (err) {
     throw new BubbleError('USAGE', `log: ${(err as Error).message}`, { hint: 'bubble log --help' });
@@ -37,7 +42,11 @@ export function log(words: string[]): number {
   if (wanted === undefined) {
     if (values.last) throw new BubbleError('NO_SESSIONS', `no sessions logged yet in ${dir}`);
     const limit = values.limit === undefined ? 20 : Number(values.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw new BubbleError('USAGE', `--limit: expected a positive number, got ${JSON.stringify(values.limit)}`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new BubbleError(
+        'USAGE',
+        `--limit: expected a positive number, got ${JSON.stringify(values.limit)}`,
+      );
     const rows = sessions.slice(0, limit).map((s) => {
       const parsed = readLog(s.path);
       const sum = summarize(parsed.connections);
@@ -62,19 +71,32 @@ export function log(words: string[]): number {
     }
     for (const r of rows) {
       const exit = r.exitCode === null ? 'running or killed' : `exit ${r.exitCode}`;
-      process.stdout.write(`${r.id}  ${String(r.mode).padEnd(8)}  ${String(r.hosts).padStart(3)} hosts  ${String(r.denied).padStart(3)} denied  ${exit.padEnd(17)}  ${escapeForDisplay(r.command.join(' ')).slice(0, 60)}\n`);
+      process.stdout.write(
+        `${r.id}  ${String(r.mode).padEnd(8)}  ${String(r.hosts).padStart(3)} hosts  ${String(r.denied).padStart(3)} denied  ${exit.padEnd(17)}  ${escapeForDisplay(r.command.join(' ')).slice(0, 60)}\n`,
+      );
     }
     return 0;
   }
   const entry = sessions.find((s) => s.id === wanted || s.id.startsWith(wanted));
-  if (entry === undefined) throw new BubbleError('NO_SUCH_SESSION', `no session ${JSON.stringify(wanted)} in ${dir}`, { hint: 'bubble log lists them' });
+  if (entry === undefined)
+    throw new BubbleError('NO_SUCH_SESSION', `no session ${JSON.stringify(wanted)} in ${dir}`, {
+      hint: 'bubble log lists them',
+    });
   const parsed = readLog(entry.path);
   const summary = summarize(parsed.connections);
   if (values.json) {
-    process.stdout.write(JSON.stringify({ id: entry.id, path: entry.path, session: parsed.session, end: parsed.end, summary }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify(
+        { id: entry.id, path: entry.path, session: parsed.session, end: parsed.end, summary },
+        null,
+        2,
+      ) + '\n',
+    );
     return 0;
   }
-  process.stdout.write(`session ${entry.id} (${parsed.session?.netMode ?? '?'}): ${escapeForDisplay((parsed.session?.argv ?? []).join(' '))}\n`);
+  process.stdout.write(
+    `session ${entry.id} (${parsed.session?.netMode ?? '?'}): ${escapeForDisplay((parsed.session?.argv ?? []).join(' '))}\n`,
+  );
   process.stdout.write(renderSummary(summary));
   return 0;
 }

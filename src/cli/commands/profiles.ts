@@ -18,7 +18,8 @@ Options:
 
 /** The profile as JSON output shows it: paths as ~/..., env split into names and prefixes. */
 export function profileRecord(p: Profile): Record<string, unknown> {
-  const home = (path: string, type: 'file' | 'dir'): string => `~/${path}${type === 'dir' ? '/' : ''}`;
+  const home = (path: string, type: 'file' | 'dir'): string =>
+    `~/${path}${type === 'dir' ? '/' : ''}`;
   return {
     name: p.name,
     summary: p.summary,
@@ -41,7 +42,8 @@ function list(items: readonly string[]): string {
   items.forEach((item, i) => {
     const word = i < items.length - 1 ? `${item},` : item;
     const last = lines.length - 1;
-    if (lines[last] !== '' && INDENT.length + lines[last]!.length + 1 + word.length > WIDTH) lines.push(word);
+    if (lines[last] !== '' && INDENT.length + lines[last]!.length + 1 + word.length > WIDTH)
+      lines.push(word);
     else lines[last] = lines[last] === '' ? word : `${lines[last]} ${word}`;
   });
   return lines.join(`\n${INDENT}`);
@@ -50,15 +52,24 @@ function list(items: readonly string[]): string {
 export function renderProfiles(all: readonly Profile[]): string {
   const lines: string[] = [];
   for (const p of all) {
-    const r = profileRecord(p) as { writable: string[]; protected: string[]; scriptRefs: string[]; env: { names: string[]; prefixes: string[] } };
+    const r = profileRecord(p) as {
+      writable: string[];
+      protected: string[];
+      scriptRefs: string[];
+      env: { names: string[]; prefixes: string[] };
+    };
     lines.push(`${p.name}: ${p.summary}`);
-    lines.push(`  commands   ${p.commands.length === 0 ? 'any other command (the default)' : list(p.commands)}`);
+    lines.push(
+      `  commands   ${p.commands.length === 0 ? 'any other command (the default)' : list(p.commands)}`,
+    );
     lines.push(`  writable   ${list(r.writable)}`);
     lines.push(`  read-only  ${list(r.protected)}`);
-    if (r.scriptRefs.length > 0) lines.push(`${INDENT}and the scripts that ${list(r.scriptRefs)} run`);
+    if (r.scriptRefs.length > 0)
+      lines.push(`${INDENT}and the scripts that ${list(r.scriptRefs)} run`);
     lines.push(`  env        ${list([...r.env.names, ...r.env.prefixes])}`);
     lines.push(`  endpoints  ${list(p.endpoints)}`);
-    if (p.endpoints.length > 0) lines.push(`${INDENT}(--allow-preset ${p.name} allows exactly these)`);
+    if (p.endpoints.length > 0)
+      lines.push(`${INDENT}(--allow-preset ${p.name} allows exactly these)`);
     lines.push('');
   }
   return lines.join('\n');
@@ -67,9 +78,14 @@ export function renderProfiles(all: readonly Profile[]): string {
 export function profilesCommand(words: string[]): number {
   let values;
   try {
-    ({ values } = parseArgs({ args: words, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values } = parseArgs({
+      args: words,
+      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    }));
   } catch (err) {
-    throw new BubbleError('USAGE', `profiles: ${(err as Error).message}`, { hint: 'bubble profiles --help' });
+    throw new BubbleError('USAGE', `profiles: ${(err as Error).message}`, {
+      hint: 'bubble profiles --help',
+    });
   }
   if (values.help) {
     process.stdout.write(profilesHelp);

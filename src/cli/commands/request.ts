@@ -10,7 +10,9 @@ export const DEFAULT_NET = 'filtered';
 
 export function toRequest(args: SandboxArgs): RunRequest {
   if (args.command.length === 0) {
-    throw new BubbleError('USAGE', 'no command given', { hint: 'bubble run [options] [--] COMMAND [ARGS...]' });
+    throw new BubbleError('USAGE', 'no command given', {
+      hint: 'bubble run [options] [--] COMMAND [ARGS...]',
+    });
   }
   const net = args.net ?? DEFAULT_NET;
   const allow = [...args.allow];
@@ -22,13 +24,22 @@ export function toRequest(args: SandboxArgs): RunRequest {
       sources[`allow:${e}`] = `--allow-preset ${name}`;
     }
   }
-  if ((allow.length > 0 || args.deny.length > 0 || args.hostPorts.length > 0) && (net === 'host' || net === 'none')) {
-    throw new BubbleError('USAGE', `--allow, --allow-preset, --deny and --host-port need the proxy: they do nothing with --net ${net}`, { hint: 'use --net filtered (the default) or --net logged' });
+  if (
+    (allow.length > 0 || args.deny.length > 0 || args.hostPorts.length > 0) &&
+    (net === 'host' || net === 'none')
+  ) {
+    throw new BubbleError(
+      'USAGE',
+      `--allow, --allow-preset, --deny and --host-port need the proxy: they do nothing with --net ${net}`,
+      { hint: 'use --net filtered (the default) or --net logged' },
+    );
   }
   try {
     parseRules({ allow, deny: args.deny });
   } catch (err) {
-    throw new BubbleError('USAGE', (err as Error).message, { hint: 'patterns: example.com, *.example.com, example.com:443' });
+    throw new BubbleError('USAGE', (err as Error).message, {
+      hint: 'patterns: example.com, *.example.com, example.com:443',
+    });
   }
   return {
     command: args.command,

@@ -45,7 +45,9 @@ export async function run(args: SandboxArgs): Promise<number> {
     if (args.quiet) return;
     process.stderr.write(changes());
     if (quarantined.length > 0) {
-      say('set aside what the session wrote into nested git repositories (it could run commands on your next git status):');
+      say(
+        'set aside what the session wrote into nested git repositories (it could run commands on your next git status):',
+      );
       for (const line of quarantined) process.stderr.write(`  ${displayText(line)}\n`);
     }
   };
@@ -61,7 +63,18 @@ export async function run(args: SandboxArgs): Promise<number> {
   const mode = req.net;
   const startNet = (): Promise<NetSession> =>
     import('../../net/session.ts').then((m) =>
-      m.startNetSession({ mode, allow: req.allow, deny: req.deny, hostPorts: req.hostPorts, runtimeDir: facts.bubble.runtimeDir, env: facts.env, argv: req.command, cwd: facts.cwd, version: version(), optIns: optIns(req) }),
+      m.startNetSession({
+        mode,
+        allow: req.allow,
+        deny: req.deny,
+        hostPorts: req.hostPorts,
+        runtimeDir: facts.bubble.runtimeDir,
+        env: facts.env,
+        argv: req.command,
+        cwd: facts.cwd,
+        version: version(),
+        optIns: optIns(req),
+      }),
     );
   let netStarting: Promise<NetSession>;
   const failed = new AbortController();

@@ -29,10 +29,17 @@ export async function selftest(words: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: words,
-      options: { json: { type: 'boolean' }, net: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        json: { type: 'boolean' },
+        net: { type: 'string' },
+        keep: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     }));
   } catch (err) {
-    throw new BubbleError('USAGE', `selftest: ${(err as Error).message}`, { hint: 'bubble selftest --help' });
+    throw new BubbleError('USAGE', `selftest: ${(err as Error).message}`, {
+      hint: 'bubble selftest --help',
+    });
   }
   if (values.help) {
     process.stdout.write(selftestHelp);
@@ -40,24 +47,53 @@ export async function selftest(words: string[]): Promise<number> {
   }
   const net = (values.net ?? 'filtered') as NetMode;
   if (!MODES.includes(net)) {
-    throw new BubbleError('USAGE', `--net: expected one of ${MODES.join(', ')}, got ${JSON.stringify(values.net)}`);
+    throw new BubbleError(
+      'USAGE',
+      `--net: expected one of ${MODES.join(', ')}, got ${JSON.stringify(values.net)}`,
+    );
   }
   if (process.getuid?.() === 0) {
-    throw new BubbleError('ROOT', 'selftest: bubble refuses to run as root (uid 0 stays root to the kernel inside the sandbox), so there is nothing to test', {
-      hint: 'run bubble selftest as your normal user',
-    });
+    throw new BubbleError(
+      'ROOT',
+      'selftest: bubble refuses to run as root (uid 0 stays root to the kernel inside the sandbox), so there is nothing to test',
+      {
+        hint: 'run bubble selftest as your normal user',
+      },
+    );
   }
   const { runSelftest } = await import('../../selftest/run.ts');
   const report = await runSelftest({ net, keep: values.keep === true });
   const count = (r: string): number => report.results.filter((x) => x.result === r).length;
   const totals = { passed: count('PASS'), failed: count('FAIL'), skipped: count('SKIP') };
   if (values.json) {
-    const probes = report.results.map(({ id, category, result, detail }) => ({ id, category, result, detail }));
-    process.stdout.write(JSON.stringify({ net, seconds: report.seconds, probes, totals, ...(report.kept ? { kept: report.kept } : {}) }, null, 2) + '\n');
+    const probes = report.results.map(({ id, category, result, detail }) => ({
+      id,
+      category,
+      result,
+      detail,
+    }));
+    process.stdout.write(
+      JSON.stringify(
+        {
+          net,
+          seconds: report.seconds,
+          probes,
+          totals,
+          ...(report.kept ? { kept: report.kept } : {}),
+        },
+        null,
+        2,
+      ) + '\n',
+    );
   } else {
-    for (const r of report.results) process.stdout.write(`${r.id} ${r.result} ${displayText(r.detail)}\n`);
-    process.stdout.write(`${totals.passed} passed, ${totals.failed} failed${totals.skipped > 0 ? `, ${totals.skipped} skipped` : ''}\n`);
+    for (const r of report.results)
+      process.stdout.write(`${r.id} ${r.result} ${displayText(r.detail)}\n`);
+    process.stdout.write(
+      `${totals.passed} passed, ${totals.failed} failed${totals.skipped > 0 ? `, ${totals.skipped} skipped` : ''}\n`,
+    );
   }
-  say(`selftest (--net ${net}): ${report.results.length} probes in ${report.seconds.toFixed(1)} s${report.kept ? `; world kept in ${report.kept}` : ''}`);
+  say(
+    `selftest (--net ${net}): ${report.results.length} probes in ${report.seconds.toFixed(1)} s${report.kept ? `; world kept in ${report.kept}` : ''}`,
+  );
   return totals.failed > 0 ? 1 : 0;
 }

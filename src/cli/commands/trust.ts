@@ -22,9 +22,16 @@ Review the file first: it comes with the repository.
 export function trust(words: string[]): number {
   let values;
   try {
-    ({ values } = parseArgs({ args: words, options: { revoke: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({
+      args: words,
+      options: { revoke: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }));
   } catch (err) {
-    throw new BubbleError('USAGE', `trust: ${(err as Error).message}`, { hint: 'bubble trust --help' });
+    throw new BubbleError('USAGE', `trust: ${(err as Error).message}`, {
+      hint: 'bubble trust --help',
+    });
   }
   if (values.help) {
     process.stdout.write(trustHelp);
@@ -35,16 +42,24 @@ export function trust(words: string[]): number {
   if (values.revoke) {
     const had = store.projects[found.projectDir] !== undefined;
     writeStore(found.trustPath, withoutTrust(store, found.projectDir));
-    say(had ? `no longer trusting ${found.projectPath}: it may only tighten the sandbox` : `${found.projectDir} was not trusted`);
+    say(
+      had
+        ? `no longer trusting ${found.projectPath}: it may only tighten the sandbox`
+        : `${found.projectDir} was not trusted`,
+    );
     return 0;
   }
   if (found.project === undefined) {
-    throw new BubbleError('NO_PROJECT_CONFIG', `no ${found.projectPath}: nothing to trust`, { hint: 'run bubble trust in the project directory that holds .bubble.toml' });
+    throw new BubbleError('NO_PROJECT_CONFIG', `no ${found.projectPath}: nothing to trust`, {
+      hint: 'run bubble trust in the project directory that holds .bubble.toml',
+    });
   }
   // Refuse to trust a file bubble would reject anyway.
   parseConfig(found.project.path, found.project.text);
   const hash = sha256(found.project.text);
   writeStore(found.trustPath, withTrust(store, found.projectDir, hash, new Date()));
-  say(`trusted ${found.projectPath} (sha256 ${hash.slice(0, 12)}): its settings apply until it changes`);
+  say(
+    `trusted ${found.projectPath} (sha256 ${hash.slice(0, 12)}): its settings apply until it changes`,
+  );
   return 0;
 }

@@ -4,7 +4,8 @@ const json = '{}\n';
 
 export const claude: Profile = {
   name: 'claude',
-  summary: 'Claude Code: ~/.claude and ~/.claude.json writable, its settings, memory, hooks, commands, agents, skills and plugins read-only',
+  summary:
+    'Claude Code: ~/.claude and ~/.claude.json writable, its settings, memory, hooks, commands, agents, skills and plugins read-only',
   commands: ['claude'],
   state: [
     { path: '.claude', type: 'dir' },
@@ -30,6 +31,14 @@ export const claude: Profile = {
   // allows (anthropics/claude-code .devcontainer/init-firewall.sh, minus registry.npmjs.org);
   // claude.ai, console.anthropic.com and platform.claude.com for the sign-in flows.
   // downloads.claude.ai: the interactive client's update check.
-  endpoints: ['api.anthropic.com', 'downloads.claude.ai', 'statsig.anthropic.com', 'statsig.com', 'sentry.io',
-    'claude.ai', 'console.anthropic.com', 'platform.claude.com'],
+  endpoints: [
+    'api.anthropic.com',
+    'downloads.claude.ai',
+    'statsig.anthropic.com',
+    'statsig.com',
+    'sentry.io',
+    'claude.ai',
+    'console.anthropic.com',
+    'platform.claude.com',
+  ],
 };

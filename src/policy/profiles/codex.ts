@@ -9,7 +9,8 @@ import type { Profile } from '../profile.ts';
 // Not covered: `--profile NAME` files ($CODEX_HOME/NAME.config.toml) cannot be listed ahead.
 export const codex: Profile = {
   name: 'codex',
-  summary: 'OpenAI Codex CLI: ~/.codex writable, its config.toml, AGENTS.md, rules, prompts and agents read-only',
+  summary:
+    'OpenAI Codex CLI: ~/.codex writable, its config.toml, AGENTS.md, rules, prompts and agents read-only',
   commands: ['codex'],
   state: [{ path: '.codex', type: 'dir' }],
   protected: [

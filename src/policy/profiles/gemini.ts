@@ -11,7 +11,8 @@ const json = '{}\n';
 // oauth_creds.json, tmp/ and history are state.
 export const gemini: Profile = {
   name: 'gemini',
-  summary: 'Gemini CLI: ~/.gemini writable, its settings.json, GEMINI.md, commands, extensions and trusted folders read-only',
+  summary:
+    'Gemini CLI: ~/.gemini writable, its settings.json, GEMINI.md, commands, extensions and trusted folders read-only',
   commands: ['gemini'],
   state: [{ path: '.gemini', type: 'dir' }],
   protected: [
@@ -24,12 +25,22 @@ export const gemini: Profile = {
   ],
   scriptRefs: ['.gemini/settings.json'],
   env: {
-    names: ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GOOGLE_CLOUD_PROJECT', 'GOOGLE_CLOUD_LOCATION', 'GOOGLE_GENAI_USE_VERTEXAI'],
+    names: [
+      'GEMINI_API_KEY',
+      'GOOGLE_API_KEY',
+      'GOOGLE_CLOUD_PROJECT',
+      'GOOGLE_CLOUD_LOCATION',
+      'GOOGLE_GENAI_USE_VERTEXAI',
+    ],
     prefixes: ['GEMINI_'],
   },
   // The Gemini API (API key); "Login with Google" talks to Code Assist (cloudcode-pa) and
   // Google's OAuth endpoints. Vertex AI uses regional hosts (REGION-aiplatform.googleapis.com):
   // add them with --allow.
-  endpoints: ['generativelanguage.googleapis.com', 'cloudcode-pa.googleapis.com',
-    'oauth2.googleapis.com', 'accounts.google.com'],
+  endpoints: [
+    'generativelanguage.googleapis.com',
+    'cloudcode-pa.googleapis.com',
+    'oauth2.googleapis.com',
+    'accounts.google.com',
+  ],
 };

@@ -27,11 +27,16 @@ export function presetEndpoints(names: readonly string[]): string[] {
     const p = profileByName(name);
     if (p === undefined) {
       throw new BubbleError('USAGE', `--allow-preset ${JSON.stringify(name)}: no such profile`, {
-        hint: `one of: ${profiles.filter((x) => x.endpoints.length > 0).map((x) => x.name).join(', ')} (bubble profiles lists their endpoints)`,
+        hint: `one of: ${profiles
+          .filter((x) => x.endpoints.length > 0)
+          .map((x) => x.name)
+          .join(', ')} (bubble profiles lists their endpoints)`,
       });
     }
     if (p.endpoints.length === 0) {
-      throw new BubbleError('USAGE', `--allow-preset ${name}: that profile names no endpoints`, { hint: 'use --allow PATTERN' });
+      throw new BubbleError('USAGE', `--allow-preset ${name}: that profile names no endpoints`, {
+        hint: 'use --allow PATTERN',
+      });
     }
     for (const e of p.endpoints) if (!out.includes(e)) out.push(e);
   }

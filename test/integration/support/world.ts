@@ -28,7 +28,11 @@ export function makeWorld(opts: { claude?: boolean } = {}): World {
   const home = join(root, 'home');
   const project = join(root, 'project');
   fs.mkdirSync(join(home, '.ssh'), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(join(home, '.ssh', 'id_ed25519'), `-----BEGIN OPENSSH PRIVATE KEY-----\n${CANARY}\n`, { mode: 0o600 });
+  fs.writeFileSync(
+    join(home, '.ssh', 'id_ed25519'),
+    `-----BEGIN OPENSSH PRIVATE KEY-----\n${CANARY}\n`,
+    { mode: 0o600 },
+  );
   fs.writeFileSync(join(home, '.bashrc'), `# ${CANARY}\n`);
   fs.mkdirSync(join(home, '.aws'));
   fs.writeFileSync(join(home, '.aws', 'credentials'), `aws_secret_access_key = ${CANARY}\n`);
@@ -36,8 +40,13 @@ export function makeWorld(opts: { claude?: boolean } = {}): World {
   fs.writeFileSync(join(project, 'README'), 'hello\n');
   if (opts.claude) {
     fs.mkdirSync(join(home, '.claude', 'commands'), { recursive: true });
-    fs.writeFileSync(join(home, '.claude', 'settings.json'), JSON.stringify({ statusLine: { type: 'command', command: '~/.claude/statusline.sh' } }));
-    fs.writeFileSync(join(home, '.claude', 'statusline.sh'), '#!/bin/sh\necho status\n', { mode: 0o755 });
+    fs.writeFileSync(
+      join(home, '.claude', 'settings.json'),
+      JSON.stringify({ statusLine: { type: 'command', command: '~/.claude/statusline.sh' } }),
+    );
+    fs.writeFileSync(join(home, '.claude', 'statusline.sh'), '#!/bin/sh\necho status\n', {
+      mode: 0o755,
+    });
     fs.writeFileSync(join(home, '.claude', 'commands', 'review.md'), 'review\n');
     fs.writeFileSync(join(home, '.claude.json'), '{"numStartups":1}\n');
   }
@@ -57,7 +66,8 @@ export function makeWorld(opts: { claude?: boolean } = {}): World {
     project,
     env,
     // Retries: a session's watchdog may still be tidying up in the world (its lock file).
-    cleanup: () => fs.rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }),
+    cleanup: () =>
+      fs.rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }),
   };
 }
 
@@ -102,7 +112,12 @@ export function runBubble(world: World, args: string[], opts: RunOpts = {}): Pro
 }
 
 /** Run a shell snippet inside the sandbox: `bubble run [args] -- sh -c SCRIPT`. */
-export function sandboxSh(world: World, script: string, args: string[] = [], opts: RunOpts = {}): Promise<Result> {
+export function sandboxSh(
+  world: World,
+  script: string,
+  args: string[] = [],
+  opts: RunOpts = {},
+): Promise<Result> {
   return runBubble(world, ['run', ...args, '--', 'sh', '-c', script], opts);
 }
 
@@ -110,7 +125,8 @@ export function sandboxSh(world: World, script: string, args: string[] = [], opt
 export function homeView(home: string): Map<string, string> {
   const snap = snapshot(home);
   const own = [join(home, '.local'), join(home, '.cache')];
-  for (const k of [...snap.keys()]) if (own.some((d) => k === d || k.startsWith(d + '/'))) snap.delete(k);
+  for (const k of [...snap.keys()])
+    if (own.some((d) => k === d || k.startsWith(d + '/'))) snap.delete(k);
   return snap;
 }
 

@@ -11,7 +11,9 @@ export type FakeEntry =
 export function fakeFs(entries: Record<string, FakeEntry>): HostFs {
   const all = new Map<string, FakeEntry>(Object.entries(entries));
   // Every ancestor of a listed path is a directory.
-  for (const p of [...all.keys()]) for (let d = dirname(p); d !== '/'; d = dirname(d)) if (!all.has(d)) all.set(d, { type: 'dir' });
+  for (const p of [...all.keys()])
+    for (let d = dirname(p); d !== '/'; d = dirname(d))
+      if (!all.has(d)) all.set(d, { type: 'dir' });
   all.set('/', { type: 'dir' });
   const realpath = (path: string, depth = 0): string | undefined => {
     if (depth > 16) return undefined;
@@ -46,7 +48,10 @@ export function fakeFs(entries: Record<string, FakeEntry>): HostFs {
     readdir(path) {
       const r = realpath(path);
       if (r === undefined || all.get(r)?.type !== 'dir') return undefined;
-      return [...all.keys()].filter((k) => k !== r && dirname(k) === r).map((k) => k.slice(r.length + 1)).sort();
+      return [...all.keys()]
+        .filter((k) => k !== r && dirname(k) === r)
+        .map((k) => k.slice(r.length + 1))
+        .sort();
     },
     readText(path) {
       const r = realpath(path);
@@ -77,19 +82,45 @@ export const debianHost: Record<string, FakeEntry> = {
   '/home/u/.ssh/id_ed25519': { type: 'file' },
 };
 
-export function fakeFacts(entries: Record<string, FakeEntry>, over: Partial<HostFacts> = {}): HostFacts {
+export function fakeFacts(
+  entries: Record<string, FakeEntry>,
+  over: Partial<HostFacts> = {},
+): HostFacts {
   return {
     uid: 1000,
     gid: 1000,
     home: '/home/u',
     cwd: '/home/u/src/app',
-    env: { HOME: '/home/u', PATH: '/home/u/.local/bin:/usr/local/bin:/usr/bin:/bin', TERM: 'xterm-256color', LANG: 'C.UTF-8', AWS_SECRET_ACCESS_KEY: 'secret', SSH_AUTH_SOCK: '/run/user/1000/ssh', ANTHROPIC_API_KEY: 'sk-test' },
+    env: {
+      HOME: '/home/u',
+      PATH: '/home/u/.local/bin:/usr/local/bin:/usr/bin:/bin',
+      TERM: 'xterm-256color',
+      LANG: 'C.UTF-8',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      SSH_AUTH_SOCK: '/run/user/1000/ssh',
+      ANTHROPIC_API_KEY: 'sk-test',
+    },
     stdinIsTTY: true,
     signalEnv: undefined,
     arch: 'x64',
     kernel: '6.8.0-generic',
-    bwrap: { path: '/usr/bin/bwrap', version: '0.8.0', features: { disableUserns: true, size: true, perms: true, jsonStatusFd: true, seccomp: true, roBindData: true } },
-    bubble: { node: '/usr/bin/node', bridge: '/usr/lib/node_modules/bubble-claude/dist/net/bridge.js', runtimeDir: '/run/user/1000/bubble/4242' },
+    bwrap: {
+      path: '/usr/bin/bwrap',
+      version: '0.8.0',
+      features: {
+        disableUserns: true,
+        size: true,
+        perms: true,
+        jsonStatusFd: true,
+        seccomp: true,
+        roBindData: true,
+      },
+    },
+    bubble: {
+      node: '/usr/bin/node',
+      bridge: '/usr/lib/node_modules/bubble-claude/dist/net/bridge.js',
+      runtimeDir: '/run/user/1000/bubble/4242',
+    },
     fs: fakeFs(entries),
     ...over,
   };

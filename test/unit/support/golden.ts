@@ -13,6 +13,13 @@ export function assertGolden(name: string, actual: string): void {
     fs.writeFileSync(file, actual);
     return;
   }
-  assert.ok(fs.existsSync(file), `missing golden file ${name}: run with UPDATE_GOLDEN=1 and review it`);
-  assert.equal(actual, fs.readFileSync(file, 'utf8'), `${name} differs (UPDATE_GOLDEN=1 rewrites it; review the diff)`);
+  assert.ok(
+    fs.existsSync(file),
+    `missing golden file ${name}: run with UPDATE_GOLDEN=1 and review it`,
+  );
+  assert.equal(
+    actual,
+    fs.readFileSync(file, 'utf8'),
+    `${name} differs (UPDATE_GOLDEN=1 rewrites it; review the diff)`,
+  );
 }

@@ -502,6 +502,10 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
       source: gitconfig === 'rw' ? '--gitconfig rw' : 'default',
     });
   }
+  if (gitconfig === 'rw')
+    warnings.push(
+      '--gitconfig rw: the agent can change your git config, which host git obeys (core.fsmonitor, aliases, core.sshCommand run programs); its diff is shown after the session',
+    );
 
   // 5. The user's own mounts, in the order given.
   for (const [kind, list] of [

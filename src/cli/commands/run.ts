@@ -5,6 +5,7 @@ import { resolvePlan } from '../../policy/resolve.ts';
 import { makeRuntimeDir } from '../../net/runtime-dir.ts';
 import { changeReporter } from '../../report/index.ts';
 import { quarantineNestedGit } from '../../report/nested-git.ts';
+import { hostConfigReporter } from '../../report/host-config.ts';
 import { displayText } from '../../sandbox/escape.ts';
 import type { NetSession } from '../../net/session.ts';
 import type { SandboxArgs } from '../argv.ts';
@@ -39,11 +40,20 @@ export async function run(args: SandboxArgs): Promise<number> {
   // What runs code on the host later (package.json scripts, Makefile, CI workflows...):
   // looked at now, compared after the session.
   const changes = changeReporter(facts.cwd, facts.home);
+  const gitconfigChanges = hostConfigReporter(
+    plan.mounts.flatMap((op) =>
+      op.kind === 'rw' && op.source === '--gitconfig rw'
+        ? [{ hostPath: op.src, display: `~${op.dest.slice(facts.home.length)}` }]
+        : [],
+    ),
+    'your git config changed during the session (--gitconfig rw); host git obeys it, review:',
+  );
   const since = Date.now();
   const reportChanges = (): void => {
     const quarantined = quarantineNestedGit(facts.cwd, since);
     if (args.quiet) return;
     process.stderr.write(changes());
+    process.stderr.write(gitconfigChanges());
     if (quarantined.length > 0) {
       say(
         'set aside what the session wrote into nested git repositories (it could run commands on your next git status):',

@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requireBwrap } from './support/bwrap.ts';
-import { makeWorld, runBubble, type Result } from './support/world.ts';
+import { requireBwrap } from '../support/bwrap.ts';
+import { makeWorld, runBubble, type Result } from '../support/world.ts';
 import { host, requireTools, unmet } from '../fixtures/net-tools/host.ts';
 
 async function install(t: TestContext, name: string, spec: string): Promise<string | undefined> {

@@ -23,7 +23,7 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { requireBwrap } from './support/bwrap.ts';
+import { requireBwrap } from '../support/bwrap.ts';
 import {
   bubbleClaudeBin,
   CANARY,
@@ -31,7 +31,7 @@ import {
   runBubble,
   type Result,
   type World,
-} from './support/world.ts';
+} from '../support/world.ts';
 import {
   host,
   newestLog,

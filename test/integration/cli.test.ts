@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { requireBwrap } from './support/bwrap.ts';
-import { bubbleClaudeBin, makeWorld, runBubble, type World } from './support/world.ts';
+import { requireBwrap } from '../support/bwrap.ts';
+import { bubbleClaudeBin, makeWorld, runBubble, type World } from '../support/world.ts';
 
 describe('command line', () => {
   let w: World;

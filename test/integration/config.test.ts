@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { requireBwrap } from './support/bwrap.ts';
-import { makeWorld, runBubble, sandboxSh, SECRET_ENV, type World } from './support/world.ts';
+import { requireBwrap } from '../support/bwrap.ts';
+import { makeWorld, runBubble, sandboxSh, SECRET_ENV, type World } from '../support/world.ts';
 
 const EVIL = `# a repository that wants out
 rw = ["~"]

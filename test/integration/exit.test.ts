@@ -5,8 +5,8 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { requireBwrap } from './support/bwrap.ts';
-import { makeWorld, repoRoot, runBubble, sandboxSh, type World } from './support/world.ts';
+import { requireBwrap } from '../support/bwrap.ts';
+import { makeWorld, repoRoot, runBubble, sandboxSh, type World } from '../support/world.ts';
 
 /** Start a sandboxed script that writes `ready` to a file, wait for it, send `sig` to bubble. */
 async function signalled(w: World, script: string, sig: NodeJS.Signals) {

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { readLog } from '../../src/log/reader.ts';
-import { requireBwrap } from './support/bwrap.ts';
-import { makeWorld, marked, repoRoot, runBubble, sandboxSh, type World } from './support/world.ts';
+import { requireBwrap } from '../support/bwrap.ts';
+import { makeWorld, marked, repoRoot, runBubble, sandboxSh, type World } from '../support/world.ts';
 
 describe('faults', () => {
   let w: World;

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { requireBwrap } from './support/bwrap.ts';
-import { CANARY, homeView, makeWorld, runBubble, sandboxSh, type World } from './support/world.ts';
+import { requireBwrap } from '../support/bwrap.ts';
+import { CANARY, homeView, makeWorld, runBubble, sandboxSh, type World } from '../support/world.ts';
 
 describe('filesystem isolation', () => {
   let w: World;

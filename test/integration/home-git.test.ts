@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { readLog } from '../../src/log/reader.ts';
-import { requireBwrap } from './support/bwrap.ts';
-import { CANARY, makeWorld, sandboxSh, type World } from './support/world.ts';
+import { requireBwrap } from '../support/bwrap.ts';
+import { CANARY, makeWorld, sandboxSh, type World } from '../support/world.ts';
 
 const gitEnv = {
   GIT_AUTHOR_NAME: 't',

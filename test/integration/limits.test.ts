@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { requireBwrap } from './support/bwrap.ts';
-import { makeWorld, marked, sandboxSh, type World } from './support/world.ts';
+import { requireBwrap } from '../support/bwrap.ts';
+import { makeWorld, marked, sandboxSh, type World } from '../support/world.ts';
 
 describe('resource limits', () => {
   let w: World;

@@ -9,8 +9,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readLog } from '../../src/log/reader.ts';
-import { requireBwrap } from './support/bwrap.ts';
-import { makeWorld, repoRoot, runBubble, sandboxSh, type World } from './support/world.ts';
+import { requireBwrap } from '../support/bwrap.ts';
+import { makeWorld, repoRoot, runBubble, sandboxSh, type World } from '../support/world.ts';
 
 interface Listeners {
   tcpPort: number;

@@ -19,8 +19,8 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { EgressProxy } from '../../src/net/proxy.ts';
 import { sshProxyCommand } from '../../src/policy/network.ts';
-import { requireBwrap } from './support/bwrap.ts';
-import { makeWorld, repoRoot, runBubble, type Result, type World } from './support/world.ts';
+import { requireBwrap } from '../support/bwrap.ts';
+import { makeWorld, repoRoot, runBubble, type Result, type World } from '../support/world.ts';
 import { startEcho } from '../fixtures/net-helpers.ts';
 import {
   describeLog,

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { requireBwrap } from './support/bwrap.ts';
+import { requireBwrap } from '../support/bwrap.ts';
 import {
   bubbleBin,
   CANARY,
@@ -15,7 +15,7 @@ import {
   SECRET_ENV,
   sandboxSh,
   type World,
-} from './support/world.ts';
+} from '../support/world.ts';
 
 const fixture = (name: string): string => join(repoRoot, 'test/fixtures', name);
 

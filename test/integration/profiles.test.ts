@@ -8,8 +8,8 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { profileByName } from '../../src/policy/profiles/index.ts';
-import { requireBwrap } from './support/bwrap.ts';
-import { homeView, makeWorld, runBubble, type World } from './support/world.ts';
+import { requireBwrap } from '../support/bwrap.ts';
+import { homeView, makeWorld, runBubble, type World } from '../support/world.ts';
 
 /** A stand-in agent: runs its first argument as a shell script, inside the sandbox. */
 function installAgent(w: World, name: string): void {

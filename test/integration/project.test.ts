@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { requireBwrap } from './support/bwrap.ts';
-import { makeWorld, runBubble, sandboxSh, snapshot, type World } from './support/world.ts';
+import { requireBwrap } from '../support/bwrap.ts';
+import { makeWorld, runBubble, sandboxSh, snapshot, type World } from '../support/world.ts';
 
 const gitEnv = {
   GIT_AUTHOR_NAME: 't',

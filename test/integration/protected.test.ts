@@ -6,8 +6,8 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { requireBwrap } from './support/bwrap.ts';
-import { homeView, makeWorld, runBubble, sandboxSh, type World } from './support/world.ts';
+import { requireBwrap } from '../support/bwrap.ts';
+import { homeView, makeWorld, runBubble, sandboxSh, type World } from '../support/world.ts';
 
 const claude = ['--profile', 'claude'];
 

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { changeReporter } from '../../src/report/index.ts';
-import { requireBwrap } from './support/bwrap.ts';
-import { makeWorld, sandboxSh } from './support/world.ts';
+import { requireBwrap } from '../support/bwrap.ts';
+import { makeWorld, sandboxSh } from '../support/world.ts';
 
 let root: string;
 let project: string;

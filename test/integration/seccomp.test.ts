@@ -13,7 +13,7 @@ import type { TestContext } from 'node:test';
 
 import { seccompProgram, seccompSupported } from '../../src/sandbox/seccomp.ts';
 import type { SeccompOptions } from '../../src/sandbox/seccomp.ts';
-import { requireBwrap, unmet } from './support/bwrap.ts';
+import { requireBwrap, unmet } from '../support/bwrap.ts';
 
 const PROBE = new URL('../fixtures/syscall-probe.py', import.meta.url).pathname;
 

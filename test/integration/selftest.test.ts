@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { requireBwrap } from './support/bwrap.ts';
-import { bubbleBin, repoRoot } from './support/world.ts';
+import { requireBwrap } from '../support/bwrap.ts';
+import { bubbleBin, repoRoot } from '../support/world.ts';
 
 interface Report {
   net: string;

@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { requireBwrap } from './support/bwrap.ts';
-import { bubbleBin, makeWorld, marked, repoRoot, type World } from './support/world.ts';
+import { requireBwrap } from '../support/bwrap.ts';
+import { bubbleBin, makeWorld, marked, repoRoot, type World } from '../support/world.ts';
 import { quoteArgv } from '../../src/sandbox/escape.ts';
 
 describe('terminal UI under tmux', () => {

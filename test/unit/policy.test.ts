@@ -7,8 +7,8 @@ import { quoteArg } from '../../src/sandbox/escape.ts';
 import type { HostFacts } from '../../src/sandbox/facts.ts';
 import type { Plan } from '../../src/sandbox/plan.ts';
 import { BubbleError } from '../../src/errors.ts';
-import { debianHost, fakeFacts, type FakeEntry } from './support/fake-host.ts';
-import { assertGolden } from './support/golden.ts';
+import { debianHost, fakeFacts, type FakeEntry } from '../support/fake-host.ts';
+import { assertGolden } from '../support/golden.ts';
 
 const req = (command: string[], over: Partial<RunRequest> = {}): RunRequest => ({
   command,

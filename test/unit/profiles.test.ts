@@ -16,8 +16,8 @@ import { bwrapArgs, fdLayout } from '../../src/sandbox/bwrap-args.ts';
 import { quoteArg } from '../../src/sandbox/escape.ts';
 import type { HostFacts } from '../../src/sandbox/facts.ts';
 import type { MountOp, Plan } from '../../src/sandbox/plan.ts';
-import { debianHost, fakeFacts, type FakeEntry } from './support/fake-host.ts';
-import { assertGolden } from './support/golden.ts';
+import { debianHost, fakeFacts, type FakeEntry } from '../support/fake-host.ts';
+import { assertGolden } from '../support/golden.ts';
 
 const req = (command: string[], over: Partial<RunRequest> = {}): RunRequest => ({
   command,

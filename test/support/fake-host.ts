@@ -1,7 +1,7 @@
 // An in-memory host for policy tests: a filesystem described as data.
 
 import { dirname, join } from 'node:path';
-import type { HostFacts, HostFs, PathInfo } from '../../../src/sandbox/facts.ts';
+import type { HostFacts, HostFs, PathInfo } from '../../src/sandbox/facts.ts';
 
 export type FakeEntry =
   | { type: 'dir' }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const dir = fileURLToPath(new URL('../../golden/', import.meta.url));
+const dir = fileURLToPath(new URL('../golden/', import.meta.url));
 
 export function assertGolden(name: string, actual: string): void {
   const file = dir + name;

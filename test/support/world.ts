@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const bubbleBin = join(repoRoot, 'dist/cli/bubble.js');
 export const bubbleClaudeBin = join(repoRoot, 'dist/cli/bubble-claude.js');
 

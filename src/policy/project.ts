@@ -48,12 +48,44 @@ const FILES: ReadonlyArray<[rel: string, type: 'file' | 'dir', why: string, plac
     ['.codex', 'dir', 'Codex project config'],
     ['.opencode', 'dir', 'opencode project agents, commands and plugins'],
     ['opencode.json', 'file', 'opencode project config (MCP servers, commands)', '{}\n'],
-    ['.aider.conf.yml', 'file', 'aider project config'],
+    ['.aider.conf.yml', 'file', 'aider project config (lint-cmd, test-cmd run commands)'],
     ['.bubble.toml', 'file', "bubble's own project config (its rules for the next session)"],
     ['.envrc', 'file', 'direnv runs it in your shell'],
+    // mise reads every one of these in the directory you cd into (mise.jdx.dev/configuration.html,
+    // "mise.toml" search order): tasks, hooks and [env] _.source run in your shell.
     ['mise.toml', 'file', 'mise runs its tasks and hooks'],
+    ['mise.local.toml', 'file', 'mise runs its tasks and hooks'],
     ['.mise.toml', 'file', 'mise runs its tasks and hooks'],
+    ['.mise.local.toml', 'file', 'mise runs its tasks and hooks'],
+    ['mise/config.toml', 'file', 'mise runs its tasks and hooks'],
+    ['mise/config.local.toml', 'file', 'mise runs its tasks and hooks'],
+    ['.mise', 'dir', 'mise config.toml, conf.d and tasks run in your shell'],
+    ['.config/mise', 'dir', 'mise config.toml, conf.d and tasks run in your shell'],
+    ['.config/mise.toml', 'file', 'mise runs its tasks and hooks'],
+    ['.config/mise.local.toml', 'file', 'mise runs its tasks and hooks'],
     ['.tool-versions', 'file', 'picks the tools your shell runs'],
+    // Other AI editors and agents: project config that starts MCP servers or runs hooks on the host.
+    ['.cursor', 'dir', 'Cursor project config: mcp.json servers, hooks.json, rules'],
+    ['.windsurf', 'dir', 'Windsurf project rules and workflows'],
+    ['.continue', 'dir', 'Continue config: MCP servers it starts on the host'],
+    ['.zed', 'dir', 'Zed project settings (context servers) and tasks'],
+    ['.amazonq', 'dir', 'Amazon Q project MCP servers and rules'],
+    ['.roo', 'dir', 'Roo Code project MCP servers and rules'],
+    ['.kiro', 'dir', 'Kiro project MCP servers, hooks and steering'],
+    // Loaded into the agent's environment at start-up (Gemini CLI: geminicli.com/docs/get-started/
+    // authentication "Persisting environment variables"; aider: aider.chat/docs/config/dotenv.html):
+    // GIT_CONFIG_*, BASH_ENV or NODE_OPTIONS there run code in the host agent's first git call.
+    ['.env', 'file', 'loaded into Gemini CLI and aider at start-up (env vars that run code)'],
+    [
+      '.aider.model.settings.yml',
+      'file',
+      'aider model settings (aider.chat/docs/config/adv-model-settings.html)',
+    ],
+    [
+      '.aider.model.metadata.json',
+      'file',
+      'aider model metadata (aider.chat/docs/config/adv-model-settings.html)',
+    ],
   ];
 
 function gitDir(facts: HostFacts, dir: string, project: string, depth = 0): Protection[] {

@@ -27,6 +27,9 @@ export interface Item {
   digest: string | null;
   /** For package.json and ~/.claude.json: each watched key present, and its digest. */
   parts?: Readonly<Record<string, string>>;
+  /** Watched.quietWith, as a displayed path. */
+  quietWith?: string;
+  silent?: boolean;
 }
 
 /** Items by path. */
@@ -194,6 +197,36 @@ function itemFor(w: Watched, path: string, abs: string): Item {
   return { ...base, exists: true, digest, parts };
 }
 
+/** Above this, a `*` in a watched path matches no more directories. */
+const MAX_GLOB = 16;
+
+/** A watched path with `*` components, as the existing directories it names (lstat: no links). */
+function expandGlob(root: string, path: string): string[] {
+  let found = [''];
+  for (const comp of path.split('/')) {
+    const next: string[] = [];
+    for (const rel of found) {
+      const names =
+        comp === '*'
+          ? (() => {
+              try {
+                return fs.readdirSync(join(root, rel)).sort().slice(0, MAX_GLOB);
+              } catch {
+                return [];
+              }
+            })()
+          : [comp];
+      for (const name of names) {
+        const r = rel === '' ? name : `${rel}/${name}`;
+        if (comp !== '*' || fs.lstatSync(join(root, r), { throwIfNoEntry: false })?.isDirectory())
+          next.push(r);
+      }
+    }
+    found = next;
+  }
+  return found;
+}
+
 /** Items for the matching entries of a watched directory (the directory itself only if odd). */
 function dirItems(
   w: Watched,
@@ -202,7 +235,8 @@ function dirItems(
   root: string,
 ): Item[] {
   // Walk the components with lstat: a symlinked `.github` is itself the change to report.
-  const comps = w.path.split('/');
+  const comps = w.path === '.' ? [] : w.path.split('/');
+  const under = (name: string): string => (w.path === '.' ? name : `${w.path}/${name}`);
   let abs = root;
   for (let i = 0; i < comps.length; i++) {
     abs = join(abs, comps[i]!);
@@ -253,7 +287,7 @@ function dirItems(
   const out: Item[] = [];
   for (const name of entries) {
     const abs2 = join(abs, name);
-    const item = itemFor(w, display(`${w.path}/${name}`), abs2);
+    const item = itemFor(w, display(under(name)), abs2);
     // Subdirectories (husky's `_`) are watched by their own entry, if at all.
     if (item.digest?.startsWith('directory:')) continue;
     out.push(item);
@@ -269,10 +303,20 @@ export function takeSnapshot(projectDir: string, home: string): Snapshot {
     if (root === '') continue;
     const display = (rel: string): string => (w.scope === 'home' ? `~/${rel}` : rel);
     try {
-      const items = w.names
-        ? dirItems(w, w.names, display, root)
-        : [itemFor(w, display(w.path), join(root, w.path))];
-      for (const item of items) snap.set(item.path, item);
+      const names = w.names;
+      const items =
+        names === undefined
+          ? [itemFor(w, display(w.path), join(root, w.path))]
+          : w.path.split('/').includes('*')
+            ? expandGlob(root, w.path).flatMap((path) =>
+                dirItems({ ...w, path }, names, display, root),
+              )
+            : dirItems(w, names, display, root);
+      for (const item of items) {
+        if (w.quietWith !== undefined) item.quietWith = display(w.quietWith);
+        if (w.silent === true) item.silent = true;
+        snap.set(item.path, item);
+      }
     } catch (e) {
       snap.set(display(w.path), {
         path: display(w.path),
@@ -295,6 +339,9 @@ function partsOf(item: Item | undefined): Readonly<Record<string, string>> | und
 /** What changed between two snapshots, in path order. */
 export function diffSnapshots(before: Snapshot, after: Snapshot): Change[] {
   const paths = [...new Set([...before.keys(), ...after.keys()])].sort();
+  const differs = (path: string): boolean =>
+    (before.get(path)?.digest ?? null) !== (after.get(path)?.digest ?? null) ||
+    (before.get(path)?.exists ?? false) !== (after.get(path)?.exists ?? false);
   const out: Change[] = [];
   for (const path of paths) {
     const b = before.get(path);
@@ -302,6 +349,9 @@ export function diffSnapshots(before: Snapshot, after: Snapshot): Change[] {
     const was = b ?? ABSENT;
     const now = a ?? ABSENT;
     if (was.digest === now.digest) continue;
+    const item = (a ?? b)!;
+    if (item.silent === true) continue;
+    if (item.quietWith !== undefined && differs(item.quietWith)) continue;
     const reason = (a ?? b)!.reason;
     const kind = !was.exists ? 'added' : !now.exists ? 'removed' : 'changed';
     const bp = partsOf(b);

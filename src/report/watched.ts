@@ -26,6 +26,13 @@ export interface Watched {
   reason: string;
   /** Larger files are recorded by size and mtime only. Default MAX_BYTES. */
   maxBytes?: number;
+  /**
+   * Not reported when this other watched path changed in the same session: the package
+   * manager's own record of an install (node_modules/.bin changes with every `npm install`).
+   */
+  quietWith?: string;
+  /** Kept in the snapshot for `quietWith`, never reported itself. */
+  silent?: boolean;
 }
 
 export const MAX_BYTES = 1 << 20;
@@ -99,6 +106,49 @@ export const WATCHED: readonly Watched[] = [
   p('setup.py', 'run by pip install'),
   p('Cargo.toml', 'Rust build script and dependencies'),
   p('build.rs', 'run by cargo build'),
+  // runner, rustc-wrapper, [alias]: run by every cargo command (doc.rust-lang.org/cargo/reference/config.html).
+  p('.cargo/config.toml', 'cargo config: runner, rustc-wrapper, aliases'),
+  p('.cargo/config', 'cargo config: runner, rustc-wrapper, aliases'),
+  // yarnPath names the JS file every `yarn` runs (yarnpkg.com/configuration/yarnrc#yarnPath).
+  p('.yarnrc.yml', 'yarn config: yarnPath runs a script on every yarn command'),
+  p('.yarnrc', 'yarn 1 config: yarn-path runs a script on every yarn command'),
+  p('.yarn/releases', 'the yarn release yarnPath runs', { names: /\.c?js$/ }),
+  // Git hook managers: their config is the hook (lefthook.dev, typicode.github.io/husky,
+  // github.com/lint-staged/lint-staged#configuration, github.com/toplenboren/simple-git-hooks).
+  p('lefthook.yml', 'lefthook git hooks, run on git commit'),
+  p('lefthook.yaml', 'lefthook git hooks, run on git commit'),
+  p('.lefthook.yml', 'lefthook git hooks, run on git commit'),
+  p('.lefthook.yaml', 'lefthook git hooks, run on git commit'),
+  p('lefthook-local.yml', 'lefthook git hooks, run on git commit'),
+  p('.lefthook-local.yml', 'lefthook git hooks, run on git commit'),
+  p('.', 'lint-staged config, run on git commit', {
+    names: /^(\.lintstagedrc(\.(json|ya?ml|[cm]?js))?|lint-staged\.config\.[cm]?js)$/,
+  }),
+  p('.', 'simple-git-hooks config, run on git commit', {
+    names: /^\.?simple-git-hooks\.(c?js|json)$/,
+  }),
+  // The wrappers download and run the build tool they name (docs.gradle.org/current/userguide/gradle_wrapper.html).
+  p('gradlew', 'Gradle wrapper script'),
+  p('gradle/wrapper', 'Gradle wrapper: distributionUrl and the jar gradlew runs', { names: /./ }),
+  p('mvnw', 'Maven wrapper script'),
+  p('.mvn/wrapper', 'Maven wrapper: distributionUrl and the jar mvnw runs', { names: /./ }),
+  // Python runs every `import` line of a .pth file in site-packages at interpreter start-up.
+  p('.venv/lib/*/site-packages', 'runs at every start of the venv python', { names: /\.pth$/ }),
+  p('venv/lib/*/site-packages', 'runs at every start of the venv python', { names: /\.pth$/ }),
+  // npm records every install here; a shim changed without it was planted, not installed.
+  p('node_modules/.package-lock.json', 'npm install record', { silent: true }),
+  p('node_modules/.bin', 'a command npm scripts and npx run (changed outside an install)', {
+    names: /^[^.]/,
+    quietWith: 'node_modules/.package-lock.json',
+  }),
+  // Instructions the next agent session reads: the agent edits them legitimately, so they are
+  // reported, not protected.
+  p('.', 'agent instructions, read by the next session', {
+    names:
+      /^(CLAUDE\.md|CLAUDE\.local\.md|AGENTS\.md|AGENTS\.override\.md|GEMINI\.md|CONVENTIONS\.md|\.cursorrules|\.windsurfrules|\.clinerules)$/,
+  }),
+  p('.claude/rules', 'Claude Code project rules, read by the next session', { names: /\.md$/ }),
+  p('.github/copilot-instructions.md', 'Copilot instructions, read by the next session'),
   // Protected read-only in the sandbox unless the user opened them with --allow-write.
   p('.claude/settings.json', 'Claude Code project settings: hooks, MCP servers'),
   p('.claude/settings.local.json', 'Claude Code project settings: hooks, MCP servers'),

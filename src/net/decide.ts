@@ -4,35 +4,62 @@
 // itself a way to leak data):
 //   precheck(host, port)            rules on the name, before any lookup
 //   decide(host, port, addresses)   precheck + every resolved address
-// Loopback, private, link-local/metadata, unspecified, multicast and reserved
-// addresses are refused unless the address is loopback and the port is one the
-// user published with `--host-port PORT`. A name that resolves to several
-// addresses is allowed only if every one of them passes; the caller then dials
-// only those addresses (no second lookup, so no DNS rebinding).
+// This host's own addresses (every interface, read at each decision) count as
+// loopback. Loopback is refused unless the port is one the user published with
+// `--host-port PORT`. Private, link-local, documentation, benchmarking and
+// reserved addresses are refused unless an `--allow-private` grant covers them
+// (never metadata addresses unless named exactly: see private-grants.ts);
+// unspecified, multicast and broadcast addresses always. A name that resolves
+// to several addresses is allowed only if every one of them passes; the caller
+// then dials only those addresses (no second lookup, so no DNS rebinding).
 import { isIP } from 'node:net';
-import { formatAuthority } from './authority.ts';
-import { AddressClassifier, type AddressClass } from './addresses.ts';
+import { formatAuthority, formatHost } from './authority.ts';
+import {
+  AddressClassifier,
+  canonicalIP,
+  embeddedIPv4,
+  unwrapEmbeddedIPv4,
+  type AddressClass,
+} from './addresses.ts';
+import { matchGrant, METADATA_ADDRESSES, type PrivateGrant } from './private-grants.ts';
 import { evaluateRules, type Rules } from './rules.ts';
 
 export interface DestinationPolicy {
   readonly rules: Rules;
   /** Ports on the host's 127.0.0.1 / ::1 that the sandbox may reach (`--host-port`). */
   readonly publishedPorts: ReadonlySet<number>;
+  /** `--allow-private` grants. */
+  readonly privateGrants: readonly PrivateGrant[];
   readonly classifier: AddressClassifier;
+  /** This host's own addresses in canonicalIP() form, asked at every decision. */
+  readonly hostAddresses: () => ReadonlySet<string>;
 }
+
+const NO_HOST_ADDRESSES: ReadonlySet<string> = new Set();
 
 export function destinationPolicy(
   rules: Rules,
   publishedPorts: Iterable<number> = [],
+  options: {
+    privateGrants?: readonly PrivateGrant[];
+    hostAddresses?: () => ReadonlySet<string>;
+  } = {},
 ): DestinationPolicy {
-  return { rules, publishedPorts: new Set(publishedPorts), classifier: new AddressClassifier() };
+  return {
+    rules,
+    publishedPorts: new Set(publishedPorts),
+    privateGrants: options.privateGrants ?? [],
+    classifier: new AddressClassifier(),
+    hostAddresses: options.hostAddresses ?? (() => NO_HOST_ADDRESSES),
+  };
 }
 
+/** rule: a deny rule or the allow list; address: the address policy; unresolved: no address at all. */
 export type DenyCode = 'rule' | 'address' | 'unresolved';
 
 export interface Allowed {
   readonly allow: true;
-  /** The rule that allowed it (`allow *.example.com`, `host-port 8080`), or null for the default. */
+  /** The rule that allowed it (`allow *.example.com`, `host-port 8080`, `allow-private 10.0.0.0/8`), or null for the default. */
   readonly rule: string | null;
   /** First address to dial. */
   readonly address: string;
@@ -44,20 +71,36 @@ export interface Denied {
   readonly allow: false;
   readonly code: DenyCode;
   readonly rule: string | null;
-  /** One line, safe to show to the client. */
+  /** One sentence: what was refused and why. Safe to show to the client. */
   readonly reason: string;
+  /** How a user would allow it (`--allow example.com`), or null when nothing can. */
+  readonly hint: string | null;
 }
 
 export type Decision = Allowed | Denied;
 
-const CLASS_LABEL: Record<Exclude<AddressClass, 'public'>, string> = {
+type Refused = Exclude<AddressClass, 'public'> | 'host';
+
+const CLASS_LABEL: Record<Refused, string> = {
+  host: "an address of this host (the host's own services count as loopback)",
   loopback: 'a loopback address',
   private: 'a private address',
-  'link-local': 'a link-local or metadata address',
-  unspecified: 'an unspecified address',
+  'link-local': 'a link-local address',
+  unspecified: 'an unspecified ("this network") address',
   multicast: 'a multicast address',
+  broadcast: 'a broadcast address',
+  documentation: 'a documentation address',
+  benchmarking: 'a benchmarking address',
   reserved: 'a reserved address',
 };
+
+const GRANTABLE: ReadonlySet<Refused> = new Set([
+  'private',
+  'link-local',
+  'documentation',
+  'benchmarking',
+  'reserved',
+]);
 
 /** `localhost`, `*.localhost` (RFC 6761) and loopback IP literals. */
 export function isLoopbackName(host: string, classifier: AddressClassifier): boolean {
@@ -65,15 +108,72 @@ export function isLoopbackName(host: string, classifier: AddressClassifier): boo
   return isIP(host) !== 0 && classifier.classify(host) === 'loopback';
 }
 
+/** True when `address`, or an IPv4 address it embeds, is one of this host's. */
+export function isHostAddress(address: string, hostAddresses: ReadonlySet<string>): boolean {
+  if (hostAddresses.size === 0) return false;
+  if (hostAddresses.has(canonicalIP(address))) return true;
+  if (isIP(address) !== 6) return false;
+  return embeddedIPv4(address).some((e) => hostAddresses.has(e.ipv4));
+}
+
+/** The `--allow` pattern that lets exactly this destination through. */
+function allowPattern(host: string, port: number): string {
+  return port === 443 || port === 80 ? formatHost(host) : formatAuthority(host, port);
+}
+
 /** Decision on the name alone; null means "resolve it and call decide()". */
 export function precheck(host: string, port: number, policy: DestinationPolicy): Denied | null {
   const verdict = evaluateRules(policy.rules, host, port);
   if (verdict.allow) return null;
-  if (verdict.rule !== null)
-    return { allow: false, code: 'rule', rule: verdict.rule, reason: verdict.reason };
   // Not in the allow list: a published loopback port is still reachable by its loopback name.
-  if (policy.publishedPorts.has(port) && isLoopbackName(host, policy.classifier)) return null;
-  return { allow: false, code: 'rule', rule: null, reason: verdict.reason };
+  if (
+    verdict.rule === null &&
+    policy.publishedPorts.has(port) &&
+    isLoopbackName(host, policy.classifier)
+  )
+    return null;
+  const what = formatAuthority(host, port);
+  if (verdict.rule !== null) {
+    const pattern = verdict.rule.replace(/^deny /, '');
+    return {
+      allow: false,
+      code: 'rule',
+      rule: verdict.rule,
+      reason: `${what} is denied by the rule "deny ${pattern}"`,
+      hint: `remove --deny ${pattern} (or "${pattern}" from deny = [...] in the bubble config that sets it)`,
+    };
+  }
+  const pattern = allowPattern(host, port);
+  return {
+    allow: false,
+    code: 'rule',
+    rule: null,
+    reason: `${what} is not in the allow list`,
+    hint: `add --allow ${pattern} (or allow = ["${pattern}"] in ~/.config/bubble/config.toml)`,
+  };
+}
+
+function refusal(
+  host: string,
+  port: number,
+  address: string,
+  cls: Refused,
+): Omit<Denied, 'allow' | 'code' | 'rule'> {
+  const via = address === host ? '' : ` (${host} resolved to it)`;
+  const metadata = METADATA_ADDRESSES.has(canonicalIP(unwrapEmbeddedIPv4(address).address));
+  const label = metadata ? 'a cloud metadata address' : CLASS_LABEL[cls];
+  const reason = `${formatAuthority(address, port)} is ${label}${via}`;
+  if (cls === 'host' || cls === 'loopback')
+    return {
+      reason,
+      hint: `publish the host's port with --host-port ${port} (or host_ports = [${port}])`,
+    };
+  if (!GRANTABLE.has(cls)) return { reason, hint: null };
+  const grant = metadata || address === host ? address : host;
+  return {
+    reason,
+    hint: `add --allow-private ${grant} (or allow_private = ["${grant}"] in ~/.config/bubble/config.toml)`,
+  };
 }
 
 export function decide(
@@ -90,38 +190,52 @@ export function decide(
       code: 'unresolved',
       rule: null,
       reason: `${host} did not resolve to any address`,
+      hint: null,
     };
   }
+  const hostAddresses = policy.hostAddresses();
   let loopbackOnly = true;
+  let granted: PrivateGrant | null = null;
   for (const address of addresses) {
-    const cls = isIP(address) === 0 ? null : policy.classifier.classify(address);
-    if (cls === null) {
+    if (isIP(address) === 0) {
       return {
         allow: false,
         code: 'address',
         rule: null,
-        reason: `resolver returned a non-address ${JSON.stringify(address)}`,
+        reason: `the resolver returned a non-address ${JSON.stringify(address)} for ${host}`,
+        hint: null,
       };
     }
+    const cls: AddressClass | 'host' = isHostAddress(address, hostAddresses)
+      ? 'host'
+      : policy.classifier.classify(address);
     if (cls === 'public') {
       loopbackOnly = false;
       continue;
     }
-    if (cls === 'loopback' && policy.publishedPorts.has(port)) continue;
-    const via = address === host ? '' : ` (${host} resolved to it)`;
-    const hint = cls === 'loopback' ? `; publish it with --host-port ${port}` : '';
-    return {
-      allow: false,
-      code: 'address',
-      rule: null,
-      reason: `${formatAuthority(address, port)} is ${CLASS_LABEL[cls]}${via}${hint}`,
-    };
+    if ((cls === 'loopback' || cls === 'host') && policy.publishedPorts.has(port)) continue;
+    if (GRANTABLE.has(cls)) {
+      const grant = matchGrant(policy.privateGrants, host, unwrapEmbeddedIPv4(address).address);
+      if (grant) {
+        loopbackOnly = false;
+        granted ??= grant;
+        continue;
+      }
+    }
+    return { allow: false, code: 'address', rule: null, ...refusal(host, port, address, cls) };
   }
   const verdict = evaluateRules(policy.rules, host, port);
-  const rule = loopbackOnly ? `host-port ${port}` : verdict.allow ? verdict.rule : null;
   if (!loopbackOnly && !verdict.allow) {
     // Only reachable through precheck's loopback-name exception, yet it resolved elsewhere.
-    return { allow: false, code: 'rule', rule: null, reason: verdict.reason };
+    const denied = precheck(host, port, { ...policy, publishedPorts: new Set() });
+    if (denied) return denied;
   }
+  const rule = loopbackOnly
+    ? `host-port ${port}`
+    : verdict.allow && verdict.rule !== null
+      ? verdict.rule
+      : granted
+        ? `allow-private ${granted.source}`
+        : null;
   return { allow: true, rule, address: addresses[0] as string, addresses: [...addresses] };
 }

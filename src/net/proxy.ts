@@ -28,6 +28,8 @@ import {
 } from '../log/record.ts';
 import { formatAuthority, hostnameProblem, normalizeHost } from './authority.ts';
 import { decide, destinationPolicy, precheck, type DestinationPolicy } from './decide.ts';
+import { readHostAddresses } from './host-addresses.ts';
+import type { PrivateGrant } from './private-grants.ts';
 import { dial as defaultDialer, DialError, type Dialed, type Dialer } from './dial.ts';
 import {
   CONNECT_ESTABLISHED,
@@ -77,6 +79,10 @@ export interface ProxyOptions {
   readonly rules?: Rules;
   /** Host loopback ports the sandbox may reach (`--host-port`). */
   readonly publishedPorts?: Iterable<number>;
+  /** Private destinations allowed on purpose (`--allow-private`). */
+  readonly privateGrants?: readonly PrivateGrant[];
+  /** This host's own addresses, asked at every decision; default: every interface's. */
+  readonly hostAddresses?: () => ReadonlySet<string>;
   /** Name resolution; tests pass mapResolver({...}) instead of DNS. */
   readonly resolver?: Resolver;
   /** Upstream (corporate) proxy, e.g. upstreamFromEnv(process.env) in the composition root. */
@@ -112,6 +118,8 @@ interface Conn {
   decision: DecisionName;
   rule: string | null;
   reason: string | null;
+  /** How a user would allow a refused destination, for the client's message. */
+  hint: string | null;
   error: string | null;
   via: string | null;
   dest: Socket | null;
@@ -194,7 +202,10 @@ export class EgressProxy {
   #total = 0;
 
   constructor(options: ProxyOptions = {}) {
-    this.#policy = destinationPolicy(options.rules ?? NO_RULES, options.publishedPorts ?? []);
+    this.#policy = destinationPolicy(options.rules ?? NO_RULES, options.publishedPorts ?? [], {
+      privateGrants: options.privateGrants ?? [],
+      hostAddresses: options.hostAddresses ?? readHostAddresses,
+    });
     this.#resolver = options.resolver ?? systemResolver;
     this.#upstream = options.upstream ?? null;
     this.#sendHostname = options.upstreamSendsHostname ?? false;
@@ -308,6 +319,7 @@ export class EgressProxy {
       decision: 'deny',
       rule: null,
       reason: null,
+      hint: null,
       error: null,
       via: null,
       dest: null,
@@ -390,6 +402,7 @@ export class EgressProxy {
     if (early) {
       conn.rule = early.rule;
       conn.reason = early.reason;
+      conn.hint = early.hint;
       return { ok: false, status: 403, socks: Reply.notAllowed };
     }
     let addresses: string[];
@@ -413,6 +426,7 @@ export class EgressProxy {
     conn.rule = decision.rule;
     if (!decision.allow) {
       conn.reason = decision.reason;
+      conn.hint = decision.hint;
       return { ok: false, status: 403, socks: Reply.notAllowed };
     }
     conn.decision = 'allow';
@@ -511,7 +525,7 @@ export class EgressProxy {
       const what = formatAuthority(target.authority.host, target.authority.port);
       const message =
         outcome.status === 403
-          ? `denied ${what}: ${conn.reason ?? ''}`
+          ? `refused ${what}: ${conn.reason ?? ''}${conn.hint ? `; to allow it, ${conn.hint}` : ''}`
           : `${what}: ${conn.error ?? conn.reason ?? 'failed'}`;
       await this.#finish(conn, errorResponse(outcome.status, message));
       return;

@@ -59,7 +59,7 @@ test('CONNECT to an unpublished loopback port: 403 with a one-line reason, nothi
   assert.match(
     body,
     new RegExp(
-      `^bubble: denied 127\\.0\\.0\\.1:${echo.port}: .*loopback.*--host-port ${echo.port}$`,
+      `^bubble: refused 127\\.0\\.0\\.1:${echo.port}: .*loopback.*--host-port ${echo.port} \\(or host_ports = \\[${echo.port}\\]\\)$`,
     ),
   );
   assert.equal(spy.calls.length, 0);

@@ -23,10 +23,10 @@ test('address classes', () => {
     ['fe80::1', 'link-local'],
     ['0.0.0.0', 'unspecified'],
     ['::', 'unspecified'],
-    ['0.1.2.3', 'reserved'],
+    ['0.1.2.3', 'unspecified'],
     ['224.0.0.1', 'multicast'],
     ['ff02::1', 'multicast'],
-    ['255.255.255.255', 'reserved'],
+    ['255.255.255.255', 'broadcast'],
     ['::ffff:127.0.0.1', 'loopback'],
     ['::ffff:10.1.2.3', 'private'],
     ['::ffff:a9fe:a9fe', 'link-local'],
@@ -75,11 +75,9 @@ test('private, metadata, loopback and unspecified denied by address', () => {
     assert.ok(!d.allow && d.code === 'address', ip);
   }
   const d = decide('127.0.0.1', 8080, ['127.0.0.1'], policy);
-  assert.ok(
-    !d.allow &&
-      d.reason === '127.0.0.1:8080 is a loopback address; publish it with --host-port 8080',
-    !d.allow ? d.reason : '',
-  );
+  assert.ok(!d.allow);
+  assert.equal(d.reason, '127.0.0.1:8080 is a loopback address');
+  assert.equal(d.hint, "publish the host's port with --host-port 8080 (or host_ports = [8080])");
 });
 
 test('a name that resolves to a private address is denied (names a resolved address)', () => {

@@ -56,6 +56,7 @@ complete -c bubble -n __bubble_run_opts -l ssh-agent -d 'bind your ssh-agent soc
 complete -c bubble -n __bubble_run_opts -l gitconfig -x -a 'ro rw none' -d 'your git config inside'
 complete -c bubble -n __bubble_run_opts -l profile -x -a 'claude codex gemini opencode aider generic' -d 'agent profile'
 complete -c bubble -n __bubble_run_opts -l allow-root -d 'run even as root'
+complete -c bubble -n __bubble_run_opts -l expose-home -d 'let --rw/--ro name your home directory'
 complete -c bubble -n __bubble_run_opts -s q -l quiet -d 'no messages from bubble'
 complete -c bubble -n __bubble_run_opts -l json -d '(explain) print the plan as JSON'
 complete -c bubble -n __bubble_run_opts -s h -l help -d 'show help'

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { BubbleError } from '../errors.ts';
 import type { NetMode } from '../sandbox/plan.ts';
+import { usageError } from './usage.ts';
 
 export const NET_MODES: readonly NetMode[] = ['filtered', 'logged', 'host', 'none'];
 
@@ -25,10 +26,29 @@ const options = {
   'host-port': { type: 'string', multiple: true },
   profile: { type: 'string' },
   'allow-root': { type: 'boolean' },
+  'expose-home': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** What each option's value looks like, for "--net needs a value". */
+const VALUE_HINTS: Record<string, string> = {
+  '--net': `${NET_MODES.join('|')}`,
+  '--home': 'tmp|persist',
+  '--gitconfig': 'ro|rw|none',
+  '--rw': 'PATH',
+  '--ro': 'PATH',
+  '--hide': 'PATH',
+  '--allow-write': 'PATH',
+  '--limit': 'NAME=VALUE (nproc, fsize, nofile, tmp, home)',
+  '--env': 'NAME or NAME=VALUE',
+  '--allow': 'PATTERN (example.com, *.example.com, example.com:443)',
+  '--deny': 'PATTERN (example.com, *.example.com, example.com:443)',
+  '--allow-preset': 'PROFILE (bubble profiles lists them)',
+  '--host-port': 'PORT',
+  '--profile': 'NAME (bubble profiles lists them)',
+};
 
 const takesValue = new Set(
   Object.entries(options)
@@ -55,6 +75,8 @@ export interface SandboxArgs {
   hostPorts: number[];
   profile: string | undefined;
   allowRoot: boolean;
+  /** Let --rw/--ro name the home directory or one of its ancestors. */
+  exposeHome: boolean;
   quiet: boolean;
   json: boolean;
   help: boolean;
@@ -96,9 +118,7 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
   try {
     ({ values } = parseArgs({ args: optionWords, options, strict: true, allowPositionals: false }));
   } catch (err) {
-    throw new BubbleError('USAGE', `${subcommand}: ${(err as Error).message}`, {
-      hint: `bubble ${subcommand} --help`,
-    });
+    throw usageError(subcommand, err, (option) => VALUE_HINTS[option]);
   }
   const net = values.net;
   if (net !== undefined && !(NET_MODES as readonly string[]).includes(net)) {
@@ -142,6 +162,7 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
     net: net as NetMode | undefined,
     profile: values.profile,
     allowRoot: values['allow-root'] ?? false,
+    exposeHome: values['expose-home'] ?? false,
     quiet: values.quiet ?? false,
     json: values.json ?? false,
     help: values.help ?? false,

@@ -58,6 +58,8 @@ Options:
   --ssh-agent        bind your ssh-agent socket (ssh and git sign; keys stay outside)
   --gitconfig MODE   ~/.gitconfig inside: ro (default), rw, or none
   --allow-root       run even as root (capabilities dropped; not recommended)
+  --expose-home      let --rw/--ro name your home directory or its ancestors (refused
+                     otherwise: it would undo the hidden home)
   -q, --quiet        no messages from bubble on stderr
   --json             (explain) print the plan as JSON
   -h, --help         this help

@@ -1,6 +1,7 @@
 // Composition root: pick the command, run it, map errors to exit statuses.
 
 import { BubbleError, EXIT_SETUP } from '../errors.ts';
+import { fsError, isFsError } from '../fs-error.ts';
 import { version } from '../version.ts';
 import { parseSandboxArgs } from './argv.ts';
 import { configHelp, mainHelp, runHelp } from './help.ts';
@@ -12,9 +13,13 @@ async function dispatch(argv: string[]): Promise<number> {
     case undefined:
       process.stderr.write(mainHelp);
       return 2;
+    case 'help':
+      // `bubble help run` is `bubble run --help`.
+      if (rest[0] !== undefined && rest[0] !== 'help') return dispatch([rest[0], '--help']);
+      process.stdout.write(mainHelp);
+      return 0;
     case '-h':
     case '--help':
-    case 'help':
       process.stdout.write(mainHelp);
       return 0;
     case '--version':
@@ -60,10 +65,12 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await dispatch(argv);
   } catch (err) {
-    if (err instanceof BubbleError) {
-      say(err.message);
-      if (err.hint !== undefined) say(`hint: ${err.hint}`);
-      return err.exitCode;
+    // A file-system error nobody anticipated is still the user's to fix: one line, no trace.
+    const known = err instanceof BubbleError ? err : isFsError(err) ? fsError(err) : undefined;
+    if (known !== undefined) {
+      say(known.message);
+      if (known.hint !== undefined) say(`hint: ${known.hint}`);
+      return known.exitCode;
     }
     say(`internal error: ${(err as Error).stack ?? String(err)}`);
     return EXIT_SETUP;

@@ -44,7 +44,11 @@ export interface DoctorFacts {
   agents: { name: string; path: string | undefined; profile: string }[];
   dirs: { name: string; path: string; writable: boolean; detail?: string }[];
   /** The end-to-end self-check: undefined when it was not run. */
-  live: { ok: boolean; detail: string } | undefined;
+  /**
+   * `refused`: bubble itself refused to start (exit 2: a config file it cannot read, a
+   * usage error): the user's files, not the machine.
+   */
+  live: { ok: boolean; detail: string; refused?: boolean } | undefined;
 }
 
 const ok = (id: string, message: string): Check => ({ id, status: 'ok', message });
@@ -233,7 +237,8 @@ function rootCheck(f: DoctorFacts): Check {
 
 function containerCheck(f: DoctorFacts): Check {
   if (f.container === undefined) return ok('container', 'not inside a container');
-  if (f.live?.ok === true)
+  // bubble refusing the user's own files (exit 2) says nothing about the container.
+  if (f.live?.ok === true || f.live?.refused === true)
     return ok('container', `inside a container (${f.container}); sandboxes work here`);
   return warn(
     'container',
@@ -301,6 +306,12 @@ function liveCheck(f: DoctorFacts): Check {
     );
   }
   if (f.live.ok) return ok('live', f.live.detail);
+  if (f.live.refused === true)
+    return fail(
+      'live',
+      `bubble refused to start (not a problem of this machine): ${f.live.detail}`,
+      'fix what the message names (a config file, a directory), then run bubble doctor again',
+    );
   return fail(
     'live',
     `the live self-check failed: ${f.live.detail}`,

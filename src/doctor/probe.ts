@@ -176,12 +176,14 @@ s.on('data', (d) => { got += d; if (got.includes('\\n')) { console.log('echo:' +
 s.on('error', (e) => { console.log('error:' + e.message); clearTimeout(t); process.exitCode = 3; });`;
 
 /** Start a real sandbox with the built CLI and check the echo came back. */
-export async function liveCheck(uid: number): Promise<{ ok: boolean; detail: string }> {
+export async function liveCheck(uid: number): Promise<NonNullable<DoctorFacts['live']>> {
   const cli = fileURLToPath(new URL('../cli/bubble.js', import.meta.url));
   if (!fs.existsSync(cli))
     return { ok: false, detail: `${cli} does not exist (run npm run build)` };
   const echo = await echoServer();
   const project = fs.realpathSync(fs.mkdtempSync(join(tmpdir(), 'bubble-doctor-')));
+  // Its own state directory: the check's session log does not clutter `bubble log`.
+  const state = fs.mkdtempSync(join(tmpdir(), 'bubble-doctor-state-'));
   const nonce = `bubble-doctor-${randomBytes(8).toString('hex')}`;
   const started = Date.now();
   try {
@@ -202,6 +204,7 @@ export async function liveCheck(uid: number): Promise<{ ok: boolean; detail: str
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
       const child = spawn(process.execPath, args, {
         cwd: project,
+        env: { ...process.env, XDG_STATE_HOME: state },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -229,10 +232,13 @@ export async function liveCheck(uid: number): Promise<{ ok: boolean; detail: str
     return {
       ok: false,
       detail: `bubble run exited with ${r.code ?? 'a signal'}${why ? `: ${why}` : ''}`,
+      ...(r.code === 2 ? { refused: true } : {}),
     };
   } finally {
     echo.server.close();
     fs.rmSync(project, { recursive: true, force: true });
+    // Retries: the session's watchdog may still be tidying up its journal there.
+    fs.rmSync(state, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
   }
 }
 

@@ -38,6 +38,8 @@ export interface RunRequest {
   /** Protected paths the user deliberately opens (`--allow-write`). */
   allowWrite: string[];
   allowRoot: boolean;
+  /** Let --rw/--ro name the home directory or an ancestor of it (`--expose-home`). */
+  exposeHome?: boolean | undefined;
   /** The sandbox home: an empty tmpfs, or a per-project directory that persists. */
   home?: 'tmp' | 'persist' | undefined;
   /** Bind the host's ssh-agent socket (signing without exposing keys). */
@@ -182,6 +184,25 @@ function refuseCwd(cwd: string, homeReal: string): void {
       { hint },
     );
   }
+}
+
+/**
+ * `--rw /` would cover the sandbox's own root (bwrap then fails on its first mount), and
+ * `--rw ~` (or /home) quietly undoes the hidden home, keys and tokens included.
+ */
+function refuseUserMount(option: string, src: string, homeReal: string, exposeHome: boolean): void {
+  if (src === '/')
+    throw new BubbleError('MOUNT_ROOT', `${option}: the whole file system cannot be mounted`, {
+      hint: 'name the directories the command needs (e.g. --ro /srv/data)',
+    });
+  if (!exposeHome && isUnder(homeReal, src))
+    throw new BubbleError(
+      'MOUNT_HOME',
+      `${option}: refusing to mount ${src}: it would expose your whole home directory (SSH keys, tokens, shell startup files)`,
+      {
+        hint: 'name the directories the command needs (e.g. --ro ~/src/lib); --expose-home overrides this',
+      },
+    );
 }
 
 /** The command's host path: `./x` and `/x` as given, a bare name through PATH. */
@@ -517,6 +538,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
       const src = facts.fs.realpath(dest);
       if (src === undefined)
         throw new BubbleError('NO_SUCH_PATH', `--${kind} ${raw}: no such file or directory`);
+      refuseUserMount(`--${kind} ${raw}`, src, homeReal, req.exposeHome === true);
       m.parentsOf(dest);
       m.push({
         kind,

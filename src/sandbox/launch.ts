@@ -2,10 +2,13 @@
 // placeholders), starts bwrap with a scrubbed environment and its setup fds, forwards
 // signals, and turns bwrap's end into bubble's exit status.
 
-import { spawn, type StdioOptions } from 'node:child_process';
+import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BubbleError, EXIT_SETUP } from '../errors.ts';
+import { BubbleError, EXIT_SETUP, EXIT_USAGE } from '../errors.ts';
+import { fsError, isFsError } from '../fs-error.ts';
+import { isUnder } from '../policy/paths.ts';
+import { quoteArg } from './escape.ts';
 import { bwrapArgs, fdLayout } from './bwrap-args.ts';
 import { sandboxExit, signalExit } from './exit.ts';
 import type { HostFacts } from './facts.ts';
@@ -71,8 +74,55 @@ function prepareHost(plan: Plan, facts: HostFacts): { claim: Claim; stopWatchdog
     plan.protectedExisting.length > 0 && hasJournals(dir) ? plan.protectedExisting : [];
   // Always journaled and watched, placeholders or not: the journal also names the sandbox,
   // which the watchdog kills if bubble dies before bwrap's own death signal is armed.
-  const claim = claimPlaceholders(dir, plan.placeholders, shared);
+  let claim: Claim;
+  try {
+    claim = claimPlaceholders(dir, plan.placeholders, shared);
+  } catch (err) {
+    // Typically a project the user cannot write: bubble needs a mount point there.
+    if (isFsError(err) && err.path !== undefined && isUnder(err.path, facts.cwd))
+      throw fsError(err, {
+        what: 'a mount point that keeps a protected path uncreatable inside',
+        exitCode: EXIT_USAGE,
+        hint: `the project ${quoteArg(facts.cwd)} must be writable by you (bubble removes the mount point after the session): chmod u+w, or run bubble in a directory you own`,
+      });
+    throw err;
+  }
   return { claim, stopWatchdog: spawnWatchdog(dir, reaperScript) };
+}
+
+/** bwrap 0.8 refuses more than this many arguments in all, its own and the command's. */
+const BWRAP_MAX_ARGS = 9000;
+const TOO_LONG_HINT =
+  "pass long lists in a file (xargs, or the program's own @file / --files-from option)";
+
+function argvBytes(argv: readonly string[]): number {
+  return argv.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0);
+}
+
+/**
+ * Said before anything starts, rather than bwrap's "Exceeded maximum number of arguments"
+ * (bwrap counts what `--args FD` passes too, so only a shorter command line helps).
+ */
+export function refuseLongArgv(plan: Plan, facts: HostFacts): void {
+  if (facts.bwrap === undefined) return;
+  const args = bwrapArgs(plan, facts.bwrap.features, fdLayout(plan), ourSessionTag());
+  const commandArgs = plan.argv.length;
+  if (args.length <= BWRAP_MAX_ARGS) return;
+  throw new BubbleError(
+    'ARGV_TOO_LONG',
+    `the command has ${commandArgs} arguments; bubblewrap accepts at most ${BWRAP_MAX_ARGS} in all, and the sandbox's setup takes ${args.length - commandArgs}`,
+    { exitCode: EXIT_USAGE, hint: TOO_LONG_HINT },
+  );
+}
+
+/** After a setup failure: can this bwrap make a sandbox at all? (one short trial run) */
+function bareSandboxStarts(bwrapPath: string): boolean {
+  const r = spawnSync(
+    bwrapPath,
+    ['--unshare-all', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--', 'true'],
+    { stdio: 'ignore', env: {}, timeout: 10_000 },
+  );
+  return r.status === 0;
 }
 
 export interface LaunchOptions {
@@ -94,6 +144,7 @@ export async function launch(
   }
   const fds = fdLayout(plan);
   const args = bwrapArgs(plan, bwrap.features, fds, ourSessionTag());
+  refuseLongArgv(plan, facts);
   closeInheritedFds();
   const { claim, stopWatchdog } = prepareHost(plan, facts);
 
@@ -180,10 +231,16 @@ export async function launch(
       (resolve, reject) => {
         child.on('error', (err) =>
           reject(
-            new BubbleError('SPAWN', `cannot start ${bwrap.path}: ${err.message}`, {
-              exitCode: EXIT_SETUP,
-              cause: err,
-            }),
+            (err as NodeJS.ErrnoException).code === 'E2BIG'
+              ? new BubbleError(
+                  'ARGV_TOO_LONG',
+                  `the command line is too long for the kernel (${argvBytes(plan.argv)} bytes of arguments; one argument may hold at most 128 KiB)`,
+                  { exitCode: EXIT_USAGE, hint: TOO_LONG_HINT, cause: err },
+                )
+              : new BubbleError('SPAWN', `cannot start ${bwrap.path}: ${err.message}`, {
+                  exitCode: EXIT_SETUP,
+                  cause: err,
+                }),
           ),
         );
         child.on('exit', (c, s) => resolve([c, s]));
@@ -196,8 +253,11 @@ export async function launch(
     if (agentExit === undefined && received !== undefined) return signalExit(received);
     if (agentExit === undefined && signal === null && bwrap.features.jsonStatusFd) {
       // bwrap said why above (typically user namespaces blocked by the kernel or AppArmor).
+      // A bare sandbox that starts means the machine is fine: this session's options are not.
       process.stderr.write(
-        "bubble: the sandbox could not be set up (bwrap's message is above); fix: run 'bubble doctor', it checks this machine and prints the one-line fix\n",
+        bareSandboxStarts(bwrap.path)
+          ? "bubble: the sandbox could not be set up with these options (bwrap's message is above); 'bubble explain' with the same options shows every mount\n"
+          : "bubble: the sandbox could not be set up (bwrap's message is above); fix: run 'bubble doctor', it checks this machine and prints the one-line fix\n",
       );
     }
     return exit;

@@ -28,3 +28,21 @@ test('display quoting escapes control characters and round-trips plain text', ()
   assert.equal(quoteArg('\u202etxt'), "$'\\u202etxt'");
   assert.equal(quoteArgv(['echo', '']), "echo ''");
 });
+
+test('parse errors are plain words with the right hint, not Node messages', () => {
+  const caught = (words: string[]): { message: string; hint: string | undefined } => {
+    try {
+      parseSandboxArgs(words, 'run');
+    } catch (err) {
+      return err as { message: string; hint: string | undefined };
+    }
+    throw new Error('did not throw');
+  };
+  assert.equal(caught(['--net']).message, 'run: --net needs a value');
+  assert.equal(caught(['--net']).hint, '--net filtered|logged|host|none');
+  assert.equal(caught(['--net', '--', 'sh']).message, 'run: --net needs a value');
+  assert.equal(caught(['--bogus', 'sh']).message, 'run: unknown option --bogus');
+  assert.equal(caught(['--bogus', 'sh']).hint, 'bubble run --help');
+  assert.equal(caught(['--json=1', 'sh']).message, 'run: --json takes no value');
+  assert.doesNotMatch(caught(['--rw']).message, /'|"/);
+});

@@ -183,6 +183,20 @@ describe('doctor checks', () => {
     assert.equal(byId(runChecks(f), 'container').status, 'ok');
   });
 
+  test("bubble refusing the user's own config file: the container is not blamed", () => {
+    const f = healthy();
+    f.container = 'docker';
+    f.live = {
+      ok: false,
+      refused: true,
+      detail: 'bubble run exited with 2: bubble: cannot open ~/.config/bubble/config.toml',
+    };
+    const checks = runChecks(f);
+    assert.equal(byId(checks, 'container').status, 'ok');
+    assert.equal(byId(checks, 'live').status, 'fail');
+    assert.match(byId(checks, 'live').message, /not a problem of this machine\): .*config\.toml/);
+  });
+
   test('no seccomp: fail', () => {
     const f = healthy();
     f.seccompStatus = undefined;

@@ -8,6 +8,8 @@ import { bubbleDirs, configPaths, trustFile } from '../../config/paths.ts';
 import type { MergeResult, CliSettings, LimitName, Valued } from '../../config/merge.ts';
 import type { SandboxArgs } from '../argv.ts';
 import { say } from '../say.ts';
+import { EXIT_USAGE } from '../../errors.ts';
+import { fsError, isFsError } from '../../fs-error.ts';
 import { toRequest } from './request.ts';
 
 export interface FoundText {
@@ -29,11 +31,11 @@ function readText(path: string): string | undefined {
   try {
     return fs.readFileSync(path, 'utf8');
   } catch (err) {
-    if (
-      (err as NodeJS.ErrnoException).code === 'ENOENT' ||
-      (err as NodeJS.ErrnoException).code === 'ENOTDIR'
-    )
-      return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    // The user's own file: a config error (exit 2), named, never a stack trace.
+    if (isFsError(err))
+      throw fsError(err, { path, what: 'a bubble config file', exitCode: EXIT_USAGE });
     throw err;
   }
 }

@@ -1,7 +1,7 @@
 // `bubble doctor`: can bubble work on this machine, and if not, what to do about it.
 
 import { parseArgs } from 'node:util';
-import { BubbleError } from '../../errors.ts';
+import { usageError } from '../usage.ts';
 import { exitStatus, runChecks } from '../../doctor/checks.ts';
 import { displayText } from '../../sandbox/escape.ts';
 
@@ -29,9 +29,7 @@ export async function doctor(words: string[]): Promise<number> {
       options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     }));
   } catch (err) {
-    throw new BubbleError('USAGE', `doctor: ${(err as Error).message}`, {
-      hint: 'bubble doctor --help',
-    });
+    throw usageError('doctor', err);
   }
   if (values.help) {
     process.stdout.write(doctorHelp);

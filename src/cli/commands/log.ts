@@ -1,6 +1,7 @@
 // `bubble log`: recent sessions, or one session's per-host summary.
 
 import { parseArgs } from 'node:util';
+import { usageError } from '../usage.ts';
 import { BubbleError } from '../../errors.ts';
 import { listSessions, readLog } from '../../log/reader.ts';
 import { escapeForDisplay, renderSummary, summarize } from '../../log/summary.ts';
@@ -30,7 +31,7 @@ export function log(words: string[]): number {
       },
     }));
   } catch (err) {
-    throw new BubbleError('USAGE', `log: ${(err as Error).message}`, { hint: 'bubble log --help' });
+    throw usageError('log', err);
   }
   if (values.help) {
     process.stdout.write(logHelp);

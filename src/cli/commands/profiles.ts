@@ -1,7 +1,7 @@
 // `bubble profiles`: what each agent profile keeps writable, protects, passes and allows.
 
 import { parseArgs } from 'node:util';
-import { BubbleError } from '../../errors.ts';
+import { usageError } from '../usage.ts';
 import type { Profile } from '../../policy/profile.ts';
 import { profiles } from '../../policy/profiles/index.ts';
 
@@ -83,9 +83,7 @@ export function profilesCommand(words: string[]): number {
       options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     }));
   } catch (err) {
-    throw new BubbleError('USAGE', `profiles: ${(err as Error).message}`, {
-      hint: 'bubble profiles --help',
-    });
+    throw usageError('profiles', err);
   }
   if (values.help) {
     process.stdout.write(profilesHelp);

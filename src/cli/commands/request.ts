@@ -58,6 +58,7 @@ export function toRequest(args: SandboxArgs): RunRequest {
     deny: args.deny,
     hostPorts: args.hostPorts,
     allowRoot: args.allowRoot,
+    ...(args.exposeHome ? { exposeHome: true } : {}),
     ...(Object.keys(sources).length > 0 ? { sources } : {}),
   };
 }

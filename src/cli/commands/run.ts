@@ -1,5 +1,5 @@
 import { gatherHostFacts } from '../../sandbox/facts.ts';
-import { launch } from '../../sandbox/launch.ts';
+import { launch, refuseLongArgv } from '../../sandbox/launch.ts';
 import { placeholderDir, reap } from '../../sandbox/placeholders.ts';
 import { resolvePlan } from '../../policy/resolve.ts';
 import { makeRuntimeDir } from '../../net/runtime-dir.ts';
@@ -34,6 +34,7 @@ export async function run(args: SandboxArgs): Promise<number> {
   const req = await configuredRequest(args);
   // Resolve first: refusals and usage errors come before anything starts.
   let plan = resolvePlan(facts, req);
+  refuseLongArgv(plan, facts);
   const warn = (): void => {
     if (!args.quiet) for (const w of plan.warnings) say(`warning: ${w}`);
   };

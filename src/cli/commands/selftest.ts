@@ -1,6 +1,7 @@
 // `bubble selftest`: attack the sandbox from inside on this machine, and say what held.
 
 import { parseArgs } from 'node:util';
+import { usageError } from '../usage.ts';
 import { BubbleError } from '../../errors.ts';
 import type { NetMode } from '../../sandbox/plan.ts';
 import { displayText } from '../../sandbox/escape.ts';
@@ -37,9 +38,7 @@ export async function selftest(words: string[]): Promise<number> {
       },
     }));
   } catch (err) {
-    throw new BubbleError('USAGE', `selftest: ${(err as Error).message}`, {
-      hint: 'bubble selftest --help',
-    });
+    throw usageError('selftest', err);
   }
   if (values.help) {
     process.stdout.write(selftestHelp);

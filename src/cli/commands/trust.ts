@@ -3,6 +3,7 @@
 // changes the hash and the file is untrusted again.
 
 import { parseArgs } from 'node:util';
+import { usageError } from '../usage.ts';
 import { BubbleError } from '../../errors.ts';
 import { parseConfig, sha256 } from '../../config/load.ts';
 import { readStore, withoutTrust, withTrust, writeStore } from '../../config/trust.ts';
@@ -29,9 +30,7 @@ export function trust(words: string[]): number {
       allowPositionals: false,
     }));
   } catch (err) {
-    throw new BubbleError('USAGE', `trust: ${(err as Error).message}`, {
-      hint: 'bubble trust --help',
-    });
+    throw usageError('trust', err);
   }
   if (values.help) {
     process.stdout.write(trustHelp);

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { requireBwrap } from './support/bwrap.ts';
-import { makeWorld, runBubble, sandboxSh, type Result, type World } from './support/world.ts';
+import { requireBwrap } from '../support/bwrap.ts';
+import { makeWorld, runBubble, sandboxSh, type Result, type World } from '../support/world.ts';
 
 /** Every stderr line is bubble's own, one line each, and no stack frame leaked. */
 function assertOneLiners(r: Result): void {

@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-import { main } from './main.ts';
+import { enableCompileCache } from './start.ts';
+
+enableCompileCache();
+const { main } = await import('./main.ts');
 
 // `bubble log | head`: a closed pipe ends the listing, not in a stack trace.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

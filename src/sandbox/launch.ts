@@ -24,7 +24,8 @@ import {
 import type { Plan } from './plan.ts';
 import { seccompProgram } from './seccomp.ts';
 
-const reaperScript = fileURLToPath(new URL('./reaper.js', import.meta.url));
+// Spelled from dist/'s top so that it holds in the bundled bin (dist/cli/) too.
+const reaperScript = fileURLToPath(new URL('../sandbox/reaper.js', import.meta.url));
 
 /** The agent is the first child of the sandbox's pid 1 (bwrap's init), which ignores signals. */
 function agentPid(initPid: number): number | undefined {

@@ -1,0 +1,79 @@
+// npm run build, second step: the bins become a few ES modules instead of ~25. Loading one
+// file instead of many is most of what a short command's start costs.
+//   dist/cli/main.js      main.ts with everything `run`, `explain` and `log` need (those
+//                         are imported lazily in the source; listed in `hot` to be bundled in)
+//   dist/cli/chunk-*.js   the rest, loaded when used: zod and smol-toml only when a config
+//                         file exists, selftest and doctor only for those commands
+//   dist/cli/bubble.js, bubble-claude.js   tiny: enable the compile cache, then load main.js
+// tsc's per-module output stays beside it: the helper scripts (reaper, bridge, connect)
+// and the benchmarks run those.
+import { build } from 'esbuild';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, URL } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const outdir = join(root, 'dist/cli');
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const hot = [
+  'src/cli/commands/run.ts',
+  'src/cli/commands/explain.ts',
+  'src/cli/commands/log.ts',
+  'src/net/session.ts',
+  'src/net/runtime-dir.ts',
+].map((p) => join(root, p));
+
+// Chunks of an earlier build have other hashes.
+for (const name of readdirSync(outdir)) if (name.startsWith('chunk-')) rmSync(join(outdir, name));
+
+const common = {
+  outdir,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'warning',
+};
+
+// main.ts imports each command lazily; in the bundle `run`, `explain` and `log` (and the
+// proxy, for the default filtered mode) share one lazily loaded chunk: a launch reads three
+// files, `bubble --version` two.
+const hotNamespace = 'bubble-hot';
+await build({
+  ...common,
+  entryPoints: [join(root, 'src/cli/main.ts')],
+  splitting: true,
+  // Chunks sit beside the bins, as deep as every other dist/ module: a path like
+  // '../net/bridge.js' from import.meta.url means the same file in both builds.
+  chunkNames: 'chunk-[hash]',
+  define: { BUBBLE_VERSION: JSON.stringify(version) },
+  plugins: [
+    {
+      name: 'hot-chunk',
+      setup(b) {
+        b.onResolve({ filter: /^\.\/commands\/(run|explain|log)\.ts$/ }, (args) =>
+          args.kind === 'dynamic-import' && args.importer.endsWith('/src/cli/main.ts')
+            ? { path: 'hot', namespace: hotNamespace }
+            : undefined,
+        );
+        b.onLoad({ filter: /^hot$/, namespace: hotNamespace }, () => ({
+          resolveDir: root,
+          contents: hot.map((p) => `export * from ${JSON.stringify(p)};`).join('\n'),
+        }));
+      },
+    },
+  ],
+});
+
+await build({
+  ...common,
+  entryPoints: [join(root, 'src/cli/bubble.ts'), join(root, 'src/cli/bubble-claude.ts')],
+  plugins: [
+    {
+      name: 'main-beside',
+      setup(b) {
+        b.onResolve({ filter: /^\.\/main\.ts$/ }, () => ({ path: './main.js', external: true }));
+      },
+    },
+  ],
+});

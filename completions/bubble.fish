@@ -10,7 +10,7 @@ function __bubble_run_opts
     set -e words[1]
     contains -- $words[1] run explain; or return 1
     set -e words[1]
-    set -l takes_value --rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --limit --home --gitconfig --profile
+    set -l takes_value --rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --limit --home --ssh-key --gitconfig --profile
     set -l skip 0
     for w in $words
         if test $skip = 1
@@ -52,7 +52,8 @@ complete -c bubble -n __bubble_run_opts -l deny -x -d 'deny these destinations'
 complete -c bubble -n __bubble_run_opts -l host-port -x -d "make the host's 127.0.0.1:PORT reachable"
 complete -c bubble -n __bubble_run_opts -l limit -x -a 'nproc= fsize= tmp= home= nofile=' -d 'resource limit NAME=VALUE'
 complete -c bubble -n __bubble_run_opts -l home -x -a 'tmp persist' -d 'the sandbox home'
-complete -c bubble -n __bubble_run_opts -l ssh-agent -d 'bind your ssh-agent socket'
+complete -c bubble -n __bubble_run_opts -l ssh-agent -d 'a filtered ssh-agent: list and sign only'
+complete -c bubble -n __bubble_run_opts -l ssh-key -r -F -d 'a key the ssh-agent may use (fingerprint, comment, .pub)'
 complete -c bubble -n __bubble_run_opts -l gitconfig -x -a 'ro rw none' -d 'your git config inside'
 complete -c bubble -n __bubble_run_opts -l profile -x -a 'claude codex gemini opencode aider generic' -d 'agent profile'
 complete -c bubble -n __bubble_run_opts -l allow-root -d 'run even as root'

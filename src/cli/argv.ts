@@ -17,6 +17,7 @@ const options = {
   limit: { type: 'string', multiple: true },
   home: { type: 'string' },
   'ssh-agent': { type: 'boolean' },
+  'ssh-key': { type: 'string', multiple: true },
   gitconfig: { type: 'string' },
   env: { type: 'string', multiple: true },
   net: { type: 'string' },
@@ -65,6 +66,8 @@ export interface SandboxArgs {
   limit: string[];
   home: 'tmp' | 'persist' | undefined;
   sshAgent: boolean;
+  /** Keys the filtered ssh-agent may use (`--ssh-key`); naming one implies --ssh-agent. */
+  sshKeys: string[];
   gitconfig: 'ro' | 'rw' | 'none' | undefined;
   env: string[];
   net: NetMode | undefined;
@@ -157,6 +160,7 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
     limit: values.limit ?? [],
     home: oneOf('--home', values.home, ['tmp', 'persist'] as const),
     sshAgent: values['ssh-agent'] ?? false,
+    sshKeys: values['ssh-key'] ?? [],
     gitconfig: oneOf('--gitconfig', values.gitconfig, ['ro', 'rw', 'none'] as const),
     env: values.env ?? [],
     net: net as NetMode | undefined,

@@ -55,7 +55,10 @@ Options:
                      nproc and fsize
   --home tmp|persist the sandbox home: empty tmpfs (default), or this project's own
                      directory under $XDG_STATE_HOME/bubble/homes/ (caches survive)
-  --ssh-agent        bind your ssh-agent socket (ssh and git sign; keys stay outside)
+  --ssh-agent        a filtered ssh-agent inside: lists and signs with the keys named by
+                     --ssh-key only (nothing else), every signature in the session log
+  --ssh-key KEY      a key it may use (repeatable; implies --ssh-agent): SHA256:...
+                     fingerprint, comment, or .pub file (ssh-add -l lists them)
   --gitconfig MODE   ~/.gitconfig inside: ro (default), rw, or none
   --allow-root       run even as root (capabilities dropped; not recommended)
   --expose-home      let --rw/--ro name your home directory or its ancestors (refused
@@ -72,6 +75,6 @@ the config files), and where each value came from.
 
 Files: $XDG_CONFIG_HOME/bubble/config.toml (yours), .bubble.toml in the project. Keys mirror
 the options: rw, ro, hide, allow_write, env, net, allow, deny, host_ports, limits (nproc,
-fsize, nofile, tmp, home), profile, home, ssh_agent, gitconfig, and [profiles.NAME] tables
+fsize, nofile, tmp, home), profile, home, ssh_agent, ssh_keys, gitconfig, and [profiles.NAME] tables
 with the same keys. A project file may only tighten the sandbox until you run bubble trust.
 `;

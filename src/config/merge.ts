@@ -19,7 +19,7 @@ export interface Valued<T> {
 
 export type LimitName = 'nproc' | 'fsize' | 'nofile' | 'tmp' | 'home';
 export const LIMIT_NAMES: readonly LimitName[] = ['nproc', 'fsize', 'nofile', 'tmp', 'home'];
-export type ListKey = 'rw' | 'ro' | 'hide' | 'allow_write' | 'env' | 'allow' | 'deny';
+export type ListKey = 'rw' | 'ro' | 'hide' | 'allow_write' | 'env' | 'allow' | 'deny' | 'ssh_keys';
 export const LIST_KEYS: readonly ListKey[] = [
   'rw',
   'ro',
@@ -28,6 +28,7 @@ export const LIST_KEYS: readonly ListKey[] = [
   'env',
   'allow',
   'deny',
+  'ssh_keys',
 ];
 
 export interface Options {
@@ -39,6 +40,7 @@ export interface Options {
   env: Valued<string>[];
   allow: Valued<string>[];
   deny: Valued<string>[];
+  ssh_keys: Valued<string>[];
   host_ports: Valued<number>[];
   net?: Valued<NetMode> | undefined;
   limits: Partial<Record<LimitName, Valued<string | number>>>;
@@ -96,6 +98,7 @@ function emptyOptions(): Options {
     env: [],
     allow: [],
     deny: [],
+    ssh_keys: [],
     host_ports: [],
     limits: {},
   };
@@ -117,7 +120,15 @@ export function tightenOnly(
   if (layer.deny !== undefined) kept.deny = layer.deny;
   // Always loosening when present: new paths (even read-only ones expose files), variables,
   // destinations, host ports, opened protections.
-  for (const key of ['rw', 'ro', 'allow_write', 'env', 'allow', 'host_ports'] as const) {
+  for (const key of [
+    'rw',
+    'ro',
+    'allow_write',
+    'env',
+    'allow',
+    'host_ports',
+    'ssh_keys',
+  ] as const) {
     if (layer[key] !== undefined && layer[key].length > 0) drop(key);
   }
   if (layer.net !== undefined) {

@@ -61,7 +61,14 @@ const settings = {
     .enum(['tmp', 'persist'])
     .optional()
     .describe('the sandbox home: tmp (empty, ephemeral) or persist (kept per project) (--home)'),
-  ssh_agent: z.boolean().optional().describe('bind your ssh-agent socket inside (--ssh-agent)'),
+  ssh_agent: z
+    .boolean()
+    .optional()
+    .describe('a filtered ssh-agent inside: lists and signs with ssh_keys only (--ssh-agent)'),
+  ssh_keys: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('keys the ssh-agent may use: SHA256 fingerprint, comment or .pub file (--ssh-key)'),
   gitconfig: z
     .enum(['ro', 'rw', 'none'])
     .optional()

@@ -6,7 +6,10 @@
 //
 //   {"v":1,"type":"session",...}   first line: who, when, what, which rules
 //   {"v":1,"type":"conn",...}      one per connection, written when it ends
+//   {"v":1,"type":"ssh-agent",...} one per signature or refused request (--ssh-agent)
 //   {"v":1,"type":"end",...}       last line when the session ended cleanly
+import type { Signed } from '../ssh/signed-data.ts';
+
 export const LOG_VERSION = 1;
 
 export type NetMode = 'filtered' | 'logged' | 'host' | 'none';
@@ -71,7 +74,33 @@ export interface EndRecord {
   readonly signal?: string | null;
 }
 
-export type LogRecord = SessionRecord | ConnectionRecord | EndRecord;
+/** One request the ssh-agent filter answered (a list request is not one: it only filters). */
+export interface AgentEvent {
+  /** ISO 8601, UTC. */
+  readonly time: string;
+  /** `sign`, `add`, `remove-all`, `lock`, `extension NAME`... */
+  readonly request: string;
+  readonly decision: DecisionName;
+  /** The key asked for (its SHA256 fingerprint), when the request names one. */
+  readonly key: string | null;
+  readonly comment: string | null;
+  /** What a sign request was for, when recognisable: an ssh login, a git signature... */
+  readonly signed: Signed | null;
+  /** Why it was refused, or what went wrong with an allowed one; null otherwise. */
+  readonly reason: string | null;
+}
+
+/** A request to the filtered ssh-agent (--ssh-agent): every signature, and every refusal. */
+export interface SshAgentRecord extends AgentEvent {
+  readonly v: typeof LOG_VERSION;
+  readonly type: 'ssh-agent';
+}
+
+export type LogRecord = SessionRecord | ConnectionRecord | SshAgentRecord | EndRecord;
+
+export function sshAgentRecord(e: AgentEvent): SshAgentRecord {
+  return { v: LOG_VERSION, type: 'ssh-agent', ...e };
+}
 
 export type SessionRecordInput = Omit<SessionRecord, 'v' | 'type'>;
 export type ConnectionRecordInput = Omit<ConnectionRecord, 'v' | 'type'>;

@@ -34,6 +34,8 @@ export interface NetSessionOptions {
   /** Deliberate openings of the sandbox, recorded in the session header. */
   optIns: string[];
   version: string;
+  /** The session's log when it is open already (the ssh-agent filter writes to it first). */
+  log?: SessionLog | undefined;
 }
 
 export interface NetSession {
@@ -44,8 +46,10 @@ export interface NetSession {
   close(exit: number): Promise<string>;
 }
 
-export async function startNetSession(o: NetSessionOptions): Promise<NetSession> {
-  const rules = parseRules({ allow: o.allow, deny: o.deny });
+/** A new session log with its header written; for modes without the proxy too (--ssh-agent). */
+export function startSessionLog(
+  o: Omit<NetSessionOptions, 'mode' | 'runtimeDir' | 'log'> & { mode: NetMode },
+): SessionLog {
   const started = new Date();
   const sessionId = newSessionId(started);
   let log: SessionLog;
@@ -54,7 +58,7 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
   } catch (err) {
     throw new BubbleError('LOG', (err as Error).message, { exitCode: EXIT_SETUP, cause: err });
   }
-  const upstream = upstreamFromEnv(o.env);
+  const proxied = o.mode === 'filtered' || o.mode === 'logged';
   log.write(
     sessionRecord({
       sessionId,
@@ -66,9 +70,16 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
       publishedPorts: o.hostPorts,
       bubbleVersion: o.version,
       optIns: o.optIns,
-      upstream: upstream ? 'configured from the environment' : null,
+      upstream: proxied && upstreamFromEnv(o.env) ? 'configured from the environment' : null,
     }),
   );
+  return log;
+}
+
+export async function startNetSession(o: NetSessionOptions): Promise<NetSession> {
+  const rules = parseRules({ allow: o.allow, deny: o.deny });
+  const log = o.log ?? startSessionLog(o);
+  const upstream = upstreamFromEnv(o.env);
   const records: ConnectionRecord[] = [];
   let warned = false;
   let listen: { path: string } | { port: number; host: string };

@@ -23,6 +23,7 @@ import { DEFAULT_LIMITS, ulimitLine, type Limits } from './limits.ts';
 import { projectProtections, type Protection } from './project.ts';
 import { profileByName, profileForCommand } from './profiles/index.ts';
 import { referencedScripts } from './script-refs.ts';
+import { FINGERPRINT, fingerprint, parsePublicKey, type KeySelector } from '../ssh/keys.ts';
 
 export interface RunRequest {
   command: string[];
@@ -42,8 +43,10 @@ export interface RunRequest {
   exposeHome?: boolean | undefined;
   /** The sandbox home: an empty tmpfs, or a per-project directory that persists. */
   home?: 'tmp' | 'persist' | undefined;
-  /** Bind the host's ssh-agent socket (signing without exposing keys). */
+  /** Give the sandbox bubble's filtering ssh-agent (list and sign only). */
   sshAgent?: boolean | undefined;
+  /** The keys it may use (`--ssh-key`): fingerprints, comments, or .pub files. */
+  sshKeys?: string[] | undefined;
   /** ~/.gitconfig and ~/.config/git: read-only (default), writable, or hidden. */
   gitconfig?: 'ro' | 'rw' | 'none' | undefined;
   /** Resource limits (`--limit`); the defaults when undefined. */
@@ -301,6 +304,23 @@ function kernelBefore(release: string, major: number, minor: number): boolean {
 }
 
 const SSH_AGENT_INSIDE = '/run/bubble-ssh/agent.sock';
+const SSH_AGENT_SOCKET_NAME = 'ssh-agent.sock';
+
+/** `--ssh-key SPEC`: a fingerprint as ssh-keygen -l prints it, a .pub file, or a comment. */
+function keySelector(facts: HostFacts, spec: string, home: string, cwd: string): KeySelector {
+  if (FINGERPRINT.test(spec)) return { spec, fingerprint: spec };
+  if (!spec.includes('/') && !spec.endsWith('.pub')) return { spec, comment: spec };
+  const given = expandUserPath(spec, home, cwd);
+  // A private key's path names its .pub beside it; the private key itself is never read.
+  const path = given.endsWith('.pub') ? given : `${given}.pub`;
+  const text = facts.fs.readText(path, 65536);
+  const parsed = text === undefined ? `${path}: no such file` : parsePublicKey(text);
+  if (typeof parsed === 'string')
+    throw new BubbleError('BAD_SSH_KEY', `--ssh-key ${spec}: ${parsed}`, {
+      hint: 'name a key by its fingerprint (ssh-add -l), its comment, or its .pub file',
+    });
+  return { spec, fingerprint: fingerprint(parsed.blob) };
+}
 
 /** `--home persist`: `$XDG_STATE_HOME/bubble/homes/<name>-<hash of the project path>`. */
 function persistentHome(facts: HostFacts, project: string): string {
@@ -550,8 +570,10 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     }
   }
 
-  // The ssh-agent socket, on request: keys stay in the agent, outside.
+  // The ssh-agent, on request: bubble's filter in front of the user's agent (see
+  // ssh/agent-filter.ts), so the sandbox lists and signs with the named keys only.
   let sshSock: string | undefined;
+  let sshAgent: Plan['sshAgent'];
   if (req.sshAgent) {
     const sock = facts.env.SSH_AUTH_SOCK;
     if (sock === undefined || !isAbsolute(sock) || facts.fs.lstat(sock)?.type !== 'other') {
@@ -561,13 +583,18 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
         { hint: 'start an agent (eval "$(ssh-agent)") and ssh-add your key' },
       );
     }
+    sshAgent = {
+      upstream: sock,
+      socket: join(facts.bubble.runtimeDir, SSH_AGENT_SOCKET_NAME),
+      keys: (req.sshKeys ?? []).map((spec) => keySelector(facts, spec, home, cwd)),
+    };
     sshSock = SSH_AGENT_INSIDE;
     m.parentsOf(sshSock);
     m.push({
       kind: 'ro',
-      src: sock,
+      src: sshAgent.socket,
       dest: sshSock,
-      why: 'your ssh-agent (--ssh-agent): signs, never shows the keys',
+      why: `bubble's filter of your ssh-agent: lists and signs with ${sshAgent.keys.map((k) => k.spec).join(', ') || 'the keys you name'} only, every signature logged`,
       source: '--ssh-agent',
     });
   }
@@ -880,6 +907,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     placeholders,
     protectedExisting,
     ensureDirs,
+    ...(sshAgent === undefined ? {} : { sshAgent }),
     warnings,
   };
 }

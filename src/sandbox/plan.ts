@@ -4,6 +4,7 @@
 
 import type { Limits } from '../policy/limits.ts';
 import type { SeccompRule } from './seccomp.ts';
+import type { KeySelector } from '../ssh/keys.ts';
 
 export type NetMode = 'filtered' | 'logged' | 'host' | 'none';
 
@@ -95,5 +96,10 @@ export interface Plan {
   protectedExisting: string[];
   /** Agent state dirs bubble creates on the host (kept: the agent would create them too). */
   ensureDirs: string[];
+  /**
+   * --ssh-agent: bubble's filtering agent listens on `socket` (a host path, bound inside) in
+   * front of the user's agent at `upstream`, and lists and signs with the named keys only.
+   */
+  sshAgent?: { upstream: string; socket: string; keys: KeySelector[] } | undefined;
   warnings: string[];
 }

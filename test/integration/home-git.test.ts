@@ -66,13 +66,17 @@ describe('sandbox home, ssh-agent, worktrees', () => {
     const key = join(w.root, 'key');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', CANARY, '-f', key]);
     execFileSync('ssh-add', ['-q', key], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
-    const on = await sandboxSh(w, 'ssh-add -l; echo "rc=$?"', ['--ssh-agent'], {
+    const on = await sandboxSh(w, 'ssh-add -l; echo "rc=$?"', ['--ssh-key', CANARY], {
       env: { SSH_AUTH_SOCK: sock },
     });
     assert.match(on.stdout, new RegExp(`${CANARY}.*\\nrc=0`), on.stderr);
     const logs = join(w.home, '.local/state/bubble/sessions');
     const header = readLog(join(logs, fs.readdirSync(logs).sort().at(-1)!)).session;
-    assert.deepEqual(header?.optIns, ['--ssh-agent'], 'the opt-in is not in the session header');
+    assert.deepEqual(
+      header?.optIns,
+      ['--ssh-agent', `--ssh-key ${CANARY}`],
+      'the opt-in is not in the session header',
+    );
     const off = await sandboxSh(w, 'ssh-add -l 2>&1; echo "rc=$?"', [], {
       env: { SSH_AUTH_SOCK: sock },
     });

@@ -90,6 +90,7 @@ export function cliSettings(args: SandboxArgs): CliSettings {
     limits: Object.keys(limits).length > 0 ? limits : undefined,
     home: extra.home,
     ssh_agent: extra.sshAgent === true ? true : undefined,
+    ssh_keys: some(args.sshKeys),
     gitconfig: extra.gitconfig,
   };
 }
@@ -163,6 +164,7 @@ export function mergedArgs(
     net,
     allow: values(fromCli(o.allow)),
     deny: values(fromCli(o.deny)),
+    sshKeys: values(o.ssh_keys),
     hostPorts: values(fromCli(o.host_ports)),
     // The command line's own specs last: they win, and keep their error messages.
     limit: [...configLimits, ...args.limit],

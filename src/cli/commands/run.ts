@@ -2,7 +2,10 @@ import { gatherHostFacts } from '../../sandbox/facts.ts';
 import { launch, refuseLongArgv } from '../../sandbox/launch.ts';
 import { placeholderDir, reap } from '../../sandbox/placeholders.ts';
 import { resolvePlan } from '../../policy/resolve.ts';
-import { makeRuntimeDir } from '../../net/runtime-dir.ts';
+import { makeRuntimeDir, removeRuntimeDir } from '../../net/runtime-dir.ts';
+import { endRecord } from '../../log/record.ts';
+import type { SessionLog } from '../../log/writer.ts';
+import type { AgentSession } from '../../ssh/session.ts';
 import { changeReporter } from '../../report/index.ts';
 import { quarantineNestedGit } from '../../report/nested-git.ts';
 import { hostConfigReporter } from '../../report/host-config.ts';
@@ -17,7 +20,7 @@ import { say } from '../say.ts';
 /** What the user deliberately opened, for the session header. */
 function optIns(req: RunRequest): string[] {
   return [
-    ...(req.sshAgent ? ['--ssh-agent'] : []),
+    ...(req.sshAgent ? ['--ssh-agent', ...(req.sshKeys ?? []).map((k) => `--ssh-key ${k}`)] : []),
     ...(req.gitconfig === 'rw' ? ['--gitconfig rw'] : []),
     ...(req.home === 'persist' ? ['--home persist'] : []),
     ...(req.allowRoot ? ['--allow-root'] : []),
@@ -62,11 +65,54 @@ export async function run(args: SandboxArgs): Promise<number> {
       for (const line of quarantined) process.stderr.write(`  ${displayText(line)}\n`);
     }
   };
+  // The ssh-agent filter listens before the sandbox starts: its socket is bound in.
+  let agent: AgentSession | undefined;
+  let log: SessionLog | undefined;
+  const logOptions = {
+    allow: req.allow,
+    deny: req.deny,
+    hostPorts: req.hostPorts,
+    env: facts.env,
+    argv: req.command,
+    cwd: facts.cwd,
+    version: version(),
+    optIns: optIns(req),
+  };
+  if (plan.sshAgent !== undefined) {
+    makeRuntimeDir(facts.bubble.runtimeDir);
+    try {
+      const { startAgentSession } = await import('../../ssh/session.ts');
+      agent = await startAgentSession(plan.sshAgent, () => log);
+      log = (await import('../../net/session.ts')).startSessionLog({
+        ...logOptions,
+        mode: req.net,
+      });
+    } catch (err) {
+      await agent?.close();
+      removeRuntimeDir(facts.bubble.runtimeDir);
+      throw err;
+    }
+  }
+  const closeAgent = async (): Promise<void> => {
+    if (agent === undefined) return;
+    await agent.close();
+    if (!args.quiet) say(agent.summary());
+  };
+
   if (req.net !== 'filtered' && req.net !== 'logged') {
     warn();
+    let exit = 125;
     try {
-      return await launch(plan, facts);
+      exit = await launch(plan, facts);
+      return exit;
     } finally {
+      if (log !== undefined) {
+        await closeAgent();
+        log.write(endRecord(new Date(), exit));
+        log.close();
+        removeRuntimeDir(facts.bubble.runtimeDir);
+        if (!args.quiet) say(`log: ${log.path}`);
+      }
       reportChanges();
     }
   }
@@ -74,30 +120,24 @@ export async function run(args: SandboxArgs): Promise<number> {
   const mode = req.net;
   const startNet = (): Promise<NetSession> =>
     import('../../net/session.ts').then((m) =>
-      m.startNetSession({
-        mode,
-        allow: req.allow,
-        deny: req.deny,
-        hostPorts: req.hostPorts,
-        runtimeDir: facts.bubble.runtimeDir,
-        env: facts.env,
-        argv: req.command,
-        cwd: facts.cwd,
-        version: version(),
-        optIns: optIns(req),
-      }),
+      m.startNetSession({ ...logOptions, mode, runtimeDir: facts.bubble.runtimeDir, log }),
     );
   let netStarting: Promise<NetSession>;
   const failed = new AbortController();
   if (mode === 'logged') {
     // The agent's variables name the proxy's host port: it must exist first.
-    const net = await startNet();
+    const net = await startNet().catch(async (err: unknown) => {
+      await agent?.close();
+      log?.close();
+      removeRuntimeDir(facts.bubble.runtimeDir);
+      throw err;
+    });
     netStarting = Promise.resolve(net);
     plan = resolvePlan(facts, { ...req, hostProxyPort: net.hostPort });
   } else {
     // The sandbox sees the socket's directory; the proxy starts listening in it while the
     // sandbox starts (the bridge inside waits briefly for the socket to appear).
-    makeRuntimeDir(facts.bubble.runtimeDir);
+    if (agent === undefined) makeRuntimeDir(facts.bubble.runtimeDir);
     netStarting = startNet();
     netStarting.catch((err: unknown) => {
       say(`${(err as Error).message}: stopping the sandbox, which would have no network`);
@@ -110,13 +150,15 @@ export async function run(args: SandboxArgs): Promise<number> {
     exit = await launch(plan, facts, { signal: failed.signal });
     return exit;
   } finally {
+    await closeAgent();
     const net = await netStarting.catch(() => undefined);
     if (net) {
       const line = await net.close(exit);
       if (!args.quiet) process.stderr.write(line + '\n');
-    } else if (mode === 'filtered') {
-      (await import('../../net/runtime-dir.ts')).removeRuntimeDir(facts.bubble.runtimeDir);
+    } else {
+      log?.close();
     }
+    if (net === undefined || agent !== undefined) removeRuntimeDir(facts.bubble.runtimeDir);
     reportChanges();
   }
 }

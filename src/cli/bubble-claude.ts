@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// A drop-in for `claude`: every argument is claude's, untouched.
+// A drop-in for `claude`: every argument is claude's, untouched (bubble's own options come
+// from BUBBLE_OPTS or the config files).
 import { enableCompileCache } from './start.ts';
 
 enableCompileCache();
-const { main } = await import('./main.ts');
+const { dropIn } = await import('./main.ts');
 
-const net = process.env.BUBBLE_CLAUDE_NO_PROXY ? ['--net', 'host'] : [];
-process.exitCode = await main(['run', ...net, '--', 'claude', ...process.argv.slice(2)]);
+process.exitCode = await dropIn('claude', process.argv.slice(2));

@@ -3,9 +3,10 @@
 import { BubbleError, EXIT_SETUP } from '../errors.ts';
 import { fsError, isFsError } from '../fs-error.ts';
 import { version } from '../version.ts';
-import { parseSandboxArgs } from './argv.ts';
+import { parseSandboxArgs, splitCommand } from './argv.ts';
 import { configHelp, mainHelp, runHelp } from './help.ts';
 import { say } from './say.ts';
+import { splitWords } from './words.ts';
 
 async function dispatch(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -61,9 +62,31 @@ async function dispatch(argv: string[]): Promise<number> {
   }
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** bubble run options from BUBBLE_OPTS: split like a shell would, options only. */
+function bubbleOpts(env: Record<string, string | undefined>): string[] {
+  const words = splitWords(env.BUBBLE_OPTS ?? '');
+  // A word that would start the command would run something other than the agent.
+  const { command } = splitCommand(words);
+  const stray = words.includes('--') ? '--' : command[0];
+  if (stray !== undefined)
+    throw new BubbleError('USAGE', `BUBBLE_OPTS: ${JSON.stringify(stray)} is not an option`, {
+      hint: 'BUBBLE_OPTS holds bubble run options only, e.g. BUBBLE_OPTS="--host-port 8080"',
+    });
+  return words;
+}
+
+/** `bubble-AGENT ARGS...`: `bubble run [BUBBLE_OPTS] -- AGENT ARGS...`, every ARG the agent's. */
+export function dropIn(agent: string, args: string[], env = process.env): Promise<number> {
+  return main(args, () => {
+    // The seed's switch.
+    const net = env.BUBBLE_CLAUDE_NO_PROXY ? ['--net', 'host'] : [];
+    return ['run', ...net, ...bubbleOpts(env), '--', agent, ...args];
+  });
+}
+
+export async function main(argv: string[], expand = (): string[] => argv): Promise<number> {
   try {
-    return await dispatch(argv);
+    return await dispatch(expand());
   } catch (err) {
     // A file-system error nobody anticipated is still the user's to fix: one line, no trace.
     const known = err instanceof BubbleError ? err : isFsError(err) ? fsError(err) : undefined;

@@ -14,6 +14,7 @@ import type { NetSession } from '../../net/session.ts';
 import type { SandboxArgs } from '../argv.ts';
 import type { RunRequest } from '../../policy/resolve.ts';
 import { version } from '../../version.ts';
+import { apiPorts } from './api-ports.ts';
 import { configuredRequest } from './configured.ts';
 import { say } from '../say.ts';
 
@@ -34,9 +35,15 @@ export async function run(args: SandboxArgs): Promise<number> {
   const home = process.env.HOME;
   if (home) reap(placeholderDir(process.env, home));
   const facts = gatherHostFacts();
-  const req = await configuredRequest(args);
+  let req = await configuredRequest(args);
   // Resolve first: refusals and usage errors come before anything starts.
   let plan = resolvePlan(facts, req);
+  const api = apiPorts(facts, plan, req.hostPorts);
+  if (!args.quiet) for (const line of api.lines) say(line);
+  if (api.publish.length > 0) {
+    req = { ...req, hostPorts: [...req.hostPorts, ...api.publish] };
+    plan = resolvePlan(facts, req);
+  }
   refuseLongArgv(plan, facts);
   const warn = (): void => {
     if (!args.quiet) for (const w of plan.warnings) say(`warning: ${w}`);

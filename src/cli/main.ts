@@ -77,16 +77,17 @@ function bubbleOpts(env: Record<string, string | undefined>): string[] {
 
 /** `bubble-AGENT ARGS...`: `bubble run [BUBBLE_OPTS] -- AGENT ARGS...`, every ARG the agent's. */
 export function dropIn(agent: string, args: string[], env = process.env): Promise<number> {
-  return main(args, () => {
+  return main(() => {
     // The seed's switch.
     const net = env.BUBBLE_CLAUDE_NO_PROXY ? ['--net', 'host'] : [];
     return ['run', ...net, ...bubbleOpts(env), '--', agent, ...args];
   });
 }
 
-export async function main(argv: string[], expand = (): string[] => argv): Promise<number> {
+/** `argv` may be computed (and fail) inside, so its errors get the same one-line report. */
+export async function main(argv: string[] | (() => string[])): Promise<number> {
   try {
-    return await dispatch(expand());
+    return await dispatch(typeof argv === 'function' ? argv() : argv);
   } catch (err) {
     // A file-system error nobody anticipated is still the user's to fix: one line, no trace.
     const known = err instanceof BubbleError ? err : isFsError(err) ? fsError(err) : undefined;

@@ -54,6 +54,7 @@ complete -c bubble -n __bubble_run_opts -l limit -x -a 'nproc= fsize= tmp= home=
 complete -c bubble -n __bubble_run_opts -l home -x -a 'tmp persist' -d 'the sandbox home'
 complete -c bubble -n __bubble_run_opts -l ssh-agent -d 'a filtered ssh-agent: list and sign only'
 complete -c bubble -n __bubble_run_opts -l ssh-key -r -F -d 'a key the ssh-agent may use (fingerprint, comment, .pub)'
+complete -c bubble -n __bubble_run_opts -l pass-credentials -d 'pass model API keys and logins in'
 complete -c bubble -n __bubble_run_opts -l gitconfig -x -a 'ro rw none' -d 'your git config inside'
 complete -c bubble -n __bubble_run_opts -l profile -x -a 'claude codex gemini opencode aider generic' -d 'agent profile'
 complete -c bubble -n __bubble_run_opts -l allow-root -d 'run even as root'

@@ -18,6 +18,7 @@ const options = {
   home: { type: 'string' },
   'ssh-agent': { type: 'boolean' },
   'ssh-key': { type: 'string', multiple: true },
+  'pass-credentials': { type: 'boolean' },
   gitconfig: { type: 'string' },
   env: { type: 'string', multiple: true },
   net: { type: 'string' },
@@ -68,6 +69,9 @@ export interface SandboxArgs {
   sshAgent: boolean;
   /** Keys the filtered ssh-agent may use (`--ssh-key`); naming one implies --ssh-agent. */
   sshKeys: string[];
+  passCredentials: boolean;
+  /** From the user's config file only (`api_key_command`); never a flag. */
+  apiKeyCommands?: Partial<Record<'anthropic' | 'openai' | 'gemini', string>> | undefined;
   gitconfig: 'ro' | 'rw' | 'none' | undefined;
   env: string[];
   net: NetMode | undefined;
@@ -161,6 +165,7 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
     home: oneOf('--home', values.home, ['tmp', 'persist'] as const),
     sshAgent: values['ssh-agent'] ?? false,
     sshKeys: values['ssh-key'] ?? [],
+    passCredentials: values['pass-credentials'] ?? false,
     gitconfig: oneOf('--gitconfig', values.gitconfig, ['ro', 'rw', 'none'] as const),
     env: values.env ?? [],
     net: net as NetMode | undefined,

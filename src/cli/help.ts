@@ -60,6 +60,8 @@ Options:
   --ssh-key KEY      a key it may use (repeatable; implies --ssh-agent): SHA256:...
                      fingerprint, comment, or .pub file (ssh-add -l lists them)
   --gitconfig MODE   ~/.gitconfig inside: ro (default), rw, or none
+  --pass-credentials pass model API keys and logins in (default: they stay outside and
+                     bubble adds them to the agent's API requests)
   --allow-root       run even as root (capabilities dropped; not recommended)
   --expose-home      let --rw/--ro name your home directory or its ancestors (refused
                      otherwise: it would undo the hidden home)
@@ -75,6 +77,7 @@ the config files), and where each value came from.
 
 Files: $XDG_CONFIG_HOME/bubble/config.toml (yours), .bubble.toml in the project. Keys mirror
 the options: rw, ro, hide, allow_write, env, net, allow, deny, host_ports, limits (nproc,
-fsize, nofile, tmp, home), profile, home, ssh_agent, ssh_keys, gitconfig, and [profiles.NAME] tables
+fsize, nofile, tmp, home), profile, home, ssh_agent, ssh_keys, gitconfig, pass_credentials,
+api_key_command (yours only), and [profiles.NAME] tables
 with the same keys. A project file may only tighten the sandbox until you run bubble trust.
 `;

@@ -46,6 +46,9 @@ export interface Options {
   limits: Partial<Record<LimitName, Valued<string | number>>>;
   home?: Valued<'tmp' | 'persist'> | undefined;
   ssh_agent?: Valued<boolean> | undefined;
+  pass_credentials?: Valued<boolean> | undefined;
+  /** Only ever from the user's own config: it runs a command on the host. */
+  api_key_command?: Valued<Partial<Record<'anthropic' | 'openai' | 'gemini', string>>> | undefined;
   gitconfig?: Valued<'ro' | 'rw' | 'none'> | undefined;
 }
 
@@ -154,6 +157,10 @@ export function tightenOnly(
     if (!layer.ssh_agent) kept.ssh_agent = false;
     else drop('ssh_agent', true);
   }
+  if (layer.pass_credentials !== undefined) {
+    if (!layer.pass_credentials) kept.pass_credentials = false;
+    else drop('pass_credentials', true);
+  }
   if (layer.gitconfig !== undefined) {
     // none hides ~/.gitconfig, ro shows it; rw lets the sandbox change what the host runs.
     const rank = { rw: 0, ro: 1, none: 2 } as const;
@@ -179,6 +186,10 @@ function apply(o: Options, layer: ProfileSettings, source: string): void {
   if (layer.net !== undefined) o.net = { value: layer.net, source };
   if (layer.home !== undefined) o.home = { value: layer.home, source };
   if (layer.ssh_agent !== undefined) o.ssh_agent = { value: layer.ssh_agent, source };
+  if (layer.pass_credentials !== undefined)
+    o.pass_credentials = { value: layer.pass_credentials, source };
+  if (layer.api_key_command !== undefined)
+    o.api_key_command = { value: layer.api_key_command, source };
   if (layer.gitconfig !== undefined) o.gitconfig = { value: layer.gitconfig, source };
   for (const name of LIMIT_NAMES) {
     const v = layer.limits?.[name];
@@ -218,7 +229,11 @@ export function mergeConfig(input: MergeInput): MergeResult {
     const layers: [ProfileSettings, string][] = [[settingsOf(project.config), '']];
     const own = project.config.profiles?.[profile.value];
     if (own !== undefined) layers.push([own, `profiles.${profile.value}.`]);
-    for (const [layer, prefix] of layers) {
+    for (const [withCommand, prefix] of layers) {
+      // A command the repository names would run on the host at every launch.
+      const { api_key_command: command, ...layer } = withCommand;
+      if (command !== undefined)
+        ignored.push(`${prefix}api_key_command (read from your own config only)`);
       if (project.trusted) {
         apply(o, layer, project.path);
       } else {

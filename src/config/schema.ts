@@ -69,6 +69,20 @@ const settings = {
     .array(z.string().min(1))
     .optional()
     .describe('keys the ssh-agent may use: SHA256 fingerprint, comment or .pub file (--ssh-key)'),
+  pass_credentials: z
+    .boolean()
+    .optional()
+    .describe(
+      'pass model API keys and logins into the sandbox instead of adding them outside (--pass-credentials)',
+    ),
+  api_key_command: z
+    .strictObject({
+      anthropic: z.string().min(1).optional(),
+      openai: z.string().min(1).optional(),
+      gemini: z.string().min(1).optional(),
+    })
+    .optional()
+    .describe('a command that prints the API key, per model API (your own config only)'),
   gitconfig: z
     .enum(['ro', 'rw', 'none'])
     .optional()

@@ -7,6 +7,7 @@
 //   {"v":1,"type":"session",...}   first line: who, when, what, which rules
 //   {"v":1,"type":"conn",...}      one per connection, written when it ends
 //   {"v":1,"type":"ssh-agent",...} one per signature or refused request (--ssh-agent)
+//   {"v":1,"type":"api",...}       one per model API request bubble added the credential to
 //   {"v":1,"type":"end",...}       last line when the session ended cleanly
 import type { Signed } from '../ssh/signed-data.ts';
 
@@ -96,11 +97,29 @@ export interface SshAgentRecord extends AgentEvent {
   readonly type: 'ssh-agent';
 }
 
-export type LogRecord = SessionRecord | ConnectionRecord | SshAgentRecord | EndRecord;
-
 export function sshAgentRecord(e: AgentEvent): SshAgentRecord {
   return { v: LOG_VERSION, type: 'ssh-agent', ...e };
 }
+
+/** A request to a model API through bubble's credential-adding reverse proxy (never the credential). */
+export interface ApiRecord {
+  readonly v: typeof LOG_VERSION;
+  readonly type: 'api';
+  readonly time: string;
+  /** anthropic, openai, gemini. */
+  readonly api: string;
+  readonly method: string;
+  /** Below the API's base URL, without the query. */
+  readonly path: string;
+  readonly status: number;
+  readonly bytesUp: number;
+  readonly bytesDown: number;
+  readonly durationMs: number;
+  /** Why bubble answered itself (a route it does not forward, no credential, the API unreachable). */
+  readonly error: string | null;
+}
+
+export type LogRecord = SessionRecord | ConnectionRecord | SshAgentRecord | ApiRecord | EndRecord;
 
 export type SessionRecordInput = Omit<SessionRecord, 'v' | 'type'>;
 export type ConnectionRecordInput = Omit<ConnectionRecord, 'v' | 'type'>;
@@ -111,6 +130,10 @@ export function sessionRecord(input: SessionRecordInput): SessionRecord {
 
 export function connectionRecord(input: ConnectionRecordInput): ConnectionRecord {
   return { v: LOG_VERSION, type: 'conn', ...input };
+}
+
+export function apiRecord(input: Omit<ApiRecord, 'v' | 'type'>): ApiRecord {
+  return { v: LOG_VERSION, type: 'api', ...input };
 }
 
 export function endRecord(

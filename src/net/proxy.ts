@@ -98,6 +98,13 @@ export interface ProxyOptions {
   readonly onError?: (error: unknown) => void;
   /** Wall clock for record times; tests may fix it. */
   readonly clock?: () => Date;
+  /**
+   * Takes origin-form requests (`POST /anthropic/v1/messages`): a client that talks to the
+   * proxy port as a server, which is how the sandbox reaches bubble's credential-adding
+   * reverse proxy (src/creds/inject.ts). `head` is every byte read so far. Such a connection
+   * is not egress: it gets no connection record (the handler logs its own).
+   */
+  readonly originHandler?: (client: Socket, head: Buffer) => Promise<void>;
 }
 
 export type ListenTarget =
@@ -126,6 +133,8 @@ interface Conn {
   handshake: Dialed['handshake'];
   /** Aborted when the header timeout fires. */
   readonly headerAbort: AbortController;
+  /** Handed to the originHandler: not an egress connection. */
+  local?: boolean;
 }
 
 type Outcome =
@@ -195,6 +204,7 @@ export class EgressProxy {
   readonly #onRecord: (record: ConnectionRecord) => void;
   readonly #onError: (error: unknown) => void;
   readonly #clock: () => Date;
+  readonly #originHandler: ProxyOptions['originHandler'];
   readonly #conns = new Set<Conn>();
   readonly #tasks = new Set<Promise<void>>();
   #server: Server | null = null;
@@ -215,6 +225,7 @@ export class EgressProxy {
     this.#onRecord = options.onRecord ?? (() => {});
     this.#onError = options.onError ?? (() => {});
     this.#clock = options.clock ?? (() => new Date());
+    this.#originHandler = options.originHandler;
   }
 
   /** Connections being served now. */
@@ -370,6 +381,7 @@ export class EgressProxy {
   }
 
   #emit(conn: Conn): void {
+    if (conn.local) return;
     const up = conn.dest ? Math.max(0, conn.dest.bytesWritten - conn.handshake.written) : 0;
     const down = conn.dest ? Math.max(0, conn.dest.bytesRead - conn.handshake.read) : 0;
     const record = connectionRecord({
@@ -501,6 +513,11 @@ export class EgressProxy {
     if (parsed.kind === 'error') {
       conn.reason = `malformed request: ${parsed.reason}`;
       await this.#finish(conn, errorResponse(parsed.status, parsed.reason));
+      return;
+    }
+    if (this.#originHandler !== undefined && parsed.head.target.startsWith('/')) {
+      conn.local = true;
+      await this.#originHandler(conn.client, buffer);
       return;
     }
     const target = proxyTarget(parsed.head);

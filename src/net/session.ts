@@ -3,9 +3,10 @@
 // user's state dir, which the sandbox never sees.
 
 import { join } from 'node:path';
+import type { Socket } from 'node:net';
 import { BubbleError, EXIT_SETUP } from '../errors.ts';
 import type { NetMode } from '../sandbox/plan.ts';
-import { endRecord, sessionRecord, type ConnectionRecord } from '../log/record.ts';
+import { apiRecord, endRecord, sessionRecord, type ConnectionRecord } from '../log/record.ts';
 import { summarize, renderSessionLine } from '../log/summary.ts';
 import {
   defaultSessionsDir,
@@ -19,6 +20,7 @@ import { parseRules } from './rules.ts';
 import { upstreamFromEnv } from './upstream.ts';
 import { removeRuntimeDir } from './runtime-dir.ts';
 import { SOCKET_NAME } from '../policy/network.ts';
+import type { InjectedApi } from '../creds/plan.ts';
 
 export interface NetSessionOptions {
   mode: Exclude<NetMode, 'host' | 'none'>;
@@ -36,6 +38,8 @@ export interface NetSessionOptions {
   version: string;
   /** The session's log when it is open already (the ssh-agent filter writes to it first). */
   log?: SessionLog | undefined;
+  /** Model APIs whose credential the reverse proxy adds (plan.credentials.injected). */
+  credentials?: readonly InjectedApi[];
 }
 
 export interface NetSession {
@@ -89,9 +93,27 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
   } else {
     listen = { port: 0, host: '127.0.0.1' };
   }
+  // Loaded only when a credential is kept outside: most launches never need it.
+  const originHandler =
+    o.credentials !== undefined && o.credentials.length > 0
+      ? await (async (apis: readonly InjectedApi[]) => {
+          const [{ createInjector }, { secretReader }] = await Promise.all([
+            import('../creds/inject.ts'),
+            import('../creds/secrets.ts'),
+          ]);
+          const injector = createInjector({
+            apis,
+            secret: secretReader({ env: o.env }),
+            upstream,
+            onCall: (call) => log.write(apiRecord(call)),
+          });
+          return (client: Socket, head: Buffer) => injector.handle(client, head);
+        })(o.credentials)
+      : undefined;
   let proxy: EgressProxy;
   try {
     proxy = await startProxy({
+      ...(originHandler ? { originHandler } : {}),
       listen,
       rules,
       publishedPorts: o.hostPorts,

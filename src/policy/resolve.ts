@@ -24,6 +24,8 @@ import { projectProtections, type Protection } from './project.ts';
 import { profileByName, profileForCommand } from './profiles/index.ts';
 import { referencedScripts } from './script-refs.ts';
 import { FINGERPRINT, fingerprint, parsePublicKey, type KeySelector } from '../ssh/keys.ts';
+import type { ApiName } from '../creds/apis.ts';
+import { credentialPlan } from '../creds/plan.ts';
 
 export interface RunRequest {
   command: string[];
@@ -53,6 +55,10 @@ export interface RunRequest {
   limits?: Limits | undefined;
   /** logged mode: the host port bubble's proxy listens on (unknown to explain). */
   hostProxyPort?: number | undefined;
+  /** Pass model API credentials into the sandbox instead of adding them outside. */
+  passCredentials?: boolean | undefined;
+  /** The user's `api_key_command` per model API (trusted config only). */
+  apiKeyCommands?: Partial<Record<ApiName, string>> | undefined;
   /** Where --rw/--ro/--hide entries came from when not the command line, keyed `rw:PATH` (a config file). */
   sources?: Record<string, string> | undefined;
 }
@@ -770,6 +776,29 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     });
   }
 
+  // Model API credentials stay on the host: bubble's reverse proxy adds them (src/creds).
+  const credentials = credentialPlan({
+    profile: profile.name,
+    home,
+    env: facts.env,
+    readText: (p) => facts.fs.readText(p, 1 << 20),
+    // logged mode's port is known only once the proxy listens (the second resolve).
+    proxyPort: req.net === 'filtered' || req.net === 'logged' ? (net.proxyPort ?? 0) : undefined,
+    pass: req.passCredentials ?? false,
+    commands: req.apiKeyCommands ?? {},
+  });
+  warnings.push(...credentials.notes);
+  for (const mask of credentials.masked) {
+    if (!m.visible(mask.path, facts)) continue;
+    m.push({
+      kind: 'data',
+      dest: mask.path,
+      content: mask.content,
+      why: mask.why,
+      source: 'default',
+    });
+  }
+
   // 7. --hide last, so it covers anything mounted beneath.
   for (const raw of req.hide) {
     const dest = expandUserPath(raw, home, cwd);
@@ -822,6 +851,17 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
   const [extraEnv, extraWhy] = requestEnv(req, facts, warnings);
   Object.assign(env, extraEnv);
   Object.assign(envWhy, extraWhy);
+  for (const name of credentials.withheld) {
+    if (name in extraEnv && !(name in credentials.env)) {
+      warnings.push(
+        `--env ${name}: kept outside, bubble adds it to API requests (--pass-credentials passes it)`,
+      );
+    }
+    delete env[name];
+    delete envWhy[name];
+  }
+  Object.assign(env, credentials.env);
+  Object.assign(envWhy, credentials.envWhy);
   const pathDirs = (facts.env.PATH ?? '')
     .split(':')
     .filter((d) => isAbsolute(d) && m.visible(d, facts));
@@ -908,6 +948,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     protectedExisting,
     ensureDirs,
     ...(sshAgent === undefined ? {} : { sshAgent }),
+    credentials,
     warnings,
   };
 }

@@ -2,6 +2,7 @@
 // facts; bwrap-args renders it; explain prints it; launch executes it. Nothing here
 // touches the OS.
 
+import type { CredentialPlan } from '../creds/plan.ts';
 import type { Limits } from '../policy/limits.ts';
 import type { SeccompRule } from './seccomp.ts';
 import type { KeySelector } from '../ssh/keys.ts';
@@ -101,5 +102,7 @@ export interface Plan {
    * front of the user's agent at `upstream`, and lists and signs with the named keys only.
    */
   sshAgent?: { upstream: string; socket: string; keys: KeySelector[] } | undefined;
+  /** Model API credentials bubble adds outside the sandbox; no secret values. */
+  credentials: CredentialPlan;
   warnings: string[];
 }

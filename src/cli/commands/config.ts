@@ -42,6 +42,9 @@ export async function config(args: SandboxArgs): Promise<number> {
   one('net', o.net, DEFAULT_NET);
   one('home', o.home, 'tmp');
   one('ssh_agent', o.ssh_agent, false);
+  one('pass_credentials', o.pass_credentials, false);
+  for (const [api, command] of Object.entries(o.api_key_command?.value ?? {}))
+    rows.push({ key: `api_key_command.${api}`, value: command, source: o.api_key_command!.source });
   one('gitconfig', o.gitconfig, 'ro');
   for (const name of LIMIT_NAMES) one(`limits.${name}`, o.limits[name], LIMIT_DEFAULTS[name]!);
   for (const key of [...LIST_KEYS, 'host_ports'] as const)

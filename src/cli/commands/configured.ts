@@ -63,6 +63,7 @@ export function findConfig(
 
 /** The extra options (lead's --home, --ssh-agent, --gitconfig) when this build has them. */
 type Extra = {
+  apiKeyCommands?: Partial<Record<'anthropic' | 'openai' | 'gemini', string>> | undefined;
   home?: 'tmp' | 'persist' | undefined;
   sshAgent?: boolean | undefined;
   gitconfig?: 'ro' | 'rw' | 'none' | undefined;
@@ -91,6 +92,7 @@ export function cliSettings(args: SandboxArgs): CliSettings {
     home: extra.home,
     ssh_agent: extra.sshAgent === true ? true : undefined,
     ssh_keys: some(args.sshKeys),
+    pass_credentials: args.passCredentials ? true : undefined,
     gitconfig: extra.gitconfig,
   };
 }
@@ -171,6 +173,8 @@ export function mergedArgs(
   };
   if (o.home !== undefined) out.home = o.home.value;
   if (o.ssh_agent !== undefined) out.sshAgent = o.ssh_agent.value;
+  if (o.pass_credentials !== undefined) out.passCredentials = o.pass_credentials.value;
+  if (o.api_key_command !== undefined) out.apiKeyCommands = o.api_key_command.value;
   if (o.gitconfig !== undefined) out.gitconfig = o.gitconfig.value;
   const sources: Record<string, string> = {};
   const keep: Array<

@@ -52,6 +52,8 @@ export function toRequest(args: SandboxArgs): RunRequest {
     home: args.home ?? 'tmp',
     sshAgent: args.sshAgent || args.sshKeys.length > 0,
     sshKeys: args.sshKeys,
+    passCredentials: args.passCredentials,
+    apiKeyCommands: args.apiKeyCommands,
     gitconfig: args.gitconfig ?? 'ro',
     env: args.env,
     net,

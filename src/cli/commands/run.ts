@@ -28,6 +28,7 @@ function optIns(req: RunRequest): string[] {
     ...req.allowWrite.map((p) => `--allow-write ${p}`),
     ...req.rw.map((p) => `--rw ${p}`),
     ...req.env.map((e) => `--env ${e.split('=')[0]}`),
+    ...(req.passCredentials ? ['--pass-credentials'] : []),
   ];
 }
 
@@ -127,7 +128,13 @@ export async function run(args: SandboxArgs): Promise<number> {
   const mode = req.net;
   const startNet = (): Promise<NetSession> =>
     import('../../net/session.ts').then((m) =>
-      m.startNetSession({ ...logOptions, mode, runtimeDir: facts.bubble.runtimeDir, log }),
+      m.startNetSession({
+        ...logOptions,
+        mode,
+        runtimeDir: facts.bubble.runtimeDir,
+        log,
+        credentials: plan.credentials.injected,
+      }),
     );
   let netStarting: Promise<NetSession>;
   const failed = new AbortController();

@@ -36,7 +36,6 @@ import {
   host,
   newestLog,
   describeLog,
-  records,
   requireTools,
   unmet,
 } from '../fixtures/net-tools/host.ts';

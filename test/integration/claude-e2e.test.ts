@@ -32,13 +32,7 @@ import {
   type Result,
   type World,
 } from '../support/world.ts';
-import {
-  host,
-  newestLog,
-  describeLog,
-  requireTools,
-  unmet,
-} from '../fixtures/net-tools/host.ts';
+import { host, newestLog, describeLog, requireTools, unmet } from '../fixtures/net-tools/host.ts';
 import { quoteArgv } from '../../src/sandbox/escape.ts';
 import {
   FINAL_TEXT,

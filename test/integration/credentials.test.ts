@@ -10,8 +10,8 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { requireBwrap } from './support/bwrap.ts';
-import { makeWorld, sandboxSh, type World } from './support/world.ts';
+import { requireBwrap } from '../support/bwrap.ts';
+import { makeWorld, sandboxSh, type World } from '../support/world.ts';
 import { newestLog, requireTools } from '../fixtures/net-tools/host.ts';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.ts';
 

@@ -39,10 +39,15 @@ export function apiPorts(facts: HostFacts, plan: Plan, published: readonly numbe
   // Settings win over the environment: Claude Code applies its settings' env on top.
   const apis: LoopbackApi[] = loopbackApis([
     ...settingsEnv(facts, plan.profile),
-    // The host's value, for the variables that pass into the sandbox.
+    // The host's value, for the variables that pass into the sandbox. A base URL that
+    // bubble's credential proxy took over is reached from the host, not published.
     {
       source: 'the environment',
-      env: Object.fromEntries(Object.keys(plan.env).map((k) => [k, facts.env[k]])),
+      env: Object.fromEntries(
+        Object.keys(plan.env)
+          .filter((k) => !(k in plan.credentials.env))
+          .map((k) => [k, facts.env[k]]),
+      ),
     },
   ]);
   for (const api of apis) {

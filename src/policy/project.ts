@@ -2,9 +2,8 @@
 // when the user works normally (git hooks and config, agent settings, IDE tasks, direnv
 // and tool-version managers). Read-only inside; missing ones cannot be created.
 
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { HostFacts } from '../sandbox/facts.ts';
-import { isUnder } from './paths.ts';
 
 export interface Protection {
   path: string;
@@ -88,70 +87,20 @@ const FILES: ReadonlyArray<[rel: string, type: 'file' | 'dir', why: string, plac
     ],
   ];
 
-function gitDir(facts: HostFacts, dir: string, project: string, depth = 0): Protection[] {
-  if (depth > 3) return [];
-  const inside = isUnder(dir, project);
-  if (!inside && facts.fs.lstat(dir)?.type !== 'dir') return []; // nothing to expose
-  const out: Protection[] = [
-    inside
-      ? {
-          path: dir,
-          type: 'dir',
-          pin: true,
-          why: 'the git repository: commits work, it cannot be replaced',
-          source: SOURCE,
-        }
-      : {
-          path: dir,
-          type: 'dir',
-          expose: true,
-          why: "this checkout's repository (outside the project): commits work",
-          source: SOURCE,
-        },
-  ];
-  if (facts.fs.lstat(dir)?.type !== 'dir') return out;
-  out.push(
-    { path: join(dir, 'hooks'), type: 'dir', why: 'git hooks run on the host', source: SOURCE },
-    {
-      path: join(dir, 'config'),
-      type: 'file',
-      why: 'git config runs commands (core.fsmonitor, core.hooksPath, core.sshCommand, aliases)',
-      source: SOURCE,
-    },
-    {
-      path: join(dir, 'info', 'attributes'),
-      type: 'file',
-      why: 'git attributes pick filter and diff drivers',
-      source: SOURCE,
-    },
-  );
-  // Submodules keep their repositories under modules/, each with hooks and config.
-  for (const name of facts.fs.readdir(join(dir, 'modules')) ?? []) {
-    out.push(...gitDir(facts, join(dir, 'modules', name), project, depth + 1));
-  }
-  return out;
-}
-
 /** What to protect in the project at `project` (a realpath). */
 export function projectProtections(facts: HostFacts, project: string): Protection[] {
   const out: Protection[] = [];
   const dotGit = join(project, '.git');
-  if (facts.fs.lstat(dotGit)?.type === 'file') {
-    // A worktree or submodule checkout: `.git` names the repository elsewhere.
-    out.push({ path: dotGit, type: 'file', why: 'points git at its repository', source: SOURCE });
-    const gitdir = /^gitdir:\s*(.+)$/m.exec(facts.fs.readText(dotGit, 4096) ?? '')?.[1]?.trim();
-    if (gitdir !== undefined) {
-      const dir = resolve(project, gitdir);
-      // A worktree's own gitdir lives inside the common one (objects, refs, hooks,
-      // config): that one first, so the worktree's mount does not cover its protections.
-      const commonRel = facts.fs.readText(join(dir, 'commondir'), 4096)?.trim();
-      const common = commonRel ? resolve(dir, commonRel) : undefined;
-      if (common !== undefined) out.push(...gitDir(facts, common, project));
-      if (common === undefined || !isUnder(dir, common)) out.push(...gitDir(facts, dir, project));
-    }
-  } else {
-    out.push(...gitDir(facts, dotGit, project));
-  }
+  const type = facts.fs.lstat(dotGit)?.type;
+  // A .git directory is staged (git-dirs.ts); without one, none can be made (or a symlink
+  // planted by an earlier session is refused).
+  if (type !== 'dir' && type !== 'file')
+    out.push({
+      path: dotGit,
+      type: 'dir',
+      why: 'the git repository: cannot be created or replaced',
+      source: SOURCE,
+    });
   for (const [rel, type, why, placeholder] of FILES) {
     out.push({
       path: join(project, rel),

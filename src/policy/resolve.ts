@@ -20,7 +20,9 @@ import {
   trampoline,
 } from './network.ts';
 import { DEFAULT_LIMITS, ulimitLine, type Limits } from './limits.ts';
+import { planGitDirs } from './git-dirs.ts';
 import { projectProtections, type Protection } from './project.ts';
+import { stageMounts, type StageSpec } from './staged.ts';
 import { profileByName, profileForCommand } from './profiles/index.ts';
 import { referencedScripts } from './script-refs.ts';
 import { FINGERPRINT, fingerprint, parsePublicKey, type KeySelector } from '../ssh/keys.ts';
@@ -174,6 +176,38 @@ class Mounts {
         source: 'default',
       });
     }
+  }
+}
+
+/**
+ * Git dirs are shown through stages (staged.ts): writable only where git's normal work
+ * writes. A stage's mount point cannot be renamed away; the directories between the
+ * project and a nested repository's git dir are pinned the same way.
+ */
+function stageGitDirs(m: Mounts, stages: StageSpec[]): void {
+  for (const spec of stages) {
+    const nested = stages.some((s) => s !== spec && isUnder(spec.real, s.real));
+    if (!nested) {
+      const cover = m.covering(spec.real);
+      if (cover?.kind === 'rw') {
+        for (const dir of ancestors(spec.real).reverse()) {
+          if (
+            !isUnder(dir, cover.dest) ||
+            dir === cover.dest ||
+            m.ops.some((op) => op.dest === dir)
+          )
+            continue;
+          m.push({
+            kind: 'rw',
+            src: dir,
+            dest: dir,
+            why: 'holds a git dir: pinned in place',
+            source: spec.source,
+          });
+        }
+      } else m.parentsOf(spec.real);
+    }
+    for (const op of stageMounts(spec)) m.push(op);
   }
 }
 
@@ -670,6 +704,14 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
   }
   protections.push(...projectProtections(facts, cwd));
   const allowWrite = req.allowWrite.map((raw) => expandUserPath(raw, home, cwd));
+  const git = planGitDirs(facts.fs, cwd, home, facts.env, {
+    stageRoot: facts.bubble.stageRoot,
+    allowWrite,
+    source: 'project',
+  });
+  warnings.push(...git.warnings);
+  stageGitDirs(m, git.stages);
+  protections.push(...git.protections);
   const seen = new Set<string>();
   const protectedExisting: string[] = [];
   const isPlaceholder = (p: string): boolean => placeholders.some((x) => x.path === p);
@@ -946,6 +988,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
       : undefined,
     placeholders,
     protectedExisting,
+    stages: git.stages,
     ensureDirs,
     ...(sshAgent === undefined ? {} : { sshAgent }),
     credentials,

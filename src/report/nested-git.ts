@@ -7,7 +7,10 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
+import { findGitDirs, isGitDir } from '../policy/git-dirs.ts';
+import { unsafeTodo } from '../policy/git-state.ts';
 import { isUnder } from '../policy/paths.ts';
+import { realHostFs } from '../sandbox/facts.ts';
 
 /** Keys that describe a repository and run nothing. Everything else is dropped. */
 const SAFE = new Set([
@@ -85,62 +88,114 @@ function submodulePaths(project: string): string[] {
     .map((e) => e.slice(e.indexOf('\t') + 1));
 }
 
-function moduleDirs(dir: string, depth = 0): string[] {
-  if (depth > 4) return [];
-  const out: string[] = [];
-  for (const name of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (!name.isDirectory()) continue; // symlinks are not followed
-    const sub = join(dir, name.name);
-    if (fs.existsSync(join(sub, 'HEAD'))) out.push(sub);
-    out.push(...moduleDirs(join(sub, 'modules'), depth + 1));
-    if (!fs.existsSync(join(sub, 'HEAD'))) out.push(...moduleDirs(sub, depth + 1));
-  }
-  return out;
+/** Every git dir in the project now: nested clones, new ones, submodules' and worktrees'. */
+function gitDirsNow(project: string): string[] {
+  const hostFs = realHostFs();
+  const out = new Set<string>();
+  const add = (g: string, depth: number): void => {
+    if (depth > 6 || out.has(g)) return;
+    out.add(g);
+    for (const sub of ['modules', 'worktrees']) {
+      const walk = (dir: string, d: number): void => {
+        if (d > 4) return;
+        for (const name of hostFs.readdir(dir) ?? []) {
+          const p = join(dir, name);
+          if (hostFs.lstat(p)?.type !== 'dir') continue; // links are not followed
+          if (isGitDir(hostFs, p)) add(p, depth + 1);
+          else if (sub === 'modules') walk(p, d + 1);
+        }
+      };
+      walk(join(g, sub), 0);
+    }
+  };
+  for (const g of findGitDirs(hostFs, project).roots) add(g, 0);
+  return [...out].filter((g) => isUnder(g, project));
 }
 
+/** Files in a git dir that git reads as configuration or runs, besides `config` and hooks/. */
+const REDIRECTS = [
+  'config.worktree',
+  'commondir',
+  'objects/info/alternates',
+  'objects/info/http-alternates',
+];
+
 /**
- * Neutralise nested repositories' configs and hooks written since `since` (epoch ms).
- * Returns one line per file set aside. Never follows a symlink, never leaves the project.
+ * Neutralise what a session wrote into git dirs it could write directly (nested repositories
+ * created or changed in the session, anything not staged): configs are set aside and
+ * replaced by their harmless keys; new hooks, redirect files and todo lists that would run
+ * a command on `--continue` are set aside. `skip`: git dirs the session could not write
+ * (staged) or the user opened on purpose. Returns one line per thing set aside; a failure
+ * on one file is a line too, never an exception. Never follows a symlink.
  */
-export function quarantineNestedGit(project: string, since: number): string[] {
-  const top = join(project, '.git');
-  if (!fs.lstatSync(top, { throwIfNoEntry: false })?.isDirectory()) return [];
-  const gitdirs = new Set<string>();
-  for (const rel of submodulePaths(project)) {
-    const dir = resolve(project, rel);
-    if (!isUnder(dir, project)) continue;
-    const g = gitDirOf(dir, project);
-    if (g !== undefined) gitdirs.add(g);
-  }
-  const modules = join(top, 'modules');
-  if (fs.lstatSync(modules, { throwIfNoEntry: false })?.isDirectory())
-    for (const d of moduleDirs(modules)) gitdirs.add(d);
+export function quarantineNestedGit(project: string, since: number, skip: string[] = []): string[] {
   const lines: string[] = [];
   const stamp = new Date(since).toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  const rel = (p: string): string => p.slice(project.length + 1);
+  const step = (what: string, fn: () => void): void => {
+    try {
+      fn();
+    } catch (e) {
+      lines.push(`${rel(what)}: could not be checked (${(e as Error).message.split('\n')[0]})`);
+    }
+  };
+  const gitdirs = new Set<string>();
+  step(join(project, '.git'), () => {
+    for (const g of gitDirsNow(project)) gitdirs.add(g);
+  });
+  step(join(project, '.git'), () => {
+    for (const r of submodulePaths(project)) {
+      const dir = resolve(project, r);
+      if (!isUnder(dir, project)) continue;
+      const g = gitDirOf(dir, project);
+      if (g !== undefined) gitdirs.add(g);
+    }
+  });
   for (const g of gitdirs) {
+    if (skip.some((s) => isUnder(g, s))) continue;
     const config = join(g, 'config');
-    if (changedSince(config, since)) {
+    step(config, () => {
+      if (!changedSince(config, since)) return;
       const aside = `${config}.bubble-quarantine-${stamp}`;
       const text = fs.readFileSync(config, 'utf8');
       fs.renameSync(config, aside);
       fs.writeFileSync(config, harmlessConfig(text), { mode: 0o644 });
-      lines.push(
-        `${config.slice(project.length + 1)} (kept as ${aside.slice(project.length + 1)})`,
-      );
+      lines.push(`${rel(config)} (kept as ${rel(aside)})`);
+    });
+    for (const name of REDIRECTS) {
+      const p = join(g, name);
+      step(p, () => {
+        if (!changedSince(p, since)) return;
+        fs.renameSync(p, `${p}.bubble-quarantine-${stamp}`);
+        lines.push(`${rel(p)} (set aside)`);
+      });
+    }
+    for (const dir of ['rebase-merge', 'sequencer']) {
+      const todo = join(g, dir, dir === 'sequencer' ? 'todo' : 'git-rebase-todo');
+      step(todo, () => {
+        const st = changedSince(todo, since);
+        if (!st || unsafeTodo(fs.readFileSync(todo, 'utf8')) === undefined) return;
+        fs.renameSync(join(g, dir), `${join(g, dir)}.bubble-quarantine-${stamp}`);
+        lines.push(`${rel(join(g, dir))} (set aside: its todo list runs a command)`);
+      });
     }
     const hooks = join(g, 'hooks');
-    if (!fs.lstatSync(hooks, { throwIfNoEntry: false })?.isDirectory()) continue;
-    for (const name of fs.readdirSync(hooks)) {
-      const hook = join(hooks, name);
-      if (
-        name.endsWith('.sample') ||
-        name.includes('.bubble-quarantine') ||
-        !changedSince(hook, since)
-      )
-        continue;
-      fs.renameSync(hook, `${hook}.bubble-quarantine-${stamp}`);
-      lines.push(`${hook.slice(project.length + 1)} (set aside)`);
-    }
+    step(hooks, () => {
+      if (!fs.lstatSync(hooks, { throwIfNoEntry: false })?.isDirectory()) return;
+      for (const name of fs.readdirSync(hooks)) {
+        const hook = join(hooks, name);
+        if (
+          name.endsWith('.sample') ||
+          name.includes('.bubble-quarantine') ||
+          !changedSince(hook, since)
+        )
+          continue;
+        step(hook, () => {
+          fs.renameSync(hook, `${hook}.bubble-quarantine-${stamp}`);
+          lines.push(`${rel(hook)} (set aside)`);
+        });
+      }
+    });
   }
   return lines;
 }

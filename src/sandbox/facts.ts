@@ -8,6 +8,8 @@ import { delimiter, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bubbleDirs } from '../config/paths.ts';
 import { BubbleError } from '../errors.ts';
+import { ourSessionTag } from './placeholders.ts';
+import { stagesDir } from './stage-dirs.ts';
 
 export type PathType = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -53,6 +55,8 @@ export interface BubbleInstall {
   bridge: string;
   /** A per-session host directory (not created yet) for the proxy socket. */
   runtimeDir: string;
+  /** This session's stages (staged git dirs), outside the project; named by the session tag. */
+  stageRoot: string;
 }
 
 export interface HostFacts {
@@ -270,6 +274,7 @@ export function gatherHostFacts(): HostFacts {
       node: process.execPath,
       bridge: fileURLToPath(new URL('../net/bridge.js', import.meta.url)),
       runtimeDir: join(runtimeBase(env), String(process.pid)),
+      stageRoot: join(stagesDir(env, home), ourSessionTag()),
     },
     fs: hostFs,
   };

@@ -17,12 +17,14 @@ import {
   hasJournals,
   ourSessionTag,
   placeholderDir,
+  procStart,
   releasePlaceholders,
   spawnWatchdog,
   type Claim,
 } from './placeholders.ts';
 import type { Plan } from './plan.ts';
 import { seccompProgram } from './seccomp.ts';
+import { materializeStages } from './stage.ts';
 
 // Spelled from dist/'s top so that it holds in the bundled bin (dist/cli/) too.
 const reaperScript = fileURLToPath(new URL('../sandbox/reaper.js', import.meta.url));
@@ -88,7 +90,23 @@ function prepareHost(plan: Plan, facts: HostFacts): { claim: Claim; stopWatchdog
       });
     throw err;
   }
-  return { claim, stopWatchdog: spawnWatchdog(dir, reaperScript) };
+  const stopWatchdog = spawnWatchdog(dir, reaperScript);
+  try {
+    materializeStages(facts.bubble.stageRoot, plan.stages, {
+      pid: process.pid,
+      start: procStart(process.pid) ?? '',
+      project: facts.cwd,
+      since: Date.now(),
+    });
+  } catch (err) {
+    releasePlaceholders(claim);
+    stopWatchdog();
+    throw new BubbleError('STAGE', `cannot prepare the git dirs: ${(err as Error).message}`, {
+      exitCode: EXIT_SETUP,
+      hint: 'a path in a git dir may be a symlink or unreadable; check it, or pass --allow-write for it',
+    });
+  }
+  return { claim, stopWatchdog };
 }
 
 /** bwrap 0.8 refuses more than this many arguments in all, its own and the command's. */

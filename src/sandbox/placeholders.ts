@@ -61,7 +61,7 @@ export interface Claim {
   paths: Placeholder[];
 }
 
-function procStart(pid: number): string | undefined {
+export function procStart(pid: number): string | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Field 22, counted after the parenthesised command name (which may contain spaces).

@@ -4,6 +4,7 @@
 
 import type { CredentialPlan } from '../creds/plan.ts';
 import type { Limits } from '../policy/limits.ts';
+import type { StageSpec } from '../policy/staged.ts';
 import type { SeccompRule } from './seccomp.ts';
 import type { KeySelector } from '../ssh/keys.ts';
 
@@ -95,6 +96,11 @@ export interface Plan {
   placeholders: Placeholder[];
   /** Protected paths that exist on the host inside writable mounts. */
   protectedExisting: string[];
+  /**
+   * Directories shown through a stage (git dirs): filled before launch, written back by
+   * their allowlist after the session (policy/staged.ts, sandbox/stage.ts).
+   */
+  stages: StageSpec[];
   /** Agent state dirs bubble creates on the host (kept: the agent would create them too). */
   ensureDirs: string[];
   /**

@@ -120,6 +120,7 @@ export function fakeFacts(
       node: '/usr/bin/node',
       bridge: '/usr/lib/node_modules/bubble-claude/dist/net/bridge.js',
       runtimeDir: '/run/user/1000/bubble/4242',
+      stageRoot: '/home/u/.local/state/bubble/stages/4242-1',
     },
     fs: fakeFs(entries),
     ...over,

@@ -170,6 +170,8 @@ describe('policy: project persistence vectors', () => {
     '/home/u/src/app/.git/config': { type: 'file' },
     '/home/u/src/app/.git/hooks/pre-commit.sample': { type: 'file' },
     '/home/u/src/app/.git/objects/pack/x': { type: 'file' },
+    '/home/u/src/app/.git/modules/lib/HEAD': { type: 'file' },
+    '/home/u/src/app/.git/modules/lib/objects/pack/x': { type: 'file' },
     '/home/u/src/app/.git/modules/lib/config': { type: 'file' },
     '/home/u/src/app/.git/modules/lib/hooks/x': { type: 'file' },
     '/home/u/src/app/.claude/settings.json': { type: 'file' },
@@ -178,17 +180,29 @@ describe('policy: project persistence vectors', () => {
   const kindAt = (plan: Plan, dest: string): string | undefined =>
     plan.mounts.findLast((m) => m.dest === dest)?.kind;
 
-  test('a repository: .git pinned writable, hooks and config read-only, submodules too', () => {
+  const srcAt = (plan: Plan, dest: string): string | undefined => {
+    const op = plan.mounts.findLast((m) => m.dest === dest);
+    return op?.kind === 'rw' || op?.kind === 'ro' ? op.src : undefined;
+  };
+  const STAGES = '/home/u/.local/state/bubble/stages/4242-1/';
+
+  test('a repository: .git staged (data read-write, config and hooks read-only), submodules too', () => {
     const plan = resolvePlan(fakeFacts(repo), req(['sh']));
-    assert.equal(kindAt(plan, '/home/u/src/app/.git'), 'rw');
-    assert.equal(kindAt(plan, '/home/u/src/app/.git/hooks'), 'ro');
-    assert.equal(kindAt(plan, '/home/u/src/app/.git/config'), 'ro');
-    assert.equal(
-      kindAt(plan, '/home/u/src/app/.git/modules'),
-      'rw',
-      'parents of protected paths are pinned',
-    );
-    assert.equal(kindAt(plan, '/home/u/src/app/.git/modules/lib/hooks'), 'ro');
+    const git = '/home/u/src/app/.git';
+    assert.equal(srcAt(plan, git), `${STAGES}0`, 'the git dir is a stage');
+    assert.equal(srcAt(plan, `${git}/objects`), `${git}/objects`);
+    assert.equal(kindAt(plan, `${git}/objects`), 'rw');
+    assert.equal(kindAt(plan, `${git}/refs`), 'rw');
+    assert.equal(kindAt(plan, `${git}/logs`), 'rw', 'created on the host first');
+    assert.equal(kindAt(plan, `${git}/hooks`), 'ro');
+    assert.equal(kindAt(plan, `${git}/config`), 'ro');
+    assert.equal(plan.stages[0]!.entries.HEAD?.show, 'copy');
+    assert.deepEqual(plan.stages[0]!.create, ['refs', 'logs', 'objects/info']);
+    assert.equal(srcAt(plan, `${git}/objects/info`), `${STAGES}1`, 'alternates cannot be planted');
+    assert.equal(srcAt(plan, `${git}/modules/lib`), `${STAGES}2`);
+    assert.equal(kindAt(plan, `${git}/modules/lib/hooks`), 'ro');
+    assert.equal(kindAt(plan, `${git}/modules/lib/config`), 'ro');
+    assert.ok(!plan.mounts.some((m) => m.dest === `${git}/modules` && m.kind !== 'dir'));
     assert.equal(kindAt(plan, '/home/u/src/app/.claude'), 'rw');
     assert.equal(kindAt(plan, '/home/u/src/app/.claude/settings.json'), 'ro');
     assert.equal(kindAt(plan, '/home/u/src/app/.vscode'), 'ro');
@@ -202,21 +216,27 @@ describe('policy: project persistence vectors', () => {
     assert.ok(plan.placeholders.some((p) => p.path === '/home/u/src/app/.git' && p.type === 'dir'));
   });
 
-  test('a worktree: the .git file and the repository it names (inside the project)', () => {
+  test('a worktree: the .git file read-only, the repository it names staged', () => {
     const plan = resolvePlan(
       fakeFacts({
         ...debianHost,
         '/home/u/src/app/.git': { type: 'file', content: 'gitdir: repo.git/worktrees/app\n' },
+        '/home/u/src/app/repo.git/worktrees/app/HEAD': { type: 'file' },
         '/home/u/src/app/repo.git/worktrees/app/commondir': { type: 'file', content: '../..\n' },
+        '/home/u/src/app/repo.git/HEAD': { type: 'file' },
+        '/home/u/src/app/repo.git/objects/pack/x': { type: 'file' },
         '/home/u/src/app/repo.git/config': { type: 'file' },
         '/home/u/src/app/repo.git/hooks/x': { type: 'file' },
       }),
       req(['sh']),
     );
     assert.equal(kindAt(plan, '/home/u/src/app/.git'), 'ro');
-    assert.equal(kindAt(plan, '/home/u/src/app/repo.git'), 'rw');
+    assert.equal(srcAt(plan, '/home/u/src/app/repo.git'), `${STAGES}0`);
     assert.equal(kindAt(plan, '/home/u/src/app/repo.git/hooks'), 'ro');
     assert.equal(kindAt(plan, '/home/u/src/app/repo.git/config'), 'ro');
+    const wt = plan.stages.find((s) => s.real === '/home/u/src/app/repo.git/worktrees/app');
+    assert.equal(wt?.entries.commondir?.show, 'ro', 'the redirect stays read-only');
+    assert.deepEqual(wt?.create, ['logs']);
   });
 
   test('--allow-write opens a protected path; a symlinked one refuses', () => {
@@ -224,7 +244,7 @@ describe('policy: project persistence vectors', () => {
       fakeFacts(repo),
       req(['sh'], { allowWrite: ['.git/hooks', '.vscode'] }),
     );
-    assert.equal(kindAt(open, '/home/u/src/app/.git/hooks'), undefined);
+    assert.equal(kindAt(open, '/home/u/src/app/.git/hooks'), 'rw');
     assert.equal(kindAt(open, '/home/u/src/app/.vscode'), undefined);
     assert.throws(
       () =>

@@ -1,15 +1,15 @@
 import { gatherHostFacts } from '../../sandbox/facts.ts';
 import { launch, refuseLongArgv } from '../../sandbox/launch.ts';
 import { placeholderDir, reap } from '../../sandbox/placeholders.ts';
+import { expandUserPath } from '../../policy/paths.ts';
 import { resolvePlan } from '../../policy/resolve.ts';
 import { makeRuntimeDir, removeRuntimeDir } from '../../net/runtime-dir.ts';
 import { endRecord } from '../../log/record.ts';
 import type { SessionLog } from '../../log/writer.ts';
 import type { AgentSession } from '../../ssh/session.ts';
 import { changeReporter } from '../../report/index.ts';
-import { quarantineNestedGit } from '../../report/nested-git.ts';
 import { hostConfigReporter } from '../../report/host-config.ts';
-import { displayText } from '../../sandbox/escape.ts';
+import { endSession, finishDeadSessions, guarded } from '../../report/session-end.ts';
 import type { NetSession } from '../../net/session.ts';
 import type { SandboxArgs } from '../argv.ts';
 import type { RunRequest } from '../../policy/resolve.ts';
@@ -34,7 +34,10 @@ function optIns(req: RunRequest): string[] {
 
 export async function run(args: SandboxArgs): Promise<number> {
   const home = process.env.HOME;
-  if (home) reap(placeholderDir(process.env, home));
+  if (home) {
+    reap(placeholderDir(process.env, home));
+    finishDeadSessions(process.env, home, args.quiet === true);
+  }
   const facts = gatherHostFacts();
   let req = await configuredRequest(args);
   // Resolve first: refusals and usage errors come before anything starts.
@@ -51,28 +54,40 @@ export async function run(args: SandboxArgs): Promise<number> {
   };
   // What runs code on the host later (package.json scripts, Makefile, CI workflows...):
   // looked at now, compared after the session.
-  const changes = changeReporter(facts.cwd, facts.home);
-  const gitconfigChanges = hostConfigReporter(
-    plan.mounts.flatMap((op) =>
-      op.kind === 'rw' && op.source === '--gitconfig rw'
-        ? [{ hostPath: op.src, display: `~${op.dest.slice(facts.home.length)}` }]
-        : [],
-    ),
-    'your git config changed during the session (--gitconfig rw); host git obeys it, review:',
+  const projectChanges = guarded(
+    'the change report',
+    () => changeReporter(facts.cwd, facts.home),
+    () => '',
   );
+  const gitconfigChanges = guarded(
+    'the git config report',
+    () =>
+      hostConfigReporter(
+        plan.mounts.flatMap((op) =>
+          op.kind === 'rw' && op.source === '--gitconfig rw'
+            ? [{ hostPath: op.src, display: `~${op.dest.slice(facts.home.length)}` }]
+            : [],
+        ),
+        'your git config changed during the session (--gitconfig rw); host git obeys it, review:',
+      ),
+    () => '',
+  );
+  const changes = (): string => projectChanges() + gitconfigChanges();
   const since = Date.now();
-  const reportChanges = (): void => {
-    const quarantined = quarantineNestedGit(facts.cwd, since);
-    if (args.quiet) return;
-    process.stderr.write(changes());
-    process.stderr.write(gitconfigChanges());
-    if (quarantined.length > 0) {
-      say(
-        'set aside what the session wrote into nested git repositories (it could run commands on your next git status):',
-      );
-      for (const line of quarantined) process.stderr.write(`  ${displayText(line)}\n`);
-    }
-  };
+  const reportChanges = (): void =>
+    endSession({
+      project: facts.cwd,
+      since,
+      stageRoot: facts.bubble.stageRoot,
+      env: facts.env,
+      home: facts.home,
+      quiet: args.quiet === true,
+      skip: [
+        ...plan.stages.map((s) => s.real),
+        ...req.allowWrite.map((raw) => expandUserPath(raw, facts.home, facts.cwd)),
+      ],
+      changes,
+    });
   // The ssh-agent filter listens before the sandbox starts: its socket is bound in.
   let agent: AgentSession | undefined;
   let log: SessionLog | undefined;

@@ -170,6 +170,36 @@ export function gitDirStages(
     source: opts.source,
   };
   const out = [spec];
+  // Always there, so that a repository made under them (git worktree add, submodule
+  // update --init) is reported by its own name.
+  for (const name of ['modules', 'worktrees'])
+    if (entries[name] === undefined) entries[name] = { show: 'dir', type: 'dir' };
+  // info/ holds configuration (exclude, attributes, sparse-checkout) beside what repack
+  // writes (refs, for dumb http): staged on its own.
+  const linked = fs.lstat(join(gitDir, 'commondir')) !== undefined; // info/ is the common dir's
+  if (!linked && (entries.info?.show === 'ro' || entries.info === undefined)) {
+    const info = join(gitDir, 'info');
+    if (!open(info)) {
+      const infoEntries: StageSpec['entries'] = {};
+      for (const name of fs.readdir(info) ?? []) {
+        const t = fs.lstat(join(info, name))?.type;
+        if (t === 'dir') infoEntries[name] = { show: 'ro', type: 'dir' };
+        else if (t === 'file' || t === 'symlink')
+          infoEntries[name] = { show: name === 'refs' ? 'copy' : 'ro', type: 'file' };
+      }
+      if (fs.lstat(info) === undefined) create.push('info');
+      entries.info = { show: 'ro', type: 'dir' }; // the stage below covers it
+      out.push({
+        real: info,
+        stage: join(opts.stageRoot, String(counter.n++)),
+        rules: 'git-info',
+        entries: infoEntries,
+        create: [],
+        why: 'git info',
+        source: opts.source,
+      });
+    }
+  }
   // objects/ is written in place, but objects/info/alternates would make the host read
   // objects (and, through them, anything) from elsewhere: objects/info is staged too.
   if (entries.objects?.show === 'rw' && !open(join(gitDir, 'objects', 'info'))) {

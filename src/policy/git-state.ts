@@ -244,6 +244,16 @@ export const GIT_RULES: readonly WriteBackRule[] = [
   })),
 ];
 
+/** info/: repack's list of refs for dumb http goes back; exclude, attributes never do. */
+export const GIT_INFO_RULES: readonly WriteBackRule[] = [
+  {
+    name: 'refs',
+    type: 'file',
+    why: 'update-server-info (run by repack and gc)',
+    check: checkText,
+  },
+];
+
 /** objects/info: gc's commit-graph and dumb-http pack list go back; alternates never do. */
 export const GIT_OBJECTS_INFO_RULES: readonly WriteBackRule[] = [
   {

@@ -10,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { GIT_OBJECTS_INFO_RULES, GIT_RULES } from '../policy/git-state.ts';
+import { GIT_INFO_RULES, GIT_OBJECTS_INFO_RULES, GIT_RULES } from '../policy/git-state.ts';
 import { isUnder } from '../policy/paths.ts';
 import {
   ruleFor,
@@ -22,6 +22,7 @@ import {
 /** Write-back allowlists by name (StageSpec.rules). */
 export const STAGE_RULES: Record<string, readonly WriteBackRule[]> = {
   git: GIT_RULES,
+  'git-info': GIT_INFO_RULES,
   'git-objects-info': GIT_OBJECTS_INFO_RULES,
 };
 

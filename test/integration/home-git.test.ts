@@ -109,7 +109,9 @@ describe('sandbox home, ssh-agent, worktrees', () => {
       { env: gitEnv },
     );
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'COMMITTED\nno-main-worktree\n');
+    // The config write lands in the session's stage of the git dir, never on the host (below).
+    assert.equal(r.stdout, 'COMMITTED\nSET-CONFIG\nno-main-worktree\n');
+    assert.match(r.stderr, /main-repo\/\.git\/config: the session set core\.fsmonitor/);
     assert.equal(
       git(main, 'log', '--oneline', 'feature').trim().split('\n').length,
       2,

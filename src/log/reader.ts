@@ -4,12 +4,27 @@
 // fields have the right types. Never throws on content.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConnectionRecord, EndRecord, NetMode, Protocol, SessionRecord } from './record.ts';
+import type {
+  ConnectionRecord,
+  Denial,
+  EndRecord,
+  Failure,
+  NetMode,
+  OpenRecord,
+  Protocol,
+  SessionRecord,
+} from './record.ts';
 
 export interface ParsedLog {
   readonly session: SessionRecord | null;
+  /**
+   * Closed connections, then (marked cutShort) the ones that were opened and
+   * never closed: bubble was killed while they were open.
+   */
   readonly connections: readonly ConnectionRecord[];
   readonly end: EndRecord | null;
+  /** The session has no end record: bubble was killed (or is still running). */
+  readonly cutShort: boolean;
   /** Lines that were not JSON or not a valid known record (excluding a truncated last line). */
   readonly skipped: number;
   /** True when the last line had no newline and did not parse. */
@@ -33,6 +48,81 @@ const strings = (v: unknown): string[] | null =>
   Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : null;
 
 const PROTOCOLS: readonly string[] = ['connect', 'http', 'socks'];
+const DENIALS: readonly string[] = ['rule', 'address', 'malformed', 'log'];
+const FAILURES: readonly string[] = [
+  'not-found',
+  'dns-failed',
+  'timed-out',
+  'refused',
+  'unreachable',
+  'upstream',
+  'failed',
+];
+
+/** Logs written before denial/failure existed: recover them from the error code. */
+function legacyFailure(decision: string, error: string | null): Failure | null {
+  if (error === null) return null;
+  if (error.startsWith('ERR_RESOLVE_NOTFOUND')) return 'not-found';
+  if (error.startsWith('ERR_RESOLVE_TIMEOUT')) return 'timed-out';
+  if (error.startsWith('ERR_RESOLVE')) return 'dns-failed';
+  if (decision !== 'allow') return null;
+  if (/ERR_DIAL_TIMEOUT/.test(error)) return 'timed-out';
+  if (/ERR_DIAL_REFUSED/.test(error)) return 'refused';
+  if (/ERR_DIAL_UNREACHABLE/.test(error)) return 'unreachable';
+  if (/ERR_UPSTREAM/.test(error)) return 'upstream';
+  return null;
+}
+
+function toOpen(o: Obj): OpenRecord | null {
+  const id = num(o, 'id');
+  const time = str(o, 'time');
+  const protocol = str(o, 'protocol');
+  const host = str(o, 'host');
+  const port = num(o, 'port');
+  const address = str(o, 'address');
+  const rule = strOrNull(o, 'rule');
+  if (id === null || time === null || protocol === null || !PROTOCOLS.includes(protocol))
+    return null;
+  if (host === null || port === null || address === null || rule === undefined) return null;
+  const via = str(o, 'via');
+  return {
+    v: 1,
+    type: 'open',
+    id,
+    time,
+    protocol: protocol as Protocol,
+    host,
+    port,
+    address,
+    rule,
+    ...(via !== null ? { via } : {}),
+  };
+}
+
+/** The record a connection would have had if the session had seen it end. */
+function cutShortRecord(open: OpenRecord): ConnectionRecord {
+  return {
+    v: 1,
+    type: 'conn',
+    id: open.id,
+    time: open.time,
+    protocol: open.protocol,
+    host: open.host,
+    port: open.port,
+    address: open.address,
+    decision: 'allow',
+    denial: null,
+    failure: null,
+    rule: open.rule,
+    reason: null,
+    bytesUp: 0,
+    bytesDown: 0,
+    durationMs: 0,
+    error: 'cut short: the session ended without closing it (bytes unknown)',
+    cutShort: true,
+    ...(open.via !== undefined ? { via: open.via } : {}),
+  };
+}
 const MODES: readonly string[] = ['filtered', 'logged', 'host', 'none'];
 
 function toSession(o: Obj): SessionRecord | null {
@@ -89,15 +179,39 @@ function toConnection(o: Obj): ConnectionRecord | null {
   if (host === undefined || port === undefined || address === undefined) return null;
   if (rule === undefined || reason === undefined || error === undefined) return null;
   const via = str(o, 'via');
+  const id = num(o, 'id');
+  const hint = str(o, 'hint');
+  const rawDenial = str(o, 'denial');
+  const rawFailure = str(o, 'failure');
+  const failure: Failure | null =
+    rawFailure !== null && FAILURES.includes(rawFailure)
+      ? (rawFailure as Failure)
+      : o['failure'] === undefined
+        ? legacyFailure(decision, error)
+        : null;
+  const denial: Denial | null =
+    rawDenial !== null && DENIALS.includes(rawDenial)
+      ? (rawDenial as Denial)
+      : decision === 'deny' && failure === null
+        ? rule !== null || (reason ?? '').includes('allow list')
+          ? 'rule'
+          : (reason ?? '').startsWith('malformed')
+            ? 'malformed'
+            : 'address'
+        : null;
   return {
     v: 1,
     type: 'conn',
+    ...(id !== null ? { id } : {}),
     time,
     protocol: protocol as Protocol,
     host,
     port,
     address,
-    decision: decision,
+    // An old log's "deny" for a name that did not resolve was not bubble's refusal.
+    decision: failure !== null ? 'allow' : decision,
+    denial,
+    failure,
     rule,
     reason,
     bytesUp: num(o, 'bytesUp') ?? 0,
@@ -105,6 +219,7 @@ function toConnection(o: Obj): ConnectionRecord | null {
     durationMs: num(o, 'durationMs') ?? 0,
     error,
     ...(via !== null ? { via } : {}),
+    ...(hint !== null ? { hint } : {}),
   };
 }
 
@@ -119,6 +234,7 @@ export function parseLog(text: string): ParsedLog {
   let session: SessionRecord | null = null;
   let end: EndRecord | null = null;
   const connections: ConnectionRecord[] = [];
+  const opened = new Map<number, OpenRecord>();
   let skipped = 0;
   let truncated = false;
   const lines = text.split('\n');
@@ -151,10 +267,18 @@ export function parseLog(text: string): ParsedLog {
         else skipped += 1;
         break;
       }
+      case 'open': {
+        const r = toOpen(o);
+        if (r) opened.set(r.id, r);
+        else skipped += 1;
+        break;
+      }
       case 'conn': {
         const c = toConnection(o);
-        if (c) connections.push(c);
-        else skipped += 1;
+        if (c) {
+          connections.push(c);
+          if (c.id !== undefined) opened.delete(c.id);
+        } else skipped += 1;
         break;
       }
       case 'end': {
@@ -168,7 +292,8 @@ export function parseLog(text: string): ParsedLog {
         break;
     }
   });
-  return { session, connections, end, skipped, truncated };
+  for (const open of opened.values()) connections.push(cutShortRecord(open));
+  return { session, connections, end, cutShort: end === null, skipped, truncated };
 }
 
 export function readLog(path: string): ParsedLog {

@@ -5,10 +5,13 @@
 // a version change; changing the meaning of one is.
 //
 //   {"v":1,"type":"session",...}   first line: who, when, what, which rules
-//   {"v":1,"type":"conn",...}      one per connection, written when it ends
+//   {"v":1,"type":"open",...}      when a connection is allowed, before any byte flows
+//   {"v":1,"type":"conn",...}      one per connection, written when it ends (same id)
 //   {"v":1,"type":"ssh-agent",...} one per signature or refused request (--ssh-agent)
 //   {"v":1,"type":"api",...}       one per model API request bubble added the credential to
 //   {"v":1,"type":"end",...}       last line when the session ended cleanly
+// An "open" without its "conn" is a connection the session did not see end
+// (bubble was killed): reader.ts shows it as cut short.
 import type { Signed } from '../ssh/signed-data.ts';
 
 export const LOG_VERSION = 1;
@@ -16,6 +19,21 @@ export const LOG_VERSION = 1;
 export type NetMode = 'filtered' | 'logged' | 'host' | 'none';
 export type Protocol = 'connect' | 'http' | 'socks';
 export type DecisionName = 'allow' | 'deny';
+/** Why bubble refused: a rule, the address policy, a malformed request, or a log it could not write. */
+export type Denial = 'rule' | 'address' | 'malformed' | 'log';
+/** What went wrong on the way to a destination bubble did not refuse. */
+export type Failure =
+  'not-found' | 'dns-failed' | 'timed-out' | 'refused' | 'unreachable' | 'upstream' | 'failed';
+
+export const FAILURE_LABEL: Record<Failure, string> = {
+  'not-found': 'not found',
+  'dns-failed': 'name lookup failed',
+  'timed-out': 'timed out',
+  refused: 'connection refused',
+  unreachable: 'unreachable',
+  upstream: 'upstream proxy',
+  failed: 'other error',
+};
 
 export interface SessionRecord {
   readonly v: typeof LOG_VERSION;
@@ -35,9 +53,27 @@ export interface SessionRecord {
   readonly upstream?: string | null;
 }
 
+export interface OpenRecord {
+  readonly v: typeof LOG_VERSION;
+  readonly type: 'open';
+  /** Pairs it with its closing "conn" record. */
+  readonly id: number;
+  /** When the connection was accepted, ISO 8601 UTC. */
+  readonly time: string;
+  readonly protocol: Protocol;
+  readonly host: string;
+  readonly port: number;
+  /** The first checked address to dial. */
+  readonly address: string;
+  readonly rule: string | null;
+  readonly via?: string;
+}
+
 export interface ConnectionRecord {
   readonly v: typeof LOG_VERSION;
   readonly type: 'conn';
+  /** The id of its "open" record; absent in logs of older versions and for refused connections written before 'open' existed. */
+  readonly id?: number;
   /** When the connection was accepted, ISO 8601 UTC. */
   readonly time: string;
   readonly protocol: Protocol;
@@ -47,11 +83,17 @@ export interface ConnectionRecord {
   /** The address dialled (after the decision), or null if none was. */
   readonly address: string | null;
   /**
-   * deny: refused by a rule or the address policy, malformed, or the name did
-   * not resolve (see reason/error); allow: passed the policy and was dialled
-   * (`error` says if the connect or the tunnel then failed).
+   * deny: bubble refused it (see `denial`); allow: bubble did not refuse it
+   * (`failure` says if the name lookup or the connect then failed, `error` if
+   * the tunnel did).
    */
   readonly decision: DecisionName;
+  readonly denial?: Denial | null;
+  readonly failure?: Failure | null;
+  /** For a refusal: how a user would allow it (`add --allow example.com ...`). */
+  readonly hint?: string;
+  /** Set by the reader for an "open" whose closing record never came. */
+  readonly cutShort?: true;
   /** The rule that decided (`allow *.github.com`, `deny evil.com`, `host-port 8080`), or null. */
   readonly rule: string | null;
   /** Why it was denied or failed, one line; null when allowed. */
@@ -119,10 +161,16 @@ export interface ApiRecord {
   readonly error: string | null;
 }
 
-export type LogRecord = SessionRecord | ConnectionRecord | SshAgentRecord | ApiRecord | EndRecord;
+export type LogRecord =
+  SessionRecord | OpenRecord | ConnectionRecord | SshAgentRecord | ApiRecord | EndRecord;
 
 export type SessionRecordInput = Omit<SessionRecord, 'v' | 'type'>;
 export type ConnectionRecordInput = Omit<ConnectionRecord, 'v' | 'type'>;
+export type OpenRecordInput = Omit<OpenRecord, 'v' | 'type'>;
+
+export function openRecord(input: OpenRecordInput): OpenRecord {
+  return { v: LOG_VERSION, type: 'open', ...input };
+}
 
 export function sessionRecord(input: SessionRecordInput): SessionRecord {
   return { v: LOG_VERSION, type: 'session', ...input };

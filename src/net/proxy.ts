@@ -22,8 +22,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
   connectionRecord,
+  openRecord,
   type ConnectionRecord,
   type DecisionName,
+  type Denial,
+  type Failure,
+  type OpenRecord,
   type Protocol,
 } from '../log/record.ts';
 import { formatAuthority, hostnameProblem, normalizeHost } from './authority.ts';
@@ -94,6 +98,12 @@ export interface ProxyOptions {
   readonly maxHeadBytes?: number;
   /** Called synchronously once per connection when it ends. Must not throw (errors go to onError). */
   readonly onRecord?: (record: ConnectionRecord) => void;
+  /**
+   * Called synchronously when a connection is allowed, before it is dialled.
+   * If it throws (the log cannot be written), the connection is refused and
+   * the error goes to onError: nothing flows unrecorded.
+   */
+  readonly onOpen?: (record: OpenRecord) => void;
   /** Internal errors that did not concern one client (a throwing onRecord). Default: ignored. */
   readonly onError?: (error: unknown) => void;
   /** Wall clock for record times; tests may fix it. */
@@ -114,6 +124,7 @@ export type ProxyAddress =
 
 /** Mutable per-connection facts that end up in the record. */
 interface Conn {
+  readonly id: number;
   readonly client: Socket;
   readonly started: number;
   readonly time: Date;
@@ -123,6 +134,8 @@ interface Conn {
   port: number | null;
   address: string | null;
   decision: DecisionName;
+  denial: Denial | null;
+  failure: Failure | null;
   rule: string | null;
   reason: string | null;
   /** How a user would allow a refused destination, for the client's message. */
@@ -139,7 +152,7 @@ interface Conn {
 
 type Outcome =
   | { readonly ok: true; readonly dialed: Dialed }
-  | { readonly ok: false; readonly status: 403 | 502 | 504; readonly socks: ReplyCode };
+  | { readonly ok: false; readonly status: 403 | 502 | 503 | 504; readonly socks: ReplyCode };
 
 class Aborted extends Error {
   constructor() {
@@ -193,6 +206,34 @@ function errorText(error: unknown): string {
   return oneLine(String(error));
 }
 
+/** Why the client got no connection, in one line a person or a model can act on. */
+export function clientMessage(
+  conn: Pick<Conn, 'denial' | 'failure' | 'reason' | 'hint' | 'error'>,
+  what: string,
+): string {
+  if (conn.denial !== null) {
+    const allow = conn.hint ? `; to allow it, ${conn.hint}` : '';
+    return `refused ${what}: ${conn.reason ?? 'denied'}${allow}`;
+  }
+  const cause = oneLine(conn.error ?? conn.reason ?? 'failed');
+  switch (conn.failure) {
+    case 'not-found':
+      return `could not reach ${what}: the name was not found by DNS (it does not exist, or this machine has no working DNS); no bubble rule refused it`;
+    case 'dns-failed':
+      return `could not reach ${what}: ${oneLine(conn.reason ?? cause)}; no bubble rule refused it`;
+    case 'timed-out':
+      return `could not reach ${what}: timed out (${cause}); no bubble rule refused it`;
+    case 'refused':
+      return `could not reach ${what}: the destination refused the connection (nothing listens there); no bubble rule refused it`;
+    case 'unreachable':
+      return `could not reach ${what}: unreachable (${cause}), is the network up?; no bubble rule refused it`;
+    case 'upstream':
+      return `could not reach ${what}: ${cause}; no bubble rule refused it`;
+    default:
+      return `could not reach ${what}: ${cause}`;
+  }
+}
+
 export class EgressProxy {
   readonly #policy: DestinationPolicy;
   readonly #resolver: Resolver;
@@ -202,6 +243,7 @@ export class EgressProxy {
   readonly #timeouts: ProxyTimeouts;
   readonly #maxHead: number;
   readonly #onRecord: (record: ConnectionRecord) => void;
+  readonly #onOpen: (record: OpenRecord) => void;
   readonly #onError: (error: unknown) => void;
   readonly #clock: () => Date;
   readonly #originHandler: ProxyOptions['originHandler'];
@@ -223,6 +265,7 @@ export class EgressProxy {
     this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.#maxHead = options.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES;
     this.#onRecord = options.onRecord ?? (() => {});
+    this.#onOpen = options.onOpen ?? (() => {});
     this.#onError = options.onError ?? (() => {});
     this.#clock = options.clock ?? (() => new Date());
     this.#originHandler = options.originHandler;
@@ -319,6 +362,7 @@ export class EgressProxy {
 
   async #serve(client: Socket): Promise<void> {
     const conn: Conn = {
+      id: this.#total,
       client,
       started: performance.now(),
       time: this.#clock(),
@@ -328,6 +372,8 @@ export class EgressProxy {
       port: null,
       address: null,
       decision: 'deny',
+      denial: null,
+      failure: null,
       rule: null,
       reason: null,
       hint: null,
@@ -384,13 +430,17 @@ export class EgressProxy {
     if (conn.local) return;
     const up = conn.dest ? Math.max(0, conn.dest.bytesWritten - conn.handshake.written) : 0;
     const down = conn.dest ? Math.max(0, conn.dest.bytesRead - conn.handshake.read) : 0;
+    const denial = conn.decision === 'deny' ? (conn.denial ?? 'malformed') : null;
     const record = connectionRecord({
+      id: conn.id,
       time: conn.time.toISOString(),
       protocol: conn.protocol,
       host: conn.host,
       port: conn.port,
       address: conn.address,
       decision: conn.decision,
+      denial,
+      failure: conn.failure,
       rule: conn.rule,
       reason: conn.reason,
       bytesUp: up,
@@ -398,6 +448,7 @@ export class EgressProxy {
       durationMs: Math.round(performance.now() - conn.started),
       error: conn.error,
       ...(conn.via ? { via: conn.via } : {}),
+      ...(denial !== null && conn.hint ? { hint: conn.hint } : {}),
     });
     try {
       this.#onRecord(record);
@@ -412,6 +463,7 @@ export class EgressProxy {
     conn.port = port;
     const early = precheck(host, port, this.#policy);
     if (early) {
+      conn.denial = 'rule';
       conn.rule = early.rule;
       conn.reason = early.reason;
       conn.hint = early.hint;
@@ -426,6 +478,14 @@ export class EgressProxy {
       );
     } catch (error) {
       if (!(error instanceof ResolveError)) throw error;
+      // Not bubble's doing: the rules let the name through, the lookup failed.
+      conn.decision = 'allow';
+      conn.failure =
+        error.code === 'ERR_RESOLVE_NOTFOUND'
+          ? 'not-found'
+          : error.code === 'ERR_RESOLVE_TIMEOUT'
+            ? 'timed-out'
+            : 'dns-failed';
       conn.reason = error.message;
       conn.error = error.code;
       return {
@@ -437,13 +497,39 @@ export class EgressProxy {
     const decision = decide(host, port, addresses, this.#policy);
     conn.rule = decision.rule;
     if (!decision.allow) {
+      conn.denial = decision.code === 'rule' ? 'rule' : 'address';
+      if (decision.code === 'unresolved') {
+        conn.decision = 'allow';
+        conn.denial = null;
+        conn.failure = 'not-found';
+      }
       conn.reason = decision.reason;
       conn.hint = decision.hint;
       return { ok: false, status: 403, socks: Reply.notAllowed };
     }
-    conn.decision = 'allow';
     const upstream = selectUpstream(this.#upstream, conn.protocol, host, port, decision.address);
     if (upstream) conn.via = upstream.display;
+    try {
+      this.#onOpen(
+        openRecord({
+          id: conn.id,
+          time: conn.time.toISOString(),
+          protocol: conn.protocol,
+          host,
+          port,
+          address: decision.address,
+          rule: decision.rule,
+          ...(conn.via ? { via: conn.via } : {}),
+        }),
+      );
+    } catch (error) {
+      // Fail closed: a connection the log cannot hold does not happen.
+      this.#onError(error);
+      conn.denial = 'log';
+      conn.reason = 'the egress log cannot be written, so bubble refuses new connections';
+      return { ok: false, status: 503, socks: Reply.generalFailure };
+    }
+    conn.decision = 'allow';
     try {
       const dialed = await raceAbort(
         this.#dialer({
@@ -468,12 +554,20 @@ export class EgressProxy {
       conn.error = errorText(error);
       switch (error.code) {
         case 'ERR_DIAL_TIMEOUT':
+          conn.failure = 'timed-out';
           return { ok: false, status: 504, socks: Reply.hostUnreachable };
         case 'ERR_DIAL_REFUSED':
+          conn.failure = 'refused';
           return { ok: false, status: 502, socks: Reply.connectionRefused };
         case 'ERR_DIAL_UNREACHABLE':
+          conn.failure = 'unreachable';
           return { ok: false, status: 502, socks: Reply.hostUnreachable };
+        case 'ERR_UPSTREAM_REFUSED':
+        case 'ERR_UPSTREAM_PROTOCOL':
+          conn.failure = 'upstream';
+          return { ok: false, status: 502, socks: Reply.generalFailure };
         default:
+          conn.failure = 'failed';
           return { ok: false, status: 502, socks: Reply.generalFailure };
       }
     }
@@ -540,11 +634,7 @@ export class EgressProxy {
     const outcome = await this.#connect(conn, target.authority.host, target.authority.port);
     if (!outcome.ok) {
       const what = formatAuthority(target.authority.host, target.authority.port);
-      const message =
-        outcome.status === 403
-          ? `refused ${what}: ${conn.reason ?? ''}${conn.hint ? `; to allow it, ${conn.hint}` : ''}`
-          : `${what}: ${conn.error ?? conn.reason ?? 'failed'}`;
-      await this.#finish(conn, errorResponse(outcome.status, message));
+      await this.#finish(conn, errorResponse(outcome.status, clientMessage(conn, what)));
       return;
     }
     const dest = outcome.dialed.socket;

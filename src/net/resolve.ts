@@ -75,6 +75,12 @@ export async function resolveHost(
     if (code === 'ENOTFOUND' || code === 'ENODATA' || code === 'EAI_NONAME') {
       throw new ResolveError('ERR_RESOLVE_NOTFOUND', `${host} not found`, { cause: error });
     }
+    if (code === 'EAI_AGAIN')
+      throw new ResolveError(
+        'ERR_RESOLVE_FAILED',
+        `resolving ${host} failed: no DNS server answered (is the network up?)`,
+        { cause: error },
+      );
     throw new ResolveError(
       'ERR_RESOLVE_FAILED',
       `resolving ${host} failed: ${String((error as Error).message ?? error)}`,

@@ -16,6 +16,8 @@ import {
   type SessionLog,
 } from '../log/writer.ts';
 import { startProxy, type EgressProxy } from './proxy.ts';
+import { DenialsFile, DENIALS_NAME } from './denials.ts';
+import { LogWriteError } from '../log/writer.ts';
 import { parseRules } from './rules.ts';
 import { upstreamFromEnv } from './upstream.ts';
 import { removeRuntimeDir } from './runtime-dir.ts';
@@ -86,6 +88,17 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
   const upstream = upstreamFromEnv(o.env);
   const records: ConnectionRecord[] = [];
   let warned = false;
+  const warnOnce = (err: unknown): void => {
+    if (warned) return;
+    warned = true;
+    const message = (err as Error).message ?? String(err);
+    process.stderr.write(
+      err instanceof LogWriteError
+        ? `bubble: ${message}: new connections are refused until it can be written\n`
+        : `bubble: warning: egress proxy: ${message}\n`,
+    );
+  };
+  const denials = o.mode === 'filtered' ? new DenialsFile(join(o.runtimeDir, DENIALS_NAME)) : null;
   let listen: { path: string } | { port: number; host: string };
   if (o.mode === 'filtered') {
     // The directory exists already (made before the sandbox started: see run.ts).
@@ -118,18 +131,15 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
       rules,
       publishedPorts: o.hostPorts,
       upstream,
+      // Before any byte flows; a throw here refuses the connection (fail closed).
+      onOpen: (r) => log.write(r),
       onRecord: (r) => {
         records.push(r);
+        if (r.decision === 'deny') denials?.add(r);
         log.write(r);
       },
       // A failing log write (disk full) or an internal proxy error must be seen, once.
-      onError: (err) => {
-        if (warned) return;
-        warned = true;
-        process.stderr.write(
-          `bubble: warning: egress proxy: ${(err as Error).message ?? String(err)}\n`,
-        );
-      },
+      onError: warnOnce,
     });
   } catch (err) {
     log.close();
@@ -148,7 +158,12 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
       for (let i = 0; i < 25 && proxy.activeConnections > 0; i++)
         await new Promise((r) => setTimeout(r, 10));
       await proxy.close();
-      log.write(endRecord(new Date(), exit));
+      try {
+        log.write(endRecord(new Date(), exit));
+      } catch (err) {
+        // Said already if it was the disk; the log then reads as cut short.
+        warnOnce(err);
+      }
       log.close();
       if (o.mode === 'filtered') removeRuntimeDir(o.runtimeDir);
       return renderSessionLine(summarize(records), log.path);

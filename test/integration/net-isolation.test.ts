@@ -199,7 +199,7 @@ describe('bubble log', () => {
     assert.match(run.stderr, /^bubble: 0 hosts contacted, 1 denied; log: .*\.jsonl$/m);
     const list = await runBubble(w, ['log']);
     assert.equal(list.code, 0, list.stderr);
-    assert.match(list.stdout, /filtered +0 hosts +1 denied +exit 3 +sh -c curl/);
+    assert.match(list.stdout, /filtered +0 hosts +1 denied +0 failed +exit 3 +sh -c curl/);
     const last = await runBubble(w, ['log', '--last']);
     assert.match(last.stdout, /^10\.1\.2\.3 +80 +1 +0 +1 /m);
     const json = JSON.parse((await runBubble(w, ['log', '--last', '--json'])).stdout) as {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   connectionRecord,
   endRecord,
+  openRecord,
   serializeRecord,
   sessionRecord,
 } from '../../src/log/record.ts';
@@ -38,8 +39,9 @@ test('round trip: session, connections, end', () => {
     serializeRecord(session) + serializeRecord(conn) + serializeRecord(endRecord(new Date(0), 0));
   const log = parseLog(text);
   assert.deepEqual(log.session, { ...session, upstream: null });
-  assert.deepEqual(log.connections, [conn]);
+  assert.deepEqual(log.connections, [{ ...conn, denial: null, failure: null }]);
   assert.equal(log.end?.exitCode, 0);
+  assert.equal(log.cutShort, false);
   assert.equal(log.skipped, 0);
   assert.equal(log.truncated, false);
 });
@@ -81,4 +83,37 @@ test('records with wrong types or another version are skipped, never thrown', ()
   assert.equal(log.connections.length, 0);
   assert.equal(log.skipped, 5);
   assert.equal(log.session, null);
+});
+
+test('an open record without its closing record is a connection cut short', () => {
+  const open = openRecord({
+    id: 7,
+    time: '2025-01-02T03:04:05.000Z',
+    protocol: 'connect',
+    host: 'tunnel.example',
+    port: 443,
+    address: '1.2.3.4',
+    rule: null,
+  });
+  const closedOpen = openRecord({ ...open, id: 8, host: 'done.example' });
+  const closed = connectionRecord({ ...conn, id: 8, host: 'done.example' });
+  const log = parseLog([session, open, closedOpen, closed].map((r) => serializeRecord(r)).join(''));
+  assert.equal(log.cutShort, true);
+  assert.equal(log.end, null);
+  assert.deepEqual(
+    log.connections.map((c) => [c.host, c.cutShort ?? false]),
+    [
+      ['done.example', false],
+      ['tunnel.example', true],
+    ],
+  );
+  assert.match(log.connections[1]?.error ?? '', /cut short/);
+});
+
+test('logs of older versions: a name that did not resolve was a failure, not a denial', () => {
+  const old = { ...conn, decision: 'deny', error: 'ERR_RESOLVE_NOTFOUND', address: null };
+  const log = parseLog(JSON.stringify(session) + '\n' + JSON.stringify(old) + '\n');
+  assert.equal(log.connections[0]?.decision, 'allow');
+  assert.equal(log.connections[0]?.failure, 'not-found');
+  assert.equal(log.connections[0]?.denial, null);
 });

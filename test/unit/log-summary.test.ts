@@ -38,7 +38,13 @@ test('per-host summary as data', () => {
       bytesDown: 0,
     }),
     c({ host: null, port: null, decision: 'deny', bytesUp: 0, bytesDown: 0 }),
-    c({ host: 'down.test', error: 'ERR_DIAL_REFUSED', bytesUp: 0, bytesDown: 0 }),
+    c({
+      host: 'down.test',
+      error: 'ERR_DIAL_REFUSED',
+      failure: 'refused',
+      bytesUp: 0,
+      bytesDown: 0,
+    }),
   ]);
   assert.equal(s.connections, 5);
   assert.equal(s.denied, 2);
@@ -50,6 +56,7 @@ test('per-host summary as data', () => {
     allowed: 2,
     denied: 0,
     failed: 0,
+    cutShort: 0,
     bytesUp: 101,
     bytesDown: 2049,
     first: '2025-01-02T03:04:05.000Z',
@@ -67,7 +74,7 @@ test('text rendering is aligned and escapes hostile host names', () => {
   const lines = text.trimEnd().split('\n');
   assert.match(
     lines[0] ?? '',
-    /^HOST\s+PORTS\s+CONN\s+ALLOWED\s+DENIED\s+UP\s+DOWN\s+FIRST\s+LAST$/,
+    /^HOST\s+PORTS\s+CONN\s+ALLOWED\s+DENIED\s+FAILED\s+UP\s+DOWN\s+FIRST\s+LAST$/,
   );
   assert.ok(!text.includes('\x1b'));
   assert.ok(text.includes('x\\x1b[2Jy.com'));
@@ -80,6 +87,33 @@ test('session line', () => {
   assert.equal(
     renderSessionLine(s, '/home/u/.local/state/bubble/sessions/x.jsonl'),
     'bubble: 2 hosts contacted, 1 denied; log: /home/u/.local/state/bubble/sessions/x.jsonl',
+  );
+});
+
+test('failures are not denials: the session line names them', () => {
+  const s = summarize([
+    c({}),
+    c({ host: 'b.test' }),
+    c({ host: 'c.test', port: 8443 }),
+    c({ host: 'evil.com', decision: 'deny', denial: 'rule' }),
+    c({ host: 'nope.test', failure: 'not-found', address: null }),
+    c({ host: 'nope2.test', failure: 'not-found', address: null }),
+  ]);
+  assert.equal(s.denied, 1);
+  assert.equal(s.failed, 2);
+  assert.equal(s.contacted, 3);
+  assert.equal(
+    renderSessionLine(s, '/l.jsonl'),
+    'bubble: 3 hosts contacted, 1 denied, 2 failed (not found); log: /l.jsonl',
+  );
+  const mixed = summarize([
+    c({ failure: 'not-found' }),
+    c({ failure: 'timed-out' }),
+    c({ failure: 'timed-out' }),
+  ]);
+  assert.equal(
+    renderSessionLine(mixed, '/l.jsonl'),
+    'bubble: 0 hosts contacted, 0 denied, 3 failed (1 not found, 2 timed out); log: /l.jsonl',
   );
 });
 

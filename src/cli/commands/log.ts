@@ -56,10 +56,13 @@ export function log(words: string[]): number {
         start: parsed.session?.startTime ?? null,
         mode: parsed.session?.netMode ?? null,
         command: parsed.session?.argv ?? [],
-        hosts: sum.hosts.filter((h) => h.allowed > 0).length,
+        hosts: sum.contacted,
         connections: sum.connections,
         denied: sum.denied,
+        failed: sum.failed,
+        failures: sum.failures,
         exitCode: parsed.end?.exitCode ?? null,
+        cutShort: parsed.cutShort,
       };
     });
     if (values.json) {
@@ -71,9 +74,9 @@ export function log(words: string[]): number {
       return 0;
     }
     for (const r of rows) {
-      const exit = r.exitCode === null ? 'running or killed' : `exit ${r.exitCode}`;
+      const exit = r.cutShort ? 'cut short/running' : `exit ${r.exitCode ?? '?'}`;
       process.stdout.write(
-        `${r.id}  ${String(r.mode).padEnd(8)}  ${String(r.hosts).padStart(3)} hosts  ${String(r.denied).padStart(3)} denied  ${exit.padEnd(17)}  ${escapeForDisplay(r.command.join(' ')).slice(0, 60)}\n`,
+        `${r.id}  ${String(r.mode).padEnd(8)}  ${String(r.hosts).padStart(3)} hosts  ${String(r.denied).padStart(3)} denied  ${String(r.failed).padStart(3)} failed  ${exit.padEnd(17)}  ${escapeForDisplay(r.command.join(' ')).slice(0, 60)}\n`,
       );
     }
     return 0;
@@ -88,7 +91,15 @@ export function log(words: string[]): number {
   if (values.json) {
     process.stdout.write(
       JSON.stringify(
-        { id: entry.id, path: entry.path, session: parsed.session, end: parsed.end, summary },
+        {
+          id: entry.id,
+          path: entry.path,
+          session: parsed.session,
+          end: parsed.end,
+          cutShort: parsed.cutShort,
+          summary,
+          connections: parsed.connections,
+        },
         null,
         2,
       ) + '\n',
@@ -98,6 +109,10 @@ export function log(words: string[]): number {
   process.stdout.write(
     `session ${entry.id} (${parsed.session?.netMode ?? '?'}): ${escapeForDisplay((parsed.session?.argv ?? []).join(' '))}\n`,
   );
+  if (parsed.cutShort)
+    process.stdout.write(
+      'cut short: the session has no end record (bubble was killed, or it is still running); connections open then are counted as cut short\n',
+    );
   process.stdout.write(renderSummary(summary));
   return 0;
 }

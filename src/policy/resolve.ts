@@ -28,6 +28,7 @@ import { referencedScripts } from './script-refs.ts';
 import { FINGERPRINT, fingerprint, parsePublicKey, type KeySelector } from '../ssh/keys.ts';
 import type { ApiName } from '../creds/apis.ts';
 import { credentialPlan } from '../creds/plan.ts';
+import { innerSandboxSwitch } from './inner-sandbox.ts';
 
 export interface RunRequest {
   command: string[];
@@ -936,6 +937,12 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     env.SSH_AUTH_SOCK = sshSock;
     envWhy.SSH_AUTH_SOCK = '--ssh-agent';
   }
+  const inner = innerSandboxSwitch(profile.innerSandbox, facts, cwd);
+  for (const [k, v] of Object.entries(inner?.env ?? {})) {
+    env[k] = v;
+    envWhy[k] = `${profile.name}'s own sandbox cannot start inside bubble: off`;
+  }
+  if (inner?.notice !== undefined) warnings.push(inner.notice);
   env.BUBBLE_SANDBOX = '1';
   envWhy.BUBBLE_SANDBOX = 'tells programs they run inside bubble';
 
@@ -960,7 +967,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
 
   return {
     profile: profile.name,
-    argv: [command, ...req.command.slice(1)],
+    argv: [command, ...(inner?.args ?? []), ...req.command.slice(1)],
     wrapper,
     limits: effective,
     cwd,

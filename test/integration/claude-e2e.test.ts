@@ -15,149 +15,17 @@
 // point of these tests is that the sandbox, not Claude Code's own permission prompts,
 // stops the scripted reads and writes outside the project; it is also how bubble is meant
 // to be used. (Claude Code refuses that flag as root; the tests run unprivileged.)
-
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { requireBwrap } from '../support/bwrap.ts';
-import {
-  bubbleClaudeBin,
-  CANARY,
-  makeWorld,
-  runBubble,
-  type Result,
-  type World,
-} from '../support/world.ts';
-import { host, newestLog, describeLog, requireTools, unmet } from '../fixtures/net-tools/host.ts';
+import { bubbleClaudeBin, CANARY, makeWorld } from '../support/world.ts';
+import { API_KEY, claudeSession, explain, ok, requireClaude } from '../support/claude.ts';
+import { newestLog, describeLog, requireTools } from '../fixtures/net-tools/host.ts';
 import { quoteArgv } from '../../src/sandbox/escape.ts';
-import {
-  FINAL_TEXT,
-  startFakeAnthropic,
-  type FakeAnthropic,
-  type Turn,
-} from '../fixtures/fake-anthropic.ts';
-
-const API_KEY = 'sk-ant-api03-dummy-key-for-bubble-tests';
-
-let installing: Promise<{ bin: string; version: string } | { error: string }> | undefined;
-
-/** The cached claude (installing it the first time), or why it cannot be had. */
-function installClaude(): Promise<{ bin: string; version: string } | { error: string }> {
-  installing ??= (async () => {
-    const cache = join(tmpdir(), `bubble-claude-cache-${process.getuid?.() ?? 'x'}`);
-    const bin = join(cache, 'node_modules/.bin/claude');
-    const versionOf = async (): Promise<string | undefined> => {
-      const r = await host(bin, ['--version'], { check: false, timeoutMs: 30_000 }).catch(
-        () => undefined,
-      );
-      return r?.code === 0 ? r.stdout.trim() : undefined;
-    };
-    const have = fs.existsSync(bin) ? await versionOf() : undefined;
-    if (have !== undefined) return { bin, version: have };
-    // Install beside the cache and rename into place, so parallel test files never see half
-    // an install (whoever renames first wins; the others use theirs).
-    fs.mkdirSync(tmpdir(), { recursive: true });
-    const staging = fs.mkdtempSync(`${cache}.tmp-`);
-    const spec = `@anthropic-ai/claude-code@${process.env['BUBBLE_CLAUDE_VERSION'] ?? 'latest'}`;
-    const r = await host(
-      'npm',
-      [
-        'install',
-        '--prefix',
-        staging,
-        '--no-audit',
-        '--no-fund',
-        '--no-update-notifier',
-        '--loglevel=error',
-        spec,
-      ],
-      { timeoutMs: 300_000, check: false },
-    ).catch((e: Error) => ({ code: null, stdout: '', stderr: e.message }));
-    if (r.code !== 0) {
-      fs.rmSync(staging, { recursive: true, force: true });
-      return { error: `npm install ${spec} failed:\n${r.stdout}${r.stderr}` };
-    }
-    fs.rmSync(cache, { recursive: true, force: true });
-    try {
-      fs.renameSync(staging, cache);
-    } catch {
-      fs.rmSync(staging, { recursive: true, force: true });
-    }
-    const version = await versionOf();
-    return version === undefined
-      ? { error: `${bin} --version failed after install` }
-      : { bin, version };
-  })();
-  return installing;
-}
-
-async function requireClaude(t: TestContext): Promise<string | undefined> {
-  if (!(await requireBwrap(t))) return undefined;
-  if (!requireTools(t, ['npm'])) return undefined;
-  const got = await installClaude();
-  if ('error' in got) {
-    unmet(t, `cannot install or run @anthropic-ai/claude-code: ${got.error}`);
-    return undefined;
-  }
-  t.diagnostic(`claude ${got.version}`);
-  return got.bin;
-}
-
-interface Session {
-  world: World;
-  api: FakeAnthropic;
-  r: Result;
-}
-
-/** A fresh world and fake API with `script`, then `bubble-claude -p ... PROMPT`. */
-async function claudeSession(
-  t: TestContext,
-  bin: string,
-  script: (world: World) => Turn[],
-  opts: { args?: string[]; prepare?: (world: World) => void } = {},
-): Promise<Session> {
-  const world = makeWorld({ claude: true });
-  t.after(() => world.cleanup());
-  const api = await startFakeAnthropic(script(world));
-  t.after(() => api.close());
-  const config = join(world.home, '.config/bubble');
-  fs.mkdirSync(config, { recursive: true });
-  fs.writeFileSync(join(config, 'config.toml'), `host_ports = [${api.port}]\n`);
-  opts.prepare?.(world);
-  const binDir = join(bin, '..');
-  const r = await runBubble(
-    world,
-    [...(opts.args ?? ['-p', '--dangerously-skip-permissions']), 'Follow the script.'],
-    {
-      bin: bubbleClaudeBin,
-      env: {
-        PATH: `${binDir}:${world.env['PATH']}`,
-        ANTHROPIC_BASE_URL: api.url,
-        ANTHROPIC_API_KEY: API_KEY,
-        DISABLE_AUTOUPDATER: '1',
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-      },
-      timeoutMs: 180_000,
-    },
-  );
-  return { world, api, r };
-}
-
-function explain(s: Session): string {
-  return (
-    `bubble-claude exited ${s.r.code} (signal ${s.r.signal})\nstdout:\n${s.r.stdout}\nstderr:\n${s.r.stderr}\n` +
-    `requests:\n${s.api.describe()}\ntool results:\n${JSON.stringify(s.api.toolResults, null, 1)}`
-  );
-}
-
-function ok(s: Session): void {
-  assert.equal(s.r.code, 0, explain(s));
-  assert.match(s.r.stdout, new RegExp(FINAL_TEXT), explain(s));
-}
+import { FINAL_TEXT, startFakeAnthropic } from '../fixtures/fake-anthropic.ts';
 
 test('claude -p: scripted Bash, Write and Edit change the project, and the host sees them', async (t) => {
   const bin = await requireClaude(t);

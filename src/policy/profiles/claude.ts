@@ -31,6 +31,21 @@ export const claude: Profile = {
   // allows (anthropics/claude-code .devcontainer/init-firewall.sh, minus registry.npmjs.org);
   // claude.ai, console.anthropic.com and platform.claude.com for the sign-in flows.
   // downloads.claude.ai: the interactive client's update check.
+  // `--settings` outranks user and project settings, below managed ones
+  // (code.claude.com/docs/en/settings#settings-precedence, code.claude.com/docs/en/cli-reference).
+  innerSandbox: {
+    what: "Claude Code's own sandbox (sandbox.enabled) is off for this session (--settings)",
+    args: ['--settings', '{"sandbox":{"enabled":false}}'],
+    onWhen: {
+      files: [
+        '~/.claude/settings.json',
+        './.claude/settings.json',
+        './.claude/settings.local.json',
+      ],
+      key: ['sandbox', 'enabled'],
+    },
+    source: 'code.claude.com/docs/en/sandboxing',
+  },
   endpoints: [
     'api.anthropic.com',
     'downloads.claude.ai',

@@ -29,4 +29,11 @@ export const codex: Profile = {
   // The API; auth.openai.com is the sign-in issuer and chatgpt.com/backend-api serves
   // "Sign in with ChatGPT" sessions (developers.openai.com/codex/auth).
   endpoints: ['api.openai.com', 'auth.openai.com', 'chatgpt.com'],
+  // On by default; `-c` overrides config.toml for every subcommand
+  // (developers.openai.com/codex/config-reference: sandbox_mode).
+  innerSandbox: {
+    what: "Codex's own sandbox is off for this session (-c sandbox_mode=danger-full-access)",
+    args: ['-c', 'sandbox_mode="danger-full-access"'],
+    source: 'developers.openai.com/codex/security',
+  },
 };

@@ -37,6 +37,18 @@ export const gemini: Profile = {
   // The Gemini API (API key); "Login with Google" talks to Code Assist (cloudcode-pa) and
   // Google's OAuth endpoints. Vertex AI uses regional hosts (REGION-aiplatform.googleapis.com):
   // add them with --allow.
+  // GEMINI_SANDBOX outranks --sandbox and tools.sandbox (geminicli.com/docs/cli/sandbox;
+  // getSandboxCommand in gemini-cli 0.61). Not covered: security.toolSandboxing, which only
+  // settings can turn off.
+  innerSandbox: {
+    what: "Gemini CLI's own sandbox is off for this session (GEMINI_SANDBOX=false)",
+    env: { GEMINI_SANDBOX: 'false' },
+    onWhen: {
+      files: ['~/.gemini/settings.json', './.gemini/settings.json'],
+      key: ['tools', 'sandbox'],
+    },
+    source: 'geminicli.com/docs/cli/sandbox',
+  },
   endpoints: [
     'generativelanguage.googleapis.com',
     'cloudcode-pa.googleapis.com',

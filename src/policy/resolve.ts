@@ -942,7 +942,10 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     env[k] = v;
     envWhy[k] = `${profile.name}'s own sandbox cannot start inside bubble: off`;
   }
-  if (inner?.notice !== undefined) warnings.push(inner.notice);
+  // The flags are the agent's own: not for another command run with --profile.
+  const innerArgs = profile.commands.includes(basename(command)) ? (inner?.args ?? []) : [];
+  if (inner?.notice !== undefined && (innerArgs.length > 0 || (inner.args ?? []).length === 0))
+    warnings.push(inner.notice);
   env.BUBBLE_SANDBOX = '1';
   envWhy.BUBBLE_SANDBOX = 'tells programs they run inside bubble';
 
@@ -967,7 +970,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
 
   return {
     profile: profile.name,
-    argv: [command, ...(inner?.args ?? []), ...req.command.slice(1)],
+    argv: [command, ...innerArgs, ...req.command.slice(1)],
     wrapper,
     limits: effective,
     cwd,

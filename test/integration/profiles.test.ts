@@ -11,11 +11,14 @@ import { profileByName } from '../../src/policy/profiles/index.ts';
 import { requireBwrap } from '../support/bwrap.ts';
 import { homeView, makeWorld, runBubble, type World } from '../support/world.ts';
 
-/** A stand-in agent: runs its first argument as a shell script, inside the sandbox. */
+/** A stand-in agent: runs its last argument as a shell script, inside the sandbox (bubble puts
+ * the flags that switch the agent's own sandbox off before the user's arguments). */
 function installAgent(w: World, name: string): void {
   const bin = join(w.home, '.local', 'bin');
   fs.mkdirSync(bin, { recursive: true });
-  fs.writeFileSync(join(bin, name), '#!/bin/sh\nexec /bin/sh -c "$1"\n', { mode: 0o755 });
+  fs.writeFileSync(join(bin, name), '#!/bin/sh\nfor a; do :; done; exec /bin/sh -c "$a"\n', {
+    mode: 0o755,
+  });
   w.env.PATH = `${bin}:${w.env.PATH}`;
 }
 

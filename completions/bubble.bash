@@ -5,7 +5,7 @@
 # takes a value); a subcommand: _bubble_commands and the case below.
 
 _bubble_commands='run explain log doctor selftest trust config profiles help'
-_bubble_run_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --limit --home --ssh-agent --ssh-key --pass-credentials --gitconfig --profile --allow-root --expose-home --quiet --json --help'
+_bubble_run_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --limit --home --ssh-agent --ssh-key --pass-credentials --gitconfig --profile --allow-root --expose-home --no-git-root --quiet --json --help'
 _bubble_run_arg_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --limit --home --ssh-key --gitconfig --profile'
 _bubble_net_modes='filtered logged host none'
 _bubble_profiles='claude codex gemini opencode aider generic'

@@ -58,6 +58,7 @@ complete -c bubble -n __bubble_run_opts -l pass-credentials -d 'pass model API k
 complete -c bubble -n __bubble_run_opts -l gitconfig -x -a 'ro rw none' -d 'your git config inside'
 complete -c bubble -n __bubble_run_opts -l profile -x -a 'claude codex gemini opencode aider generic' -d 'agent profile'
 complete -c bubble -n __bubble_run_opts -l allow-root -d 'run even as root'
+complete -c bubble -n __bubble_run_opts -l no-git-root -d 'mount only the working directory'
 complete -c bubble -n __bubble_run_opts -l expose-home -d 'let --rw/--ro name your home directory'
 complete -c bubble -n __bubble_run_opts -s q -l quiet -d 'no messages from bubble'
 complete -c bubble -n __bubble_run_opts -l json -d '(explain) print the plan as JSON'

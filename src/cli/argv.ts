@@ -29,6 +29,7 @@ const options = {
   profile: { type: 'string' },
   'allow-root': { type: 'boolean' },
   'expose-home': { type: 'boolean' },
+  'no-git-root': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -84,6 +85,8 @@ export interface SandboxArgs {
   allowRoot: boolean;
   /** Let --rw/--ro name the home directory or one of its ancestors. */
   exposeHome: boolean;
+  /** Keep the project to the working directory, not its git repository's top level. */
+  noGitRoot: boolean;
   quiet: boolean;
   json: boolean;
   help: boolean;
@@ -172,6 +175,7 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
     profile: values.profile,
     allowRoot: values['allow-root'] ?? false,
     exposeHome: values['expose-home'] ?? false,
+    noGitRoot: values['no-git-root'] ?? false,
     quiet: values.quiet ?? false,
     json: values.json ?? false,
     help: values.help ?? false,

@@ -63,6 +63,8 @@ Options:
   --pass-credentials pass model API keys and logins in (default: they stay outside and
                      bubble adds them to the agent's API requests)
   --allow-root       run even as root (capabilities dropped; not recommended)
+  --no-git-root      in a subdirectory of a git repository, mount only the working
+                     directory (default: the repository's top level, so git works)
   --expose-home      let --rw/--ro name your home directory or its ancestors (refused
                      otherwise: it would undo the hidden home)
   -q, --quiet        no messages from bubble on stderr

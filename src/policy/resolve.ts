@@ -212,7 +212,7 @@ function stageGitDirs(m: Mounts, stages: StageSpec[]): void {
   }
 }
 
-function refuseCwd(cwd: string, homeReal: string): void {
+export function refuseCwd(cwd: string, homeReal: string): void {
   const hint = 'cd into a project directory and run bubble there';
   if (isUnder(homeReal, cwd)) {
     throw new BubbleError(
@@ -973,7 +973,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     argv: [command, ...innerArgs, ...req.command.slice(1)],
     wrapper,
     limits: effective,
-    cwd,
+    cwd: facts.workdir ?? cwd,
     mounts: m.ops,
     env,
     envWhy,

@@ -63,8 +63,13 @@ export interface HostFacts {
   uid: number;
   gid: number;
   home: string;
-  /** realpath of the working directory. */
+  /**
+   * The project: realpath of the working directory, or the top level of the git repository
+   * it is in (see policy/git-root.ts).
+   */
   cwd: string;
+  /** Where the command starts when that is below the project (a repository's subdirectory). */
+  workdir?: string | undefined;
   env: Readonly<Record<string, string>>;
   stdinIsTTY: boolean;
   /**

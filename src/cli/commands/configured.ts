@@ -200,8 +200,11 @@ export function ignoredLine(e: Effective): string | undefined {
 }
 
 /** toRequest with the config files merged in (when there are any). */
-export async function configuredRequest(args: SandboxArgs): Promise<RunRequest> {
-  const found = findConfig();
+export async function configuredRequest(
+  args: SandboxArgs,
+  projectDir = process.cwd(),
+): Promise<RunRequest> {
+  const found = findConfig(process.env, projectDir);
   if (found.user === undefined && found.project === undefined) return toRequest(args);
   const e = await effectiveConfig(args, found);
   const line = ignoredLine(e);

@@ -16,6 +16,7 @@ import type { RunRequest } from '../../policy/resolve.ts';
 import { version } from '../../version.ts';
 import { apiPorts } from './api-ports.ts';
 import { configuredRequest } from './configured.ts';
+import { projectFacts, projectLine } from './project.ts';
 import { say } from '../say.ts';
 
 /** What the user deliberately opened, for the session header. */
@@ -38,8 +39,9 @@ export async function run(args: SandboxArgs): Promise<number> {
     reap(placeholderDir(process.env, home));
     finishDeadSessions(process.env, home, args.quiet === true);
   }
-  const facts = gatherHostFacts();
-  let req = await configuredRequest(args);
+  const facts = projectFacts(args);
+  if (facts.workdir !== undefined && !args.quiet) say(projectLine(facts));
+  let req = await configuredRequest(args, facts.cwd);
   // Resolve first: refusals and usage errors come before anything starts.
   let plan = resolvePlan(facts, req);
   const api = apiPorts(facts, plan, req.hostPorts);

@@ -1,4 +1,3 @@
-import { gatherHostFacts } from '../../sandbox/facts.ts';
 import { launch, refuseLongArgv } from '../../sandbox/launch.ts';
 import { placeholderDir, reap } from '../../sandbox/placeholders.ts';
 import { expandUserPath } from '../../policy/paths.ts';

@@ -42,6 +42,8 @@ export interface DoctorFacts {
   container: string | undefined;
   resolvConf: { symlinkTarget: string | undefined; nameservers: string[] } | undefined;
   agents: { name: string; path: string | undefined; profile: string }[];
+  /** socat on PATH (the in-sandbox forwarder of --net filtered), undefined when absent. */
+  socat?: string | undefined;
   dirs: { name: string; path: string; writable: boolean; detail?: string }[];
   /** The end-to-end self-check: undefined when it was not run. */
   /**
@@ -271,6 +273,19 @@ function resolvCheck(f: DoctorFacts): Check {
   return ok('resolv.conf', `${desc}${stub ? '; fine: --net filtered resolves on the host' : ''}`);
 }
 
+function forwarderCheck(f: DoctorFacts): Check {
+  if (f.socat !== undefined)
+    return ok(
+      'forwarder',
+      `--net filtered: socat (${f.socat}) forwards the sandbox's connections to the proxy; with --host-port, bubble's Node bridge does`,
+    );
+  return warn(
+    'forwarder',
+    "--net filtered: socat not found, bubble's Node bridge forwards the sandbox's connections (each session starts tens of ms later)",
+    'sudo apt-get install socat (Debian/Ubuntu), sudo dnf install socat (Fedora)',
+  );
+}
+
 function agentsCheck(f: DoctorFacts): Check {
   const found = f.agents.filter((a) => a.path !== undefined);
   const missing = f.agents.filter((a) => a.path === undefined).map((a) => a.name);
@@ -329,6 +344,7 @@ export function runChecks(f: DoctorFacts): Check[] {
     rootCheck(f),
     containerCheck(f),
     resolvCheck(f),
+    forwarderCheck(f),
     agentsCheck(f),
     ...dirsCheck(f),
     liveCheck(f),

@@ -268,6 +268,7 @@ export async function gatherDoctorFacts(
     lsm: read('/sys/kernel/security/lsm'),
     container: container(),
     resolvConf: resolvConf(),
+    socat: facts.bubble.socat,
     agents: AGENTS.map((name) => {
       const path = findOnPath(facts.fs, name, facts.env.PATH ?? '');
       return { name, path, profile: profileForCommand(path ?? name).name };

@@ -16,14 +16,42 @@ export interface NetRequest {
 }
 
 /**
- * Runs inside the sandbox before the agent, as `sh -c TRAMPOLINE bubble [BRIDGE ARGS] CMD...`:
- * applies the resource limits, then (filtered mode) starts the bridge (loopback -> proxy
- * socket) and waits until it listens, then becomes the agent. A fifo on the sandbox's own
- * /tmp carries the bridge's "ready". Node's start-up variables are cleared for the bridge.
+ * What carries the agent's connections from the sandbox's loopback to the proxy's socket:
+ * socat where the host has it (starts in about a millisecond), else bubble's Node bridge,
+ * which also serves published ports (--host-port).
  */
-export function trampoline(ulimits: string, bridge: boolean, restoreSignals = false): string {
+export type Forwarder = 'socat' | 'node';
+
+/**
+ * Runs inside the sandbox before the agent, as `sh -c TRAMPOLINE bubble [FORWARDER ARGS] CMD...`:
+ * applies the resource limits, then (filtered mode) starts the forwarder (loopback -> proxy
+ * socket) and waits until it listens, then becomes the agent.
+ *   socat: `SOCAT PORT SOCKET PORT_HEX`; listening is seen in the namespace's own
+ *     /proc/net/tcp (nothing else listens in a new namespace before the agent); each connection
+ *     retries the socket for up to 3 s (bubble's proxy starts while the sandbox does), then
+ *     is closed: fail closed.
+ *   node: `NODE BRIDGE PORT SOCKET PUBLISHED`; a fifo on the sandbox's own /tmp carries the
+ *     bridge's "ready". Node's start-up variables are cleared for the bridge.
+ */
+export function trampoline(
+  ulimits: string,
+  forwarder: Forwarder | undefined,
+  restoreSignals = false,
+): string {
   const lines = ulimits === '' ? [] : [`${ulimits} || exit 125`];
-  if (bridge) {
+  if (forwarder === 'socat') {
+    lines.push(
+      '[ -r /proc/net/tcp ] || exit 125',
+      // -t 5: after one side ended, the other may go on for 5 s (as the Node bridge does).
+      '"$1" -b 131072 -t 5 TCP-LISTEN:"$2",bind=127.0.0.1,reuseaddr,fork,backlog=1024 UNIX-CONNECT:"$3",retry=300,interval=0.01 </dev/null >/dev/null 2>&1 &',
+      'fw=$! up=',
+      'while [ -z "$up" ]; do',
+      '  while read -r _ a _ st _; do [ "${a#*:} $st" = "$4 0A" ] && up=1 && break; done </proc/net/tcp',
+      '  [ -n "$up" ] || kill -0 "$fw" 2>/dev/null || { echo "bubble: the sandbox network forwarder (socat) did not start" >&2; exit 125; }',
+      'done',
+      'shift 4',
+    );
+  } else if (forwarder === 'node') {
     lines.push(
       'f=/tmp/.bubble-net.$$',
       'mkfifo -m 600 "$f" || exit 125',
@@ -41,6 +69,11 @@ export function trampoline(ulimits: string, bridge: boolean, restoreSignals = fa
       : 'exec "$@"',
   );
   return lines.join('\n');
+}
+
+/** A port as /proc/net/tcp spells it (the address part is in host byte order: not used). */
+export function procNetTcpPort(port: number): string {
+  return port.toString(16).toUpperCase().padStart(4, '0');
 }
 
 /** The loopback port of the in-sandbox proxy: one no published port uses. */

@@ -16,8 +16,10 @@ import {
   INSIDE_SOCKET_DIR,
   netPlan,
   proxyEnv,
+  procNetTcpPort,
   SOCKET_NAME,
   trampoline,
+  type Forwarder,
 } from './network.ts';
 import { DEFAULT_LIMITS, ulimitLine, type Limits } from './limits.ts';
 import { planGitDirs } from './git-dirs.ts';
@@ -652,6 +654,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     ...(Object.keys(ruleSources).length > 0 ? { sources: ruleSources } : {}),
   };
   let bridgeArgs: string[] = [];
+  let forwarder: Forwarder | undefined;
   if (req.net === 'filtered') {
     m.parentsOf(INSIDE_SOCKET_DIR);
     m.push({
@@ -661,24 +664,34 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
       why: "bubble's proxy socket: the only way out",
       source: '--net filtered',
     });
-    for (const dir of [...commandDirs(facts, facts.bubble.node), dirname(facts.bubble.bridge)]) {
+    // socat starts in a millisecond where Node takes tens; published ports need the bridge,
+    // which asks the proxy for each one (decided and logged like any connection).
+    forwarder = facts.bubble.socat !== undefined && req.hostPorts.length === 0 ? 'socat' : 'node';
+    // Node and bubble's net scripts in both cases: connect.js is ssh's ProxyCommand.
+    const runs = [...commandDirs(facts, facts.bubble.node), dirname(facts.bubble.bridge)];
+    if (forwarder === 'socat') runs.push(...commandDirs(facts, facts.bubble.socat!));
+    for (const dir of runs) {
       if (m.visible(dir, facts)) continue;
       m.parentsOf(dir);
       m.push({
         kind: 'ro',
         src: dir,
         dest: dir,
-        why: 'runs the network bridge',
+        why: "runs the network forwarder and ssh's proxy command",
         source: '--net filtered',
       });
     }
-    bridgeArgs = [
-      facts.bubble.node,
-      facts.bubble.bridge,
-      String(net.proxyPort),
-      `${INSIDE_SOCKET_DIR}/${SOCKET_NAME}`,
-      req.hostPorts.join(','),
-    ];
+    const socket = `${INSIDE_SOCKET_DIR}/${SOCKET_NAME}`;
+    bridgeArgs =
+      forwarder === 'socat'
+        ? [facts.bubble.socat!, String(net.proxyPort), socket, procNetTcpPort(net.proxyPort!)]
+        : [
+            facts.bubble.node,
+            facts.bubble.bridge,
+            String(net.proxyPort),
+            socket,
+            req.hostPorts.join(','),
+          ];
   }
 
   // 6. Protected paths, read-only on top. Ones that do not exist are made uncreatable.
@@ -958,7 +971,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     );
   }
   const signalEnv = facts.stdinIsTTY ? facts.signalEnv : undefined;
-  const script = trampoline(ulimitLine(effective), bridgeArgs.length > 0, signalEnv !== undefined);
+  const script = trampoline(ulimitLine(effective), forwarder, signalEnv !== undefined);
   const wrapper = script === 'exec "$@"' ? [] : ['/bin/sh', '-c', script, 'bubble', ...bridgeArgs];
 
   const seccompOk = seccompSupported(facts.arch);

@@ -60,6 +60,7 @@ describe('bubble doctor', () => {
         'tiocsti',
         'container',
         'resolv.conf',
+        'forwarder',
         'agents',
         'config-dir',
         'state-dir',

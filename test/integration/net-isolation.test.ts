@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import { readLog } from '../../src/log/reader.ts';
-import { requireBwrap } from '../support/bwrap.ts';
+import { requireBwrap, unmet } from '../support/bwrap.ts';
 import { makeWorld, repoRoot, runBubble, sandboxSh, type World } from '../support/world.ts';
 
 interface Listeners {
@@ -64,6 +64,28 @@ function lastLog(w: World) {
   return readLog(join(dir, newest));
 }
 
+const forwarders = ['socat', 'node'] as const;
+type Forwarder = (typeof forwarders)[number];
+const forwarderEnv = (f: Forwarder): Record<string, string> =>
+  f === 'node' ? { BUBBLE_FORWARDER: 'node' } : {};
+
+/** socat is what bubble uses when the host has it; without it, that case cannot run here. */
+function requireForwarder(t: TestContext, f: Forwarder): boolean {
+  if (f === 'node' || onPath('socat')) return true;
+  return unmet(t, 'socat is not installed (apt-get install socat)');
+}
+
+function onPath(name: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((d) => {
+    try {
+      fs.accessSync(join(d, name), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 describe('filtered network: no bypass', () => {
   let w: World;
   let l: Listeners;
@@ -77,28 +99,33 @@ describe('filtered network: no bypass', () => {
     w.cleanup();
   });
 
-  test('direct TCP, IPv6, UDP, abstract sockets and DNS do not reach the host', async (t) => {
-    if (!(await requireBwrap(t))) return;
-    const r = await sandboxSh(
-      w,
-      `unset HTTP_PROXY HTTPS_PROXY ALL_PROXY http_proxy https_proxy all_proxy; python3 net-probe.py ${l.tcpPort} ${l.udpPort} ${l.abstract}`,
-    );
-    assert.equal(r.code, 0, r.stderr);
-    const out = Object.fromEntries(
-      r.stdout
-        .trim()
-        .split('\n')
-        .map((line) => line.split(' ') as [string, string]),
-    );
-    assert.equal(out['tcp-loopback'], 'ECONNREFUSED');
-    assert.notEqual(out['tcp-ipv6-loopback'], 'OK');
-    assert.equal(out['abstract-unix'], 'ECONNREFUSED');
-    assert.notEqual(out.dns, 'OK');
-    assert.equal(out.routes, '0', 'the sandbox has a route out');
-    assert.equal(out.interfaces, 'lo');
-    await new Promise((res) => setTimeout(res, 300)); // let a stray datagram arrive, if any
-    assert.deepEqual(l.received, [], 'something reached the host');
-  });
+  // Both forwarders: socat (where installed, the default) and the Node bridge.
+  for (const forwarder of forwarders)
+    test(`direct TCP, IPv6, UDP, abstract sockets and DNS do not reach the host (${forwarder})`, async (t) => {
+      if (!(await requireBwrap(t))) return;
+      if (!requireForwarder(t, forwarder)) return;
+      const r = await sandboxSh(
+        w,
+        `unset HTTP_PROXY HTTPS_PROXY ALL_PROXY http_proxy https_proxy all_proxy; python3 net-probe.py ${l.tcpPort} ${l.udpPort} ${l.abstract}`,
+        [],
+        { env: forwarderEnv(forwarder) },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const out = Object.fromEntries(
+        r.stdout
+          .trim()
+          .split('\n')
+          .map((line) => line.split(' ') as [string, string]),
+      );
+      assert.equal(out['tcp-loopback'], 'ECONNREFUSED');
+      assert.notEqual(out['tcp-ipv6-loopback'], 'OK');
+      assert.equal(out['abstract-unix'], 'ECONNREFUSED');
+      assert.notEqual(out.dns, 'OK');
+      assert.equal(out.routes, '0', 'the sandbox has a route out');
+      assert.equal(out.interfaces, 'lo');
+      await new Promise((res) => setTimeout(res, 300)); // let a stray datagram arrive, if any
+      assert.deepEqual(l.received, [], 'something reached the host');
+    });
 
   test('the proxy refuses loopback, private and metadata destinations, and logs it', async (t) => {
     if (!(await requireBwrap(t))) return;
@@ -157,19 +184,34 @@ assert s.recv(10) == b''  # the host answered our end: the bytes arrived"`,
     assert.ok(!r.stdout.includes('REMOVED') && !r.stdout.includes('WROTE'), r.stdout);
   });
 
-  test('killing the bridge inside fails closed', async (t) => {
-    if (!(await requireBwrap(t))) return;
-    const r = await sandboxSh(
-      w,
-      `python3 -c "
+  for (const forwarder of forwarders)
+    test(`killing the forwarder inside fails closed (${forwarder})`, async (t) => {
+      if (!(await requireBwrap(t))) return;
+      if (!requireForwarder(t, forwarder)) return;
+      l.received.length = 0;
+      // Kill it (and any connection it forked), then try the proxy port, the host directly,
+      // and a listener of our own on the proxy port: nothing reaches the host.
+      const r = await sandboxSh(
+        w,
+        `python3 -c "
 import os, signal
+n = 0
 for p in filter(str.isdigit, os.listdir('/proc')):
     argv = open(f'/proc/{p}/cmdline', 'rb').read().split(b'\\0')
-    if any(a.endswith(b'bridge.js') for a in argv[1:2]): os.kill(int(p), signal.SIGKILL)"; sleep 0.2; python3 net-probe.py ${l.tcpPort} ${l.udpPort} ${l.abstract} | head -1; curl -s -m 2 -o /dev/null -w "%{http_code}" http://example.com/; echo " curl=$?"`,
-    );
-    assert.match(r.stdout, /tcp-loopback ECONNREFUSED/);
-    assert.match(r.stdout, /000 curl=(7|5)/);
-  });
+    if os.path.basename(argv[0]) == b'socat' or any(a.endswith(b'bridge.js') for a in argv[1:2]):
+        os.kill(int(p), signal.SIGKILL); n += 1
+print('killed', n)"; curl -s -m 2 -o /dev/null -w "%{http_code}" http://example.com/; echo " curl=$?"; python3 net-probe.py ${l.tcpPort} ${l.udpPort} ${l.abstract}`,
+        [],
+        { env: forwarderEnv(forwarder) },
+      );
+      assert.match(r.stdout, /killed [1-9]/, r.stderr);
+      assert.match(r.stdout, /000 curl=(7|5)/);
+      assert.match(r.stdout, /tcp-loopback ECONNREFUSED/);
+      assert.match(r.stdout, /routes 0/);
+      await new Promise((res) => setTimeout(res, 300)); // let a stray datagram arrive, if any
+      assert.deepEqual(l.received, [], 'something reached the host');
+      assert.equal(lastLog(w).connections.length, 0, 'a connection reached the proxy');
+    });
 
   test('with --net host, abstract sockets are shared (why filtered is the default)', async (t) => {
     if (!(await requireBwrap(t))) return;

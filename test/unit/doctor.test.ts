@@ -40,6 +40,7 @@ function healthy(): DoctorFacts {
     lsm: 'lockdown,capability,landlock,yama,apparmor\n',
     container: undefined,
     resolvConf: { symlinkTarget: undefined, nameservers: ['192.168.1.1'] },
+    socat: '/usr/bin/socat',
     agents: [
       { name: 'claude', path: '/home/u/.local/bin/claude', profile: 'claude' },
       { name: 'codex', path: undefined, profile: 'generic' },
@@ -217,6 +218,19 @@ describe('doctor checks', () => {
     const plain = byId(runChecks(f), 'resolv.conf');
     assert.equal(plain.status, 'ok');
     assert.match(plain.message, /stub resolver.*resolves on the host/);
+  });
+
+  test('forwarder: says whether socat or the Node bridge carries filtered connections', () => {
+    const f = healthy();
+    f.socat = '/usr/bin/socat';
+    const s = byId(runChecks(f), 'forwarder');
+    assert.equal(s.status, 'ok');
+    assert.match(s.message, /socat \(\/usr\/bin\/socat\)/);
+    f.socat = undefined;
+    const n = byId(runChecks(f), 'forwarder');
+    assert.equal(n.status, 'warn');
+    assert.match(n.message, /Node bridge/);
+    assert.match(n.fix!, /apt-get install socat/);
   });
 
   test('unwritable state dir: a warning with a fix', () => {

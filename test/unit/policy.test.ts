@@ -149,6 +149,25 @@ describe('policy: network', () => {
     );
   });
 
+  test('filtered with socat on the host: socat forwards, nothing else starts first (golden)', () => {
+    const base = fakeFacts(debianHost, { stdinIsTTY: false });
+    const facts = { ...base, bubble: { ...base.bubble, socat: '/usr/bin/socat' } };
+    const plan = resolvePlan(facts, req(['sh'], { net: 'filtered' }));
+    assertGolden('filtered-socat.argv', argvText(facts, plan));
+    const i = plan.wrapper.indexOf('bubble');
+    assert.deepEqual(plan.wrapper.slice(i + 1, i + 5), [
+      '/usr/bin/socat',
+      '3128',
+      '/run/bubble/proxy.sock',
+      '0C38',
+    ]);
+    assert.ok(!plan.wrapper.includes(base.bubble.bridge), 'no Node bridge');
+    // Published ports need the bridge (it asks the proxy for each one).
+    const published = resolvePlan(facts, req(['sh'], { net: 'filtered', hostPorts: [5432] }));
+    assert.ok(published.wrapper.includes(base.bubble.bridge));
+    assert.ok(!published.wrapper.includes('/usr/bin/socat'));
+  });
+
   test('logged: host network, variables name the host port; host and none: no proxy', () => {
     const facts = fakeFacts(debianHost);
     const logged = resolvePlan(facts, req(['sh'], { net: 'logged', hostProxyPort: 40123 }));

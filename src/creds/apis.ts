@@ -41,6 +41,12 @@ export interface ModelApi {
   queryKeys: readonly string[];
   /** A value clients accept as a key, so they start: never a usable secret. */
   placeholder: string;
+  /**
+   * Clients that read their base URL from a config file rather than `baseEnv`: arguments put
+   * right after the command, by the command's name ({base}: the inside base URL). Only when
+   * that command is the one run: `--profile codex -- sh` gets none.
+   */
+  baseArgs?: Readonly<Record<string, readonly string[]>>;
 }
 
 const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'x-goog-api-key', 'proxy-authorization'];
@@ -81,6 +87,9 @@ export const MODEL_APIS: readonly ModelApi[] = [
     baseEnv: 'OPENAI_BASE_URL',
     defaultUpstream: 'https://api.openai.com/v1',
     keys: [{ name: 'OPENAI_API_KEY', carrier: 'bearer' }],
+    // Codex 0.171 takes its base URL from config.toml's openai_base_url (seen: it ignores
+    // OPENAI_BASE_URL); `-c` overrides a config value for one run, the user's file untouched.
+    baseArgs: { codex: ['-c', 'openai_base_url="{base}"'] },
     // Responses (Codex), Chat Completions (aider, opencode), models and embeddings.
     routes: [
       { methods: ['POST'], path: /^\/responses(\/compact)?$/, credential: true },

@@ -135,7 +135,10 @@ export function createInjector(options: InjectorOptions): Injector {
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const time = new Date().toISOString();
-    const rawPath = req.url ?? '/';
+    // An absolute URI when the client sent the request through the proxy to the proxy itself.
+    const rawPath = /^https?:\/\//i.test(req.url ?? '')
+      ? ((u) => u.pathname + u.search)(new URL(req.url!))
+      : (req.url ?? '/');
     const q = rawPath.indexOf('?');
     const path = q < 0 ? rawPath : rawPath.slice(0, q);
     const query = q < 0 ? '' : rawPath.slice(q + 1);

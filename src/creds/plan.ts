@@ -29,6 +29,8 @@ export interface CredentialPlan {
   envWhy: Record<string, string>;
   /** Host variables holding a credential that must not pass into the sandbox. */
   withheld: string[];
+  /** Arguments put right after the command (clients configured by file, not variable). */
+  argv: string[];
   /** Files inside replaced by a copy without secrets: path -> content. */
   masked: { path: string; content: string; why: string }[];
   notes: string[];
@@ -36,6 +38,8 @@ export interface CredentialPlan {
 
 export interface CredentialInput {
   profile: string;
+  /** The basename of the command run. */
+  command: string;
   home: string;
   env: Readonly<Record<string, string | undefined>>;
   readText: (path: string) => string | undefined;
@@ -148,6 +152,7 @@ export function credentialPlan(input: CredentialInput): CredentialPlan {
     env: {},
     envWhy: {},
     withheld: [],
+    argv: [],
     masked: [],
     notes: [],
   };
@@ -169,6 +174,8 @@ export function credentialPlan(input: CredentialInput): CredentialPlan {
     const why = `the ${api.name} credential stays outside: bubble adds it (--pass-credentials to pass it)`;
     for (const key of api.keys) plan.withheld.push(key.name);
     plan.env[api.baseEnv] = insideBase;
+    for (const arg of api.baseArgs?.[input.command] ?? [])
+      plan.argv.push(arg.replace('{base}', insideBase));
     plan.envWhy[api.baseEnv] = why;
     // A client that insists on a key gets one that is worth nothing. Claude Code remembers
     // the user's approval of a key by its last 20 characters (customApiKeyResponses in

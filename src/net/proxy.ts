@@ -115,6 +115,13 @@ export interface ProxyOptions {
    * is not egress: it gets no connection record (the handler logs its own).
    */
   readonly originHandler?: (client: Socket, head: Buffer) => Promise<void>;
+  /**
+   * Ports at which clients know the proxy itself on their loopback (the sandbox's 3128): a
+   * client that sends its request for 127.0.0.1:PORT through the proxy anyway (CONNECT or
+   * an absolute URI; Codex does) is talking to the proxy, so it goes to the originHandler.
+   * The port the proxy listens on counts too.
+   */
+  readonly selfPorts?: readonly number[];
 }
 
 export type ListenTarget =
@@ -247,6 +254,7 @@ export class EgressProxy {
   readonly #onError: (error: unknown) => void;
   readonly #clock: () => Date;
   readonly #originHandler: ProxyOptions['originHandler'];
+  readonly #selfPorts: readonly number[];
   readonly #conns = new Set<Conn>();
   readonly #tasks = new Set<Promise<void>>();
   #server: Server | null = null;
@@ -269,6 +277,7 @@ export class EgressProxy {
     this.#onError = options.onError ?? (() => {});
     this.#clock = options.clock ?? (() => new Date());
     this.#originHandler = options.originHandler;
+    this.#selfPorts = options.selfPorts ?? [];
   }
 
   /** Connections being served now. */
@@ -620,6 +629,14 @@ export class EgressProxy {
       await this.#finish(conn, errorResponse(400, target.reason));
       return;
     }
+    if (this.#originHandler !== undefined && this.#isSelf(target.authority)) {
+      conn.local = true;
+      if (target.kind === 'connect') {
+        conn.client.write(CONNECT_ESTABLISHED);
+        await this.#originHandler(conn.client, buffer.subarray(parsed.length));
+      } else await this.#originHandler(conn.client, buffer);
+      return;
+    }
     conn.protocol = target.kind === 'connect' ? 'connect' : 'http';
     if (target.kind === 'forward') {
       const problem = framingProblem(parsed.head.headers);
@@ -647,6 +664,17 @@ export class EgressProxy {
       dest.write(rest.length > 0 ? Buffer.concat([head, rest]) : head);
     }
     await this.#tunnel(conn, dest);
+  }
+
+  /** The proxy's own address as its clients name it on their loopback. */
+  #isSelf(authority: { host: string; port: number }): boolean {
+    const host = authority.host.toLowerCase();
+    if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') return false;
+    const own = this.address;
+    return (
+      this.#selfPorts.includes(authority.port) ||
+      (own !== null && 'port' in own && own.port === authority.port)
+    );
   }
 
   async #serveSocks(conn: Conn, initial: Buffer, headerTimer: NodeJS.Timeout): Promise<void> {

@@ -42,6 +42,8 @@ export interface NetSessionOptions {
   log?: SessionLog | undefined;
   /** Model APIs whose credential the reverse proxy adds (plan.credentials.injected). */
   credentials?: readonly InjectedApi[];
+  /** The port the sandbox knows the proxy by on its loopback (plan.net.proxyPort). */
+  insidePort?: number | undefined;
 }
 
 export interface NetSession {
@@ -126,7 +128,9 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
   let proxy: EgressProxy;
   try {
     proxy = await startProxy({
-      ...(originHandler ? { originHandler } : {}),
+      ...(originHandler
+        ? { originHandler, selfPorts: o.insidePort === undefined ? [] : [o.insidePort] }
+        : {}),
       listen,
       rules,
       publishedPorts: o.hostPorts,

@@ -835,6 +835,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
   // Model API credentials stay on the host: bubble's reverse proxy adds them (src/creds).
   const credentials = credentialPlan({
     profile: profile.name,
+    command: basename(command),
     home,
     env: facts.env,
     readText: (p) => facts.fs.readText(p, 1 << 20),
@@ -983,7 +984,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
 
   return {
     profile: profile.name,
-    argv: [command, ...innerArgs, ...req.command.slice(1)],
+    argv: [command, ...innerArgs, ...credentials.argv, ...req.command.slice(1)],
     wrapper,
     limits: effective,
     cwd: facts.workdir ?? cwd,

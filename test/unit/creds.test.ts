@@ -6,6 +6,7 @@ import { mergeConfig } from '../../src/config/merge.ts';
 
 const base: CredentialInput = {
   profile: 'claude',
+  command: 'claude',
   home: '/home/u',
   env: {},
   readText: () => undefined,
@@ -105,6 +106,7 @@ test('no proxy (--net host/none) or --pass-credentials: nothing injected, the re
     env: {},
     envWhy: {},
     withheld: [],
+    argv: [],
     masked: [],
     notes: [],
   });

@@ -150,6 +150,7 @@ export async function run(args: SandboxArgs): Promise<number> {
         runtimeDir: facts.bubble.runtimeDir,
         log,
         credentials: plan.credentials.injected,
+        insidePort: plan.net.proxyPort,
       }),
     );
   let netStarting: Promise<NetSession>;

@@ -9,7 +9,7 @@ _bubble_run_opts='--rw --ro --hide --allow-write --env --net --allow --allow-pre
 _bubble_run_arg_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --limit --home --ssh-key --gitconfig --profile'
 _bubble_net_modes='filtered logged host none'
 _bubble_profiles='claude codex gemini opencode aider generic'
-_bubble_limits='nproc= fsize= tmp= home= nofile='
+_bubble_limits='mem= nproc= fsize= tmp= home= nofile='
 
 _bubble()
 {

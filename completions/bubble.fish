@@ -50,7 +50,7 @@ complete -c bubble -n __bubble_run_opts -l allow -x -d 'allow only these destina
 complete -c bubble -n __bubble_run_opts -l allow-preset -x -a 'claude codex gemini opencode aider' -d "allow a profile's endpoints"
 complete -c bubble -n __bubble_run_opts -l deny -x -d 'deny these destinations'
 complete -c bubble -n __bubble_run_opts -l host-port -x -d "make the host's 127.0.0.1:PORT reachable"
-complete -c bubble -n __bubble_run_opts -l limit -x -a 'nproc= fsize= tmp= home= nofile=' -d 'resource limit NAME=VALUE'
+complete -c bubble -n __bubble_run_opts -l limit -x -a 'mem= nproc= fsize= tmp= home= nofile=' -d 'resource limit NAME=VALUE'
 complete -c bubble -n __bubble_run_opts -l home -x -a 'tmp persist' -d 'the sandbox home'
 complete -c bubble -n __bubble_run_opts -l ssh-agent -d 'a filtered ssh-agent: list and sign only'
 complete -c bubble -n __bubble_run_opts -l ssh-key -r -F -d 'a key the ssh-agent may use (fingerprint, comment, .pub)'

@@ -50,9 +50,10 @@ Options:
   --host-port PORT   make the host's 127.0.0.1:PORT reachable inside (repeatable)
   --profile NAME     agent profile: claude, codex, gemini, opencode, aider, generic
                      (default: from COMMAND's name; bubble profiles lists them)
-  --limit NAME=VALUE resource limits (repeatable): nproc=2048 tasks, fsize=8G per file,
-                     tmp=1G and home=1G (tmpfs sizes), nofile=N; 'unlimited' for
-                     nproc and fsize
+  --limit NAME=VALUE resource limits (repeatable): mem=4G all memory (default: half
+                     the RAM), nproc=2048 tasks, fsize=8G per file, tmp=1G and
+                     home=1G (tmpfs sizes; /dev/shm as tmp), nofile=N; 'unlimited'
+                     for mem, nproc and fsize
   --home tmp|persist the sandbox home: empty tmpfs (default), or this project's own
                      directory under $XDG_STATE_HOME/bubble/homes/ (caches survive)
   --ssh-agent        a filtered ssh-agent inside: lists and signs with the keys named by
@@ -78,8 +79,8 @@ Print the configuration bubble would use to run COMMAND here (the run options, m
 the config files), and where each value came from.
 
 Files: $XDG_CONFIG_HOME/bubble/config.toml (yours), .bubble.toml in the project. Keys mirror
-the options: rw, ro, hide, allow_write, env, net, allow, deny, host_ports, limits (nproc,
-fsize, nofile, tmp, home), profile, home, ssh_agent, ssh_keys, gitconfig, pass_credentials,
-api_key_command (yours only), and [profiles.NAME] tables
+the options: rw, ro, hide, allow_write, env, net, allow, deny, host_ports, limits (mem,
+nproc, fsize, nofile, tmp, home), profile, home, ssh_agent, ssh_keys, gitconfig,
+pass_credentials, api_key_command (yours only), and [profiles.NAME] tables
 with the same keys. A project file may only tighten the sandbox until you run bubble trust.
 `;

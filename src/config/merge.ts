@@ -17,8 +17,8 @@ export interface Valued<T> {
   source: string;
 }
 
-export type LimitName = 'nproc' | 'fsize' | 'nofile' | 'tmp' | 'home';
-export const LIMIT_NAMES: readonly LimitName[] = ['nproc', 'fsize', 'nofile', 'tmp', 'home'];
+export type LimitName = 'nproc' | 'fsize' | 'nofile' | 'tmp' | 'home' | 'mem';
+export const LIMIT_NAMES: readonly LimitName[] = ['nproc', 'fsize', 'nofile', 'tmp', 'home', 'mem'];
 export type ListKey = 'rw' | 'ro' | 'hide' | 'allow_write' | 'env' | 'allow' | 'deny' | 'ssh_keys';
 export const LIST_KEYS: readonly ListKey[] = [
   'rw',
@@ -88,6 +88,7 @@ function limitValue(name: LimitName, value: string | number | undefined, base: L
     nofile: l.nofile,
     tmp: l.tmpBytes,
     home: l.homeBytes,
+    mem: l.memBytes,
   }[name];
   return v === 'unlimited' || v === undefined ? Infinity : v;
 }

@@ -27,6 +27,9 @@ export const limitsSchema = z
     nofile: z.int().positive().optional().describe('open files per process'),
     tmp: size.optional().describe('size of the private /tmp tmpfs (e.g. 1G)'),
     home: size.optional().describe('size of the hidden home tmpfs (e.g. 1G)'),
+    mem: sizeOrUnlimited
+      .optional()
+      .describe("all memory of the sandbox, swap included (e.g. 4G), or 'unlimited'"),
   })
   .describe('resource limits, as --limit NAME=VALUE');
 

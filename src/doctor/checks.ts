@@ -2,6 +2,7 @@
 // checks. Each one that is not ok says, in one line, how to fix it. Only what stops
 // bubble from working on this machine is a failure; the rest are warnings.
 
+import type { MemoryCgroup } from '../sandbox/cgroup.ts';
 import type { BwrapFeatures } from '../sandbox/facts.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -45,6 +46,8 @@ export interface DoctorFacts {
   /** socat on PATH (the in-sandbox forwarder of --net filtered), undefined when absent. */
   socat?: string | undefined;
   dirs: { name: string; path: string; writable: boolean; detail?: string }[];
+  /** Where the sandbox's memory limit can be set. */
+  memoryCgroup: MemoryCgroup;
   /** The end-to-end self-check: undefined when it was not run. */
   /**
    * `refused`: bubble itself refused to start (exit 2: a config file it cannot read, a
@@ -228,6 +231,25 @@ function tiocstiCheck(f: DoctorFacts): Check {
   );
 }
 
+function memoryCheck(f: DoctorFacts): Check {
+  const cg = f.memoryCgroup;
+  switch (cg.kind) {
+    case 'delegated':
+      return ok(
+        'memory',
+        `memory limit through a delegated cgroup (v${cg.version}) under ${cg.parent}`,
+      );
+    case 'systemd':
+      return ok('memory', 'memory limit through a systemd user scope (systemd-run --user --scope)');
+    case 'none':
+      return warn(
+        'memory',
+        `no memory limit possible: ${cg.why}; a sandbox can fill all of the RAM`,
+        'log in through systemd (a user manager: loginctl enable-linger $USER), or have root delegate a memory cgroup to you',
+      );
+  }
+}
+
 function rootCheck(f: DoctorFacts): Check {
   if (f.uid !== 0) return ok('root', `running as uid ${f.uid}`);
   return warn(
@@ -341,6 +363,7 @@ export function runChecks(f: DoctorFacts): Check[] {
     seccompCheck(f),
     landlockCheck(f),
     tiocstiCheck(f),
+    memoryCheck(f),
     rootCheck(f),
     containerCheck(f),
     resolvCheck(f),

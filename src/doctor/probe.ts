@@ -278,6 +278,7 @@ export async function gatherDoctorFacts(
       path: dirs[name],
       ...writable(dirs[name]),
     })),
+    memoryCgroup: facts.memoryCgroup,
     live,
   };
 }

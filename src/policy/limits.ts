@@ -1,6 +1,7 @@
 // Resource limits: so a runaway or hostile agent cannot take the machine down. tmpfs sizes
-// bound what /tmp and the hidden home can hold in memory; rlimits bound processes (counted
-// per user namespace on Linux >= 5.14, so the sandbox's own), file size and open files.
+// bound what /tmp, /dev/shm and the hidden home can hold in memory; a cgroup bounds all of
+// the sandbox's memory; rlimits bound processes (counted per user namespace on Linux >= 5.14,
+// so the sandbox's own), file size and open files. Every limit is tighter when lower.
 
 import { BubbleError } from '../errors.ts';
 
@@ -13,6 +14,8 @@ export interface Limits {
   fsizeBytes: number | 'unlimited';
   /** RLIMIT_NOFILE, or inherited from bubble when undefined. */
   nofile?: number | undefined;
+  /** All memory of the sandbox, swap included; half of the host's RAM when undefined. */
+  memBytes?: number | 'unlimited' | undefined;
 }
 
 const GiB = 1024 ** 3;
@@ -26,12 +29,24 @@ export const DEFAULT_LIMITS: Limits = {
 
 const SIZE = /^(\d+)([kmgt]?)(i?b)?$/i;
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: GiB, t: 1024 ** 4 };
+const MiB = 1024 ** 2;
+
+/** The smallest value that leaves a working sandbox: below it, a value is a typo (`tmp=2`). */
+const MIN_SIZE: Record<string, number> = { tmp: MiB, home: MiB, fsize: MiB, mem: 64 * MiB };
 
 function parseSize(name: string, text: string): number {
   const m = SIZE.exec(text.trim());
   if (!m)
     throw new BubbleError('USAGE', `--limit ${name}=${text}: expected a size like 512M or 2G`);
-  return Number(m[1]) * UNITS[m[2]!.toLowerCase()]!;
+  const bytes = Number(m[1]) * UNITS[m[2]!.toLowerCase()]!;
+  const min = MIN_SIZE[name] ?? 1;
+  if (!Number.isSafeInteger(bytes) || bytes < min)
+    throw new BubbleError(
+      'USAGE',
+      `--limit ${name}=${text}: ${bytes < min ? `less than the ${min / MiB} MiB a sandbox needs` : 'too large'}`,
+      { hint: 'a size is a number with a unit: 512M, 2G (a bare number is bytes)' },
+    );
+  return bytes;
 }
 
 function parseCount(name: string, text: string): number {
@@ -64,9 +79,12 @@ export function parseLimits(specs: readonly string[], base: Limits = DEFAULT_LIM
       case 'nofile':
         out.nofile = parseCount(name, value);
         break;
+      case 'mem':
+        out.memBytes = unlimited ? 'unlimited' : parseSize(name, value);
+        break;
       default:
         throw new BubbleError('USAGE', `--limit ${JSON.stringify(spec)}: unknown limit`, {
-          hint: 'limits: tmp, home, nproc, fsize, nofile (e.g. --limit nproc=512)',
+          hint: 'limits: mem, tmp, home, nproc, fsize, nofile (e.g. --limit mem=4G)',
         });
     }
   }

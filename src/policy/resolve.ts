@@ -404,6 +404,16 @@ function projectPlaceholderIgnore(
   return `${user}${user === '' || user.endsWith('\n') ? '' : '\n'}# bubble: placeholders for protected files, present only during the session\n${ours.join('\n')}\n`;
 }
 
+/** The memory limit and its cgroup, or the one-line warning why there is none. */
+function memoryPlan(limits: Limits, facts: HostFacts): Plan['memory'] | string | undefined {
+  if (limits.memBytes === 'unlimited') return undefined;
+  const bytes = limits.memBytes ?? Math.floor(facts.memTotal / 2);
+  const cg = facts.memoryCgroup;
+  if (cg.kind === 'none')
+    return `no memory limit: ${cg.why}; the sandbox can use all of the RAM (bubble doctor says how to get one)`;
+  return { bytes, cgroup: cg };
+}
+
 export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
   const limits = req.limits ?? DEFAULT_LIMITS;
   const warnings: string[] = [];
@@ -484,7 +494,8 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
   m.push({
     kind: 'dev',
     dest: '/dev',
-    why: 'minimal devices (null, zero, random, tty, pts)',
+    shmBytes: limits.tmpBytes,
+    why: `minimal devices (null, zero, random, tty, pts), read-only; /dev/shm at most ${limits.tmpBytes / MiB} MiB`,
     source: 'default',
   });
   m.push({
@@ -981,12 +992,19 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
       `no seccomp filter for architecture ${facts.arch}: terminal injection and kernel attack surface are not filtered`,
     );
   const features = facts.bwrap?.features;
+  if (features !== undefined && !features.size)
+    warnings.push(
+      `bwrap ${facts.bwrap!.version} has no --size: /tmp, /dev/shm and the hidden home may fill up to half the RAM (upgrade bubblewrap to 0.8 or later)`,
+    );
+  const memory = memoryPlan(limits, facts);
+  if (typeof memory === 'string') warnings.push(memory);
 
   return {
     profile: profile.name,
     argv: [command, ...innerArgs, ...credentials.argv, ...req.command.slice(1)],
     wrapper,
     limits: effective,
+    memory: typeof memory === 'string' ? undefined : memory,
     cwd: facts.workdir ?? cwd,
     mounts: m.ops,
     env,

@@ -36,7 +36,18 @@ function mountArgs(op: MountOp, features: BwrapFeatures, dataFd: () => number): 
     case 'proc':
       return ['--proc', op.dest];
     case 'dev':
-      return ['--dev', op.dest];
+      // bwrap's /dev and its /dev/shm are tmpfs of half the RAM: /dev/shm gets the cap of
+      // /tmp (Chromium needs it), and the rest of /dev becomes read-only.
+      return [
+        '--dev',
+        op.dest,
+        ...perms(0o1777),
+        ...(features.size ? ['--size', String(op.shmBytes)] : []),
+        '--tmpfs',
+        `${op.dest}/shm`,
+        '--remount-ro',
+        op.dest,
+      ];
     case 'tmpfs':
       return [
         ...perms(op.mode),
@@ -83,6 +94,8 @@ export function bwrapArgs(
     return fd;
   };
   for (const op of plan.mounts) args.push(...mountArgs(op, features, dataFd));
+  // The root is a tmpfs of half the RAM: read-only once every mount point exists.
+  args.push('--remount-ro', '/');
 
   args.push('--chdir', plan.cwd);
   if (session !== undefined) args.push('--setenv', 'BUBBLE_SESSION', session);

@@ -3,13 +3,14 @@
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { release, tmpdir } from 'node:os';
+import { release, tmpdir, totalmem } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bubbleDirs } from '../config/paths.ts';
 import { BubbleError } from '../errors.ts';
 import { ourSessionTag } from './placeholders.ts';
 import { stagesDir } from './stage-dirs.ts';
+import { probeMemoryCgroup, type MemoryCgroup } from './cgroup.ts';
 
 export type PathType = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -83,6 +84,10 @@ export interface HostFacts {
   /** uname -r */
   kernel: string;
   bwrap: BwrapInfo | undefined;
+  /** Physical memory in bytes. */
+  memTotal: number;
+  /** Where a memory limit for the sandbox can be set. */
+  memoryCgroup: MemoryCgroup;
   bubble: BubbleInstall;
   fs: HostFs;
 }
@@ -283,6 +288,8 @@ export function gatherHostFacts(): HostFacts {
     arch: process.arch,
     kernel: release(),
     bwrap: probeBwrap(hostFs, env, bubbleDirs(env, home).cache),
+    memTotal: totalmem(),
+    memoryCgroup: probeMemoryCgroup(env),
     bubble: {
       node: process.execPath,
       bridge: fileURLToPath(new URL('../net/bridge.js', import.meta.url)),

@@ -10,6 +10,12 @@ import { fsError, isFsError } from '../fs-error.ts';
 import { isUnder } from '../policy/paths.ts';
 import { quoteArg } from './escape.ts';
 import { bwrapArgs, fdLayout } from './bwrap-args.ts';
+import {
+  enterCgroupArgs,
+  makeSessionCgroup,
+  removeStaleSessionCgroups,
+  systemdScopeArgs,
+} from './cgroup.ts';
 import { sandboxExit, signalExit } from './exit.ts';
 import type { HostFacts } from './facts.ts';
 import {
@@ -167,6 +173,8 @@ export async function launch(
   closeInheritedFds();
   const { claim, stopWatchdog } = prepareHost(plan, facts);
 
+  const memory = memoryPrefix(plan);
+
   const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', 'pipe'];
   if (fds.seccomp !== undefined) stdio.push('pipe');
   for (let i = 0; i < fds.data.length; i++) stdio.push('pipe');
@@ -176,13 +184,13 @@ export async function launch(
   // On a terminal bwrap shares the agent's process group, so ^C would kill bwrap and the
   // sandbox with it: bwrap ignores INT and QUIT; the trampoline gives them back to the agent.
   const sig = plan.process.signalEnv;
-  const child =
-    sig === undefined
-      ? spawn(bwrap.path, args, { stdio, env: plan.env })
-      : spawn(sig, ['--ignore-signal=INT', '--ignore-signal=QUIT', bwrap.path, ...args], {
-          stdio,
-          env: plan.env,
-        });
+  const command = [
+    ...memory.prefix,
+    ...(sig === undefined ? [] : [sig, '--ignore-signal=INT', '--ignore-signal=QUIT']),
+    bwrap.path,
+    ...args,
+  ];
+  const child = spawn(command[0]!, command.slice(1), { stdio, env: plan.env });
 
   const feed = (fd: number, data: Buffer | string): void => {
     const stream = child.stdio[fd] as NodeJS.WritableStream | null;
@@ -285,5 +293,37 @@ export async function launch(
     for (const [sig, h] of handlers) process.off(sig, h);
     releasePlaceholders(claim);
     stopWatchdog();
+    memory.remove();
+  }
+}
+
+function isLive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** What bwrap is started through so the whole sandbox is inside its memory limit. */
+function memoryPrefix(plan: Plan): { prefix: string[]; remove: () => void } {
+  const m = plan.memory;
+  if (m === undefined) return { prefix: [], remove: () => {} };
+  if (m.cgroup.kind === 'systemd')
+    return { prefix: systemdScopeArgs(m.cgroup.systemdRun, m.bytes), remove: () => {} };
+  removeStaleSessionCgroups(m.cgroup.parent, isLive);
+  try {
+    const cg = makeSessionCgroup(m.cgroup, m.bytes, `bubble-${process.pid}`);
+    return { prefix: enterCgroupArgs(cg.procs), remove: cg.remove };
+  } catch (e) {
+    throw new BubbleError(
+      'CGROUP',
+      `cannot set the memory limit in ${m.cgroup.parent}: ${(e as Error).message}`,
+      {
+        exitCode: EXIT_SETUP,
+        hint: "--limit mem=unlimited runs without one; 'bubble doctor' checks the cgroup",
+      },
+    );
   }
 }

@@ -5,6 +5,7 @@
 import type { CredentialPlan } from '../creds/plan.ts';
 import type { Limits } from '../policy/limits.ts';
 import type { StageSpec } from '../policy/staged.ts';
+import type { MemoryCgroup } from './cgroup.ts';
 import type { SeccompRule } from './seccomp.ts';
 import type { KeySelector } from '../ssh/keys.ts';
 
@@ -26,7 +27,8 @@ export type MountOp =
   | ({ kind: 'symlink'; target: string; dest: string } & Reason)
   | ({ kind: 'dir'; dest: string; mode: number } & Reason)
   | ({ kind: 'proc'; dest: string } & Reason)
-  | ({ kind: 'dev'; dest: string } & Reason)
+  /** Devices, with a size-capped /dev/shm; the rest of /dev read-only. */
+  | ({ kind: 'dev'; dest: string; shmBytes: number } & Reason)
   /** A read-only file with fixed content (a protected file that does not exist on the host). */
   | ({ kind: 'data'; dest: string; content: string } & Reason);
 
@@ -83,6 +85,8 @@ export interface Plan {
   /** Run inside before argv (limits and the network bridge), or empty. */
   wrapper: string[];
   limits: Limits;
+  /** The sandbox's memory limit and the cgroup that enforces it; undefined: none. */
+  memory: { bytes: number; cgroup: Exclude<MemoryCgroup, { kind: 'none' }> } | undefined;
   cwd: string;
   mounts: MountOp[];
   /** The complete environment of the sandbox (nothing else passes). */

@@ -116,6 +116,8 @@ export function fakeFacts(
         roBindData: true,
       },
     },
+    memTotal: 16 * 1024 ** 3,
+    memoryCgroup: { kind: 'systemd', systemdRun: '/usr/bin/systemd-run' },
     bubble: {
       node: '/usr/bin/node',
       bridge: '/usr/lib/node_modules/bubble-claude/dist/net/bridge.js',

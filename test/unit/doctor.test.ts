@@ -49,6 +49,7 @@ function healthy(): DoctorFacts {
       { name: 'config', path: '/home/u/.config/bubble', writable: true },
       { name: 'state', path: '/home/u/.local/state/bubble', writable: true },
     ],
+    memoryCgroup: { kind: 'systemd', systemdRun: '/usr/bin/systemd-run' },
     live: { ok: true, detail: 'echo came back' },
   };
 }
@@ -127,6 +128,19 @@ describe('doctor checks', () => {
     f2.sysctl.unprivilegedUsernsClone = '0';
     f2.bwrapTrial = { ok: false, detail: 'Operation not permitted' };
     assert.match(byId(runChecks(f2), 'userns').fix!, /kernel\.unprivileged_userns_clone=1/);
+  });
+
+  test('no cgroup for a memory limit: a warning naming why, with a fix; exit 0', () => {
+    const f = healthy();
+    f.memoryCgroup = { kind: 'none', why: 'no delegated cgroup and no systemd-run' };
+    const checks = runChecks(f);
+    const c = byId(checks, 'memory');
+    assert.equal(c.status, 'warn');
+    assert.match(c.message, /no memory limit possible: no delegated cgroup/);
+    assert.match(c.fix!, /enable-linger|delegate/);
+    assert.equal(exitStatus(checks), 0);
+    f.memoryCgroup = { kind: 'delegated', version: 1, parent: '/sys/fs/cgroup/memory/ci' };
+    assert.equal(byId(runChecks(f), 'memory').status, 'ok');
   });
 
   test('root: a warning, not a failure', () => {

@@ -20,6 +20,7 @@ const LIMIT_DEFAULTS: Record<string, string | number> = {
   nofile: 'inherited',
   tmp: '1G',
   home: '1G',
+  mem: 'half of the RAM',
 };
 
 export async function config(args: SandboxArgs): Promise<number> {

@@ -7,6 +7,7 @@
 // loosen it is dropped and reported, never applied. A repository must not widen its own
 // sandbox.
 
+import { dirname, isAbsolute, normalize, resolve } from 'node:path';
 import type { NetMode } from '../sandbox/plan.ts';
 import { DEFAULT_LIMITS, parseLimits, type Limits } from '../policy/limits.ts';
 import type { Config, ProfileSettings } from './schema.ts';
@@ -66,6 +67,20 @@ export interface MergeInput {
   cli: CliSettings;
   /** The profile the command selects when nothing names one. */
   commandProfile: string;
+  /** What the sandbox gets when no limit is set, to judge whether a project's limit is lower. */
+  inherited?: InheritedLimits | undefined;
+  /**
+   * Whether a path an untrusted project hides lies inside the project once links are
+   * followed (the host's file system); without it, judged from the text alone.
+   */
+  insideProject?: ((path: string) => boolean) | undefined;
+}
+
+export interface InheritedLimits {
+  /** The open-files limit bubble passes on (Node raises its soft limit to the hard one). */
+  nofile?: number | undefined;
+  /** Physical memory: the default memory limit is half of it. */
+  memTotal?: number | undefined;
 }
 
 export interface MergeResult {
@@ -80,17 +95,30 @@ export const CLI = 'command line';
 /** Stricter modes rank higher: none has no network, filtered only the checked proxy. */
 const NET_RANK: Record<NetMode, number> = { host: 0, logged: 1, filtered: 2, none: 3 };
 
-function limitValue(name: LimitName, value: string | number | undefined, base: Limits): number {
+/** A limit's effective number: every limit is tighter when lower; unset ones are inherited. */
+function limitValue(
+  name: LimitName,
+  value: string | number | undefined,
+  base: Limits,
+  inherited: InheritedLimits,
+): number {
   const l = value === undefined ? base : parseLimits([`${name}=${value}`], base);
   const v = {
     nproc: l.nproc,
     fsize: l.fsizeBytes,
-    nofile: l.nofile,
+    nofile: l.nofile ?? inherited.nofile,
     tmp: l.tmpBytes,
     home: l.homeBytes,
-    mem: l.memBytes,
+    mem: l.memBytes ?? (inherited.memTotal === undefined ? undefined : inherited.memTotal / 2),
   }[name];
   return v === 'unlimited' || v === undefined ? Infinity : v;
+}
+
+/** `path` (as a config file writes it) is the project or below it, judged from the text. */
+export function lexicallyInside(path: string, projectDir: string): boolean {
+  if (path.startsWith('~')) return false;
+  const p = isAbsolute(path) ? normalize(path) : resolve(projectDir, path);
+  return p === projectDir || p.startsWith(projectDir.endsWith('/') ? projectDir : projectDir + '/');
 }
 
 function emptyOptions(): Options {
@@ -113,15 +141,24 @@ export function tightenOnly(
   layer: ProfileSettings,
   current: Options,
   prefix = '',
+  judge: { insideProject: (path: string) => boolean; inherited?: InheritedLimits | undefined } = {
+    insideProject: () => false,
+  },
 ): { kept: ProfileSettings; dropped: string[] } {
   const kept: ProfileSettings = {};
   const dropped: string[] = [];
   const drop = (key: string, value?: unknown): void => {
     dropped.push(`${prefix}${key}${value === undefined ? '' : ` = ${JSON.stringify(value)}`}`);
   };
-  // Always tightening: more hidden paths, more denied destinations.
-  if (layer.hide !== undefined) kept.hide = layer.hide;
+  // More denied destinations always tighten. Hiding tightens only inside the project:
+  // elsewhere it would take away the user's own rules (the agent's settings with their deny
+  // rules and hooks, an administrator's managed settings under /etc).
   if (layer.deny !== undefined) kept.deny = layer.deny;
+  if (layer.hide !== undefined) {
+    const inside = layer.hide.filter((p) => judge.insideProject(p));
+    if (inside.length > 0) kept.hide = inside;
+    for (const p of layer.hide.filter((q) => !inside.includes(q))) drop('hide', p);
+  }
   // Always loosening when present: new paths (even read-only ones expose files), variables,
   // destinations, host ports, opened protections.
   for (const key of [
@@ -145,8 +182,15 @@ export function tightenOnly(
     for (const name of LIMIT_NAMES) {
       const v = layer.limits[name];
       if (v === undefined) continue;
-      if (limitValue(name, v, base) <= limitValue(name, undefined, base))
-        (kept.limits ??= {})[name] = v as never;
+      let tighter: boolean;
+      try {
+        const inherited = judge.inherited ?? {};
+        tighter =
+          limitValue(name, v, base, inherited) <= limitValue(name, undefined, base, inherited);
+      } catch {
+        tighter = false; // a value no sandbox can run with
+      }
+      if (tighter) (kept.limits ??= {})[name] = v as never;
       else drop(`limits.${name}`, v);
     }
   }
@@ -238,7 +282,12 @@ export function mergeConfig(input: MergeInput): MergeResult {
       if (project.trusted) {
         apply(o, layer, project.path);
       } else {
-        const { kept, dropped } = tightenOnly(layer, o, prefix);
+        const projectDir = dirname(project.path);
+        const { kept, dropped } = tightenOnly(layer, o, prefix, {
+          insideProject:
+            input.insideProject ?? ((p: string): boolean => lexicallyInside(p, projectDir)),
+          inherited: input.inherited,
+        });
         apply(o, kept, project.path);
         ignored.push(...dropped);
       }

@@ -186,6 +186,82 @@ test('tightening values from an untrusted project apply', () => {
   assert.deepEqual(l.ignored, ['limits.nproc = 20']);
 });
 
+test('an untrusted project hides only inside the project', () => {
+  const r = mergeConfig({
+    project: project({
+      hide: [
+        'secrets',
+        '/p/sub/x',
+        '~/.claude/settings.json',
+        '/etc/claude-code/managed-settings.json',
+        '../other',
+        '/p/../etc/passwd',
+      ],
+    }),
+    cli: none,
+    commandProfile: 'claude',
+  });
+  assert.deepEqual(
+    r.options.hide.map((v) => v.value),
+    ['secrets', '/p/sub/x'],
+  );
+  assert.deepEqual(r.ignored, [
+    'hide = "~/.claude/settings.json"',
+    'hide = "/etc/claude-code/managed-settings.json"',
+    'hide = "../other"',
+    'hide = "/p/../etc/passwd"',
+  ]);
+  // The host's file system decides when given (a link in the project pointing out).
+  const linked = mergeConfig({
+    project: project({ hide: ['link-to-settings'] }),
+    cli: none,
+    commandProfile: 'claude',
+    insideProject: () => false,
+  });
+  assert.deepEqual(linked.options.hide, []);
+  assert.deepEqual(linked.ignored, ['hide = "link-to-settings"']);
+  // A trusted project hides where it likes.
+  const trusted = mergeConfig({
+    project: project({ hide: ['~/.claude/settings.json'] }, true),
+    cli: none,
+    commandProfile: 'claude',
+  });
+  assert.deepEqual(
+    trusted.options.hide.map((v) => v.value),
+    ['~/.claude/settings.json'],
+  );
+});
+
+test('an untrusted limit is kept only when it is really lower than what the sandbox gets', () => {
+  const merge = (limits: Config['limits']) =>
+    mergeConfig({
+      project: project({ limits }),
+      cli: none,
+      commandProfile: 'generic',
+      inherited: { nofile: 4096, memTotal: 8 * 1024 ** 3 },
+    });
+  // Open files: bubble passes its own limit on; raising it is loosening.
+  assert.deepEqual(merge({ nofile: 1000000 }).ignored, ['limits.nofile = 1000000']);
+  assert.equal(merge({ nofile: 1024 }).options.limits.nofile?.value, 1024);
+  // Memory: the default is half the RAM.
+  assert.deepEqual(merge({ mem: '6G' }).ignored, ['limits.mem = "6G"']);
+  assert.deepEqual(merge({ mem: 'unlimited' }).ignored, ['limits.mem = "unlimited"']);
+  assert.equal(merge({ mem: '2G' }).options.limits.mem?.value, '2G');
+  // Sizes no sandbox runs with are dropped, not errors.
+  assert.deepEqual(merge({ tmp: '2' }).ignored, ['limits.tmp = "2"']);
+  assert.deepEqual(merge({ tmp: '2G' }).ignored, ['limits.tmp = "2G"']);
+  assert.equal(merge({ tmp: '256M' }).options.limits.tmp?.value, '256M');
+  for (const [name, value] of [
+    ['nproc', 100000],
+    ['nproc', 'unlimited'],
+    ['fsize', '16G'],
+    ['home', '4G'],
+  ] as const)
+    assert.deepEqual(merge({ [name]: value }).ignored, [
+      `limits.${name} = ${JSON.stringify(value)}`,
+    ]);
+});
+
 test('a trusted project applies in full; the command line wins over both', () => {
   const r = mergeConfig({
     user: user({ rw: ['~/a'], net: 'none' }),

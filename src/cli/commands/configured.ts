@@ -3,6 +3,8 @@
 // config files pays nothing for them.
 
 import * as fs from 'node:fs';
+import { totalmem } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { RunRequest } from '../../policy/resolve.ts';
 import { bubbleDirs, configPaths, trustFile } from '../../config/paths.ts';
 import type { MergeResult, CliSettings, LimitName, Valued } from '../../config/merge.ts';
@@ -97,6 +99,35 @@ export function cliSettings(args: SandboxArgs): CliSettings {
   };
 }
 
+/** The soft open-files limit a sandbox inherits from bubble, from /proc/self/limits. */
+function openFilesLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `path` stays inside the project with links followed (its nearest existing ancestor's realpath). */
+function insideProject(
+  path: string,
+  projectDir: string,
+  lexicallyInside: (p: string, dir: string) => boolean,
+): boolean {
+  if (!lexicallyInside(path, projectDir)) return false;
+  let p = isAbsolute(path) ? path : resolve(projectDir, path);
+  for (;;) {
+    try {
+      return lexicallyInside(fs.realpathSync(p), projectDir);
+    } catch {
+      const up = dirname(p);
+      if (up === p) return false;
+      p = up;
+    }
+  }
+}
+
 export interface Effective {
   found: FoundConfig;
   merged: MergeResult;
@@ -107,7 +138,7 @@ export interface Effective {
 export async function effectiveConfig(args: SandboxArgs, found: FoundConfig): Promise<Effective> {
   const [
     { parseConfig, sha256 },
-    { mergeConfig },
+    { mergeConfig, lexicallyInside },
     { readStore, isTrusted },
     { profileForCommand },
   ] = await Promise.all([
@@ -135,6 +166,8 @@ export async function effectiveConfig(args: SandboxArgs, found: FoundConfig): Pr
     project,
     cli: cliSettings(args),
     commandProfile: profileForCommand(args.command[0] ?? '').name,
+    inherited: { nofile: openFilesLimit(), memTotal: totalmem() },
+    insideProject: (path) => insideProject(path, found.projectDir, lexicallyInside),
   });
   return { found, merged, trusted };
 }

@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import { probeMemoryCgroup } from '../sandbox/cgroup.ts';
 import type { NetMode } from '../sandbox/plan.ts';
 import type { Listeners, World } from './world.ts';
 
@@ -23,7 +24,12 @@ export type Category =
   | 'environment'
   | 'resources';
 
-export type Result = 'PASS' | 'FAIL' | 'SKIP';
+/**
+ * PASS: the attack was stopped. FAIL: it got through, or the probe could not run. SKIP: not
+ * protected by design in this --net mode. N/A: the same attempt cannot work outside the
+ * sandbox either on this machine (calibration), so it proves nothing either way.
+ */
+export type Result = 'PASS' | 'FAIL' | 'SKIP' | 'N/A';
 
 export interface Verdict {
   result: Result;
@@ -44,6 +50,19 @@ export interface HostView {
   hostname: string;
   /** SysV IPC keys on the host (`/proc/sysvipc/*`), taken before the launch. */
   hostIpcKeys: string[];
+  /**
+   * The same attempts made outside the sandbox, by calibration name (`syscalls`: the
+   * syscall program's result per call); undefined when they could not be made.
+   */
+  outside: Calibration;
+}
+
+/** Results of attempts made on the host, outside any sandbox, to judge the inside ones by. */
+export interface Calibration {
+  /** syscalls.py run on the host: call name -> OK, an errno name, or the signal that killed it. */
+  syscalls?: Record<string, string> | { error: string } | undefined;
+  /** Bodies of probes marked `calibrate`, run by the same driver on the host. */
+  probes: Map<string, unknown>;
 }
 
 /** Where a probe runs. */
@@ -88,19 +107,51 @@ export interface Probe {
   hostRun?: HostRun;
   /** main: how long the driver lets the body run (default 10 s). */
   timeoutMs?: number;
+  /** main: the body only reads, so it is also run outside the sandbox to calibrate. */
+  calibrate?: boolean;
 }
 
 const pass = (detail: string): Verdict => ({ result: 'PASS', detail });
 const fail = (detail: string): Verdict => ({ result: 'FAIL', detail });
 const skip = (detail: string): Verdict => ({ result: 'SKIP', detail });
+const notApplicable = (detail: string): Verdict => ({ result: 'N/A', detail });
+/** An error code as the driver reports a failed call (ENOENT, EACCES...). */
+const ERRNO = /^E[A-Z0-9]+$/;
+/** A call that dies with a signal outside the sandbox cannot run on this machine at all. */
+const SIGNALED = /^SIG[A-Z]+$/;
 const show = (r: unknown): string => (typeof r === 'string' ? r : JSON.stringify(r));
+
+/**
+ * The verdict on a probe run inside (main, tty, bomb): a probe that produced no usable
+ * result (it threw, timed out, the launch failed) fails before its check is asked, and a
+ * check that throws fails too. Nothing that went wrong can pass.
+ */
+export function judge(p: Probe, r: unknown, h: HostView): Verdict {
+  const bad = unusable(r);
+  if (bad) return bad;
+  if (p.check === undefined) return fail('the probe has no check');
+  try {
+    return p.check(r, h);
+  } catch (e) {
+    return fail(`check failed: ${(e as Error).message}`);
+  }
+}
 
 /** A probe that did not produce a usable result: the driver's error or a skip. */
 function unusable(r: any): Verdict | undefined {
   if (r === undefined || r === null) return fail('no result from inside the sandbox');
-  if (typeof r === 'object' && typeof r.skip === 'string') return skip(r.skip);
+  // The probe's tool is missing on this machine: it could not be attempted.
+  if (typeof r === 'object' && typeof r.skip === 'string') return notApplicable(r.skip);
   if (typeof r === 'object' && typeof r.error === 'string') return fail(r.error);
   return undefined;
+}
+
+/** A read that does not show the secret outside the sandbox either proves nothing inside. */
+function outsideRead(outside: unknown, readable: boolean): Verdict | undefined {
+  if (outside === 'CANARY' || (readable && outside === 'READ')) return undefined;
+  if (typeof outside === 'object' && outside !== null && 'error' in outside)
+    return fail(`the same read outside the sandbox failed to run: ${show(outside)}`);
+  return notApplicable(`outside the sandbox the same read gives ${show(outside)}`);
 }
 
 // --- builders for the common shapes ---------------------------------------------------
@@ -112,6 +163,8 @@ function secret(
   attack: string,
   pathJs: string,
   readable = false,
+  /** false: what is read exists only inside (the sandbox's own pid 1), nothing to compare. */
+  calibrate = true,
 ): Probe {
   return {
     id,
@@ -119,8 +172,10 @@ function secret(
     attack,
     launch: 'main',
     body: `return read(${pathJs});`,
-    check: (r) =>
+    calibrate,
+    check: (r, h) =>
       unusable(r) ??
+      (calibrate ? outsideRead(h.outside.probes.get(id), readable) : undefined) ??
       (r === 'CANARY'
         ? fail('read the canary')
         : r === 'READ'
@@ -177,12 +232,23 @@ function syscall(
     attack,
     launch: 'main',
     body: `return py('syscalls.py');`,
-    check: (r) => {
+    check: (r, h) => {
       const bad = unusable(r);
       if (bad) return bad;
-      const present = names.filter((n) => n in r);
+      const outside = h.outside.syscalls;
+      if (outside === undefined || 'error' in outside)
+        return fail(
+          `could not make the same calls outside the sandbox to compare: ${outside?.error ?? 'not run'}`,
+        );
+      const inArch = names.filter((n) => n in r && n in outside);
+      if (inArch.length === 0)
+        return notApplicable(`not available on this architecture: ${names.join(', ')}`);
+      // The same code crashing outside (an ABI this kernel lacks) proves nothing inside.
+      const present = inArch.filter((n) => !SIGNALED.test(outside[n]!));
       if (present.length === 0)
-        return skip(`not available on this architecture: ${names.join(', ')}`);
+        return notApplicable(
+          `the same call dies outside the sandbox too (${inArch.map((n) => `${n}=${outside[n]}`).join(' ')}): this kernel cannot run it`,
+        );
       const wrong = present.filter((n) => !expect.includes(r[n]));
       const detail = present.map((n) => `${n}=${r[n]}`).join(' ');
       if (wrong.length > 0) {
@@ -300,7 +366,10 @@ export const PROBES: Probe[] = [
     launch: 'main',
     body: `return ls(C.home);`,
     check: (r) => {
-      if (!Array.isArray(r)) return pass(`not listable: ${show(r)}`);
+      if (!Array.isArray(r))
+        return typeof r === 'string' && ERRNO.test(r)
+          ? pass(`not listable: ${r}`)
+          : fail(`unexpected result: ${show(r)}`);
       const leaked = r.filter((n: string) => ['.ssh', '.aws', '.bashrc', '.profile'].includes(n));
       return leaked.length > 0
         ? fail(`home shows ${leaked.join(', ')}`)
@@ -835,7 +904,7 @@ export const PROBES: Probe[] = [
       const bad = unusable(r);
       if (bad) return bad;
       if (h.hostIpcKeys.length === 0)
-        return skip('no SysV IPC object on the host to look for (ipcmk not installed)');
+        return notApplicable('no SysV IPC object on the host to look for (ipcmk not installed)');
       const seen = (r as string[]).filter((k) => h.hostIpcKeys.includes(k));
       return seen.length > 0
         ? fail(`host objects visible: ${seen.join(' ')}`)
@@ -979,7 +1048,9 @@ export const PROBES: Probe[] = [
     check: (r) =>
       unusable(r) ??
       (r.error === 'ENOENT' || r.code === 127
-        ? skip('unshare(1) is not installed (the syscall is probed by priv-userns-syscall)')
+        ? notApplicable(
+            'unshare(1) is not installed (the syscall is probed by priv-userns-syscall)',
+          )
         : r.code === 0
           ? fail(`unshare -U ran: ${r.out}`)
           : pass(`refused: ${r.err.split('\n')[0] || r.code}`)),
@@ -1110,7 +1181,7 @@ export const PROBES: Probe[] = [
         "read the sandbox init's command line (bwrap's argv)",
       ],
     ] as const
-  ).map(([id, path, attack]): Probe => secret(id, 'environment', attack, `'${path}'`, true)),
+  ).map(([id, path, attack]): Probe => secret(id, 'environment', attack, `'${path}'`, true, false)),
   {
     id: 'env-all-processes',
     category: 'environment',
@@ -1187,6 +1258,85 @@ export const PROBES: Probe[] = [
     },
   },
   {
+    id: 'res-root-readonly',
+    category: 'resources',
+    attack: 'write into the sandbox root and /dev (memory-backed, not capped)',
+    launch: 'main',
+    body: `const out = {}; for (const p of ['/.selftest-fill', '/dev/.selftest-fill', '/run/.selftest-fill']) out[p] = write(p); return out;`,
+    check: (r: Record<string, string>) => {
+      const written = Object.entries(r).filter(([, v]) => v === 'OK');
+      return written.length > 0
+        ? fail(`writable: ${written.map(([p]) => p).join(' ')}`)
+        : pass(
+            Object.entries(r)
+              .map(([p, v]) => `${p}: ${v}`)
+              .join(', '),
+          );
+    },
+  },
+  {
+    id: 'res-dev-shm-cap',
+    category: 'resources',
+    attack: 'fill /dev/shm (memory-backed; Chromium uses it)',
+    launch: 'main',
+    body: `const st = fs.statfsSync('/dev/shm'); const tmp = fs.statfsSync('/tmp'); return { cap: st.blocks * st.bsize, tmp: tmp.blocks * tmp.bsize, mem: os.totalmem() };`,
+    check: (r: { cap: number; tmp: number; mem: number }) => {
+      const mib = (n: number): string => `${Math.round(n / 1048576)} MiB`;
+      return r.cap <= r.tmp && r.cap <= r.mem / 4
+        ? pass(`capped at ${mib(r.cap)} like /tmp (${mib(r.tmp)})`)
+        : fail(`cap ${mib(r.cap)} (/tmp ${mib(r.tmp)}, memory ${mib(r.mem)})`);
+    },
+  },
+  {
+    id: 'res-memory-limit',
+    category: 'resources',
+    attack: 'allocate memory until the host runs out (under --limit mem=128M)',
+    launch: 'host',
+    hostRun: async ({ bubble }) => {
+      // bubble runs quietly here: ask the same question it asks (where a limit can go).
+      const cg = probeMemoryCgroup(process.env as Record<string, string>);
+      if (cg.kind === 'none')
+        return /no memory controller|no cgroup with a memory controller/.test(cg.why)
+          ? notApplicable(`this machine has no memory controller: ${cg.why}`)
+          : fail(`no memory limit: ${cg.why}`);
+      const hog =
+        'import sys\nb=[]\nfor i in range(64):\n  b.append(bytearray(16<<20)); print(i, flush=True)';
+      const r = await bubble(['--limit', 'mem=128M', '--', 'python3', '-c', hog], 120_000);
+      if (r.code === 127 || /python3.*not found/.test(r.stderr))
+        return notApplicable('no python3 on this machine');
+      const got = r.stdout.trim().split('\n').length;
+      return r.code === 137 && got < 16
+        ? pass(`killed after ${got * 16} MiB (limit 128 MiB); the host was not touched`)
+        : fail(`the hog got ${got * 16} MiB, exit ${r.code}`);
+    },
+  },
+  {
+    id: 'config-untrusted-hide',
+    category: 'persistence',
+    attack: "an untrusted .bubble.toml hides the agent's settings (the user's deny rules)",
+    launch: 'host',
+    hostRun: async ({ w, bubble }) => {
+      const toml = join(w.project, '.bubble.toml');
+      fs.writeFileSync(toml, 'hide = ["~/.claude/settings.json"]\n');
+      try {
+        const r = await bubble([
+          '--profile',
+          'claude',
+          '--',
+          '/bin/sh',
+          '-c',
+          'cat "$HOME/.claude/settings.json" >/dev/null && echo SEEN',
+        ]);
+        if (r.code !== 0) return fail(`the run did not start (exit ${r.code})`);
+        return r.stdout.includes('SEEN')
+          ? pass('the settings stay visible; the hide is refused')
+          : fail('the project hid ~/.claude/settings.json');
+      } finally {
+        fs.rmSync(toml, { force: true });
+      }
+    },
+  },
+  {
     id: 'res-file-size',
     category: 'resources',
     attack: 'write a huge file (fill the disk)',
@@ -1209,19 +1359,22 @@ export const PROBES: Probe[] = [
   {
     id: 'res-fork-bomb',
     category: 'resources',
-    attack: 'a bounded fork bomb (is the process count limited?), then the host must still fork',
+    attack:
+      'a fork bomb under --limit nproc=64 (is the process count limited?), then the host must still fork',
     launch: 'bomb',
     check: (r) => {
       const bad = unusable(r);
       if (bad) return bad;
       if (r.hostForks === false)
         return fail(`the host could not fork afterwards (${r.forked} forked inside)`);
-      if (r.errno === 'EAGAIN')
+      if (r.limit !== r.expected)
+        return fail(`the process limit inside is ${r.limit}, not the ${r.expected} asked for`);
+      if (r.errno === 'EAGAIN' && r.forked < r.limit)
         return pass(
           `fork failed with EAGAIN after ${r.forked} processes (limit ${r.limit}); the host still forks`,
         );
       return fail(
-        `forked ${r.forked} processes without hitting a limit (RLIMIT_NPROC ${r.limit}${r.note ? `; ${r.note}` : ''})`,
+        `forked ${r.forked} processes (limit ${r.limit}) without being stopped (${r.errno ?? 'no error'})`,
       );
     },
   },

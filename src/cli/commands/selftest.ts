@@ -6,13 +6,16 @@ import { BubbleError } from '../../errors.ts';
 import type { NetMode } from '../../sandbox/plan.ts';
 import { displayText } from '../../sandbox/escape.ts';
 import { say } from '../say.ts';
+import type { Result } from '../../selftest/probes.ts';
 
 export const selftestHelp = `Usage: bubble selftest [--json] [--net MODE] [--keep]
 
 Plants canaries in a temporary fake home and project (ssh keys, cloud credentials, a git
 repository, agent config, a secret variable, services on loopback), runs real attacks from
 inside the sandbox, and checks the host afterwards. One line per probe:
-ID PASS|FAIL|SKIP reason, then "N passed, N failed". Exit 1 if any probe failed.
+ID PASS|FAIL|SKIP|N/A reason, then "N passed, N failed". SKIP: not protected in this
+--net mode by design; N/A: the same attempt cannot work outside the sandbox either on this
+machine (checked), so it proves nothing. Exit 1 if any probe failed.
 Only loopback is ever targeted. Run it as your normal user.
 
 Options:
@@ -62,8 +65,13 @@ export async function selftest(words: string[]): Promise<number> {
   }
   const { runSelftest } = await import('../../selftest/run.ts');
   const report = await runSelftest({ net, keep: values.keep === true });
-  const count = (r: string): number => report.results.filter((x) => x.result === r).length;
-  const totals = { passed: count('PASS'), failed: count('FAIL'), skipped: count('SKIP') };
+  const count = (r: Result): number => report.results.filter((x) => x.result === r).length;
+  const totals = {
+    passed: count('PASS'),
+    failed: count('FAIL'),
+    skipped: count('SKIP'),
+    notApplicable: count('N/A'),
+  };
   if (values.json) {
     const probes = report.results.map(({ id, category, result, detail }) => ({
       id,
@@ -88,7 +96,7 @@ export async function selftest(words: string[]): Promise<number> {
     for (const r of report.results)
       process.stdout.write(`${r.id} ${r.result} ${displayText(r.detail)}\n`);
     process.stdout.write(
-      `${totals.passed} passed, ${totals.failed} failed${totals.skipped > 0 ? `, ${totals.skipped} skipped` : ''}\n`,
+      `${totals.passed} passed, ${totals.failed} failed${totals.skipped > 0 ? `, ${totals.skipped} skipped` : ''}${totals.notApplicable > 0 ? `, ${totals.notApplicable} not applicable here` : ''}\n`,
     );
   }
   say(

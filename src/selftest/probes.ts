@@ -113,7 +113,6 @@ export interface Probe {
 
 const pass = (detail: string): Verdict => ({ result: 'PASS', detail });
 const fail = (detail: string): Verdict => ({ result: 'FAIL', detail });
-const skip = (detail: string): Verdict => ({ result: 'SKIP', detail });
 const notApplicable = (detail: string): Verdict => ({ result: 'N/A', detail });
 /** An error code as the driver reports a failed call (ENOENT, EACCES...). */
 const ERRNO = /^E[A-Z0-9]+$/;

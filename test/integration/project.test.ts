@@ -5,10 +5,17 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { requireBwrap } from '../support/bwrap.ts';
-import { makeWorld, runBubble, sandboxSh, snapshot, type World } from '../support/world.ts';
+import { waitFor } from '../support/wait.ts';
+import {
+  makeWorld,
+  runBubble,
+  sandboxed,
+  sandboxSh,
+  snapshot,
+  type World,
+} from '../support/world.ts';
 
 const gitEnv = {
   GIT_AUTHOR_NAME: 't',
@@ -161,13 +168,15 @@ describe('project persistence vectors', () => {
     if (!(await requireBwrap(t))) return;
     const mcp = join(w.project, '.mcp.json');
     let pid: number | undefined;
-    const done = runBubble(w, ['run', '--', 'sleep', '60'], { onSpawn: (c) => (pid = c.pid) });
-    for (let i = 0; i < 200 && !fs.existsSync(mcp); i++) await sleep(25);
+    const marker = `bubble-project-placeholder-${process.pid}`;
+    const done = runBubble(w, ['run', '--', 'sh', '-c', 'sleep 60', marker], {
+      onSpawn: (c) => (pid = c.pid),
+    });
+    await waitFor(() => sandboxed(marker).length > 0, 'the sandboxed command');
     assert.ok(fs.existsSync(mcp), 'the placeholder never appeared');
-    await sleep(200);
     process.kill(pid!, 'SIGKILL');
     await done;
-    for (let i = 0; i < 200 && fs.readdirSync(w.project).length > 1; i++) await sleep(25);
+    await waitFor(() => fs.readdirSync(w.project).length === 1, 'placeholders removed');
     assert.deepEqual(fs.readdirSync(w.project), ['README']);
   });
 });

@@ -4,10 +4,17 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { requireBwrap } from '../support/bwrap.ts';
-import { homeView, makeWorld, runBubble, sandboxSh, type World } from '../support/world.ts';
+import { waitFor } from '../support/wait.ts';
+import {
+  homeView,
+  makeWorld,
+  runBubble,
+  sandboxed,
+  sandboxSh,
+  type World,
+} from '../support/world.ts';
 
 const claude = ['--profile', 'claude'];
 
@@ -102,16 +109,17 @@ describe('protected agent config (claude profile)', () => {
     if (!(await requireBwrap(t))) return;
     const skills = join(w.home, '.claude', 'skills');
     let pid: number | undefined;
-    const done = runBubble(w, ['run', ...claude, '--', 'sleep', '60'], {
+    const marker = `bubble-placeholder-${process.pid}`;
+    const done = runBubble(w, ['run', ...claude, '--', 'sh', '-c', 'sleep 60', marker], {
       onSpawn: (c) => (pid = c.pid),
     });
-    for (let i = 0; i < 200 && !fs.existsSync(skills); i++) await sleep(25);
+    // The command runs inside: bwrap has made every mount, the placeholder's included.
+    await waitFor(() => sandboxed(marker).length > 0, 'the sandboxed command');
     assert.ok(fs.existsSync(skills), 'the placeholder never appeared: the test proves nothing');
-    await sleep(200); // let bwrap mount it
     process.kill(pid!, 'SIGKILL');
     const r = await done;
     assert.equal(r.signal, 'SIGKILL');
-    for (let i = 0; i < 200 && fs.existsSync(skills); i++) await sleep(25);
+    await waitFor(() => !fs.existsSync(skills), 'the placeholder removed after kill -9');
     assert.ok(!fs.existsSync(skills), 'placeholder left behind after kill -9');
     assert.ok(!fs.existsSync(join(w.home, '.claude', 'hooks')));
   });
@@ -139,22 +147,29 @@ describe('protected agent config (claude profile)', () => {
   test("concurrent sessions keep each other's placeholders", async (t) => {
     if (!(await requireBwrap(t))) return;
     const skills = join(w.home, '.claude', 'skills');
+    // The long session runs until the test says go (a file in the project), so it provably
+    // outlives the short one whatever the machine's speed.
+    const marker = `bubble-long-session-${process.pid}`;
+    const go = join(w.project, 'go');
     const long = runBubble(w, [
       'run',
       ...claude,
       '--',
       'sh',
       '-c',
-      'sleep 2; mkdir ~/.claude/skills/x 2>/dev/null && echo CREATED; echo done',
+      'until [ -e go ]; do sleep 0.05; done; mkdir ~/.claude/skills/x 2>/dev/null && echo CREATED; echo done',
+      marker,
     ]);
-    for (let i = 0; i < 200 && !fs.existsSync(skills); i++) await sleep(25);
+    await waitFor(() => sandboxed(marker).length > 0, 'the long session running');
     const short = await sandboxSh(w, 'true', claude);
     assert.equal(short.code, 0, short.stderr);
     assert.ok(
       fs.existsSync(skills),
       'the short session removed a placeholder the long one relies on',
     );
+    fs.writeFileSync(go, '');
     const r = await long;
+    fs.rmSync(go);
     assert.equal(r.stdout, 'done\n');
     assert.ok(!fs.existsSync(skills));
   });

@@ -160,3 +160,22 @@ export function marked(marker: string): number[] {
   }
   return out;
 }
+
+/**
+ * Pids carrying `marker` that run inside a sandbox: one pid namespace deeper than this test
+ * (bubble's own node and the outer bwrap carry the marker in their argv too, but are not).
+ */
+export function sandboxed(marker: string): number[] {
+  const depth = (pid: number | 'self'): number => {
+    const m = /^NSpid:\s+(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? m[1]!.trim().split(/\s+/).length : 1;
+  };
+  const own = depth('self');
+  return marked(marker).filter((pid) => {
+    try {
+      return depth(pid) > own;
+    } catch {
+      return false; // exited meanwhile
+    }
+  });
+}

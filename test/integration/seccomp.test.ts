@@ -200,8 +200,18 @@ describe('seccomp filter under the real bwrap', () => {
     if (filtered.arch === 'x86_64') {
       // i386 via int 0x80 and x32 would use other syscall tables; the filter
       // kills the process rather than let them past the rules.
-      assert.deepEqual(filtered.probes['i386_getpid'], { signal: 'SIGSYS' });
-      assert.deepEqual(filtered.probes['x32_getpid'], { signal: 'SIGSYS' });
+      // Calibrated against the same call without the filter: where the kernel answers it
+      // (even ENOSYS), the filter must kill first; a kernel without IA32 emulation kills
+      // int 0x80 by itself (SIGSEGV), so there the filter's answer cannot be told apart
+      // and the call must just never succeed.
+      for (const name of ['i386_getpid', 'x32_getpid']) {
+        if (!('signal' in (base.probes[name] ?? {}))) {
+          assert.deepEqual(filtered.probes[name], { signal: 'SIGSYS' }, name);
+        } else {
+          t.diagnostic(`${name}: not applicable, this kernel refuses it without the filter too`);
+          assert.ok(!('ok' in (filtered.probes[name] ?? {})), `${name} ran under the filter`);
+        }
+      }
     }
 
     // The EPERMs above come from the filter, not from the kernel or bwrap.

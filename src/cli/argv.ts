@@ -16,6 +16,7 @@ const options = {
   'allow-write': { type: 'string', multiple: true },
   limit: { type: 'string', multiple: true },
   home: { type: 'string' },
+  'home-keep': { type: 'string', multiple: true },
   'ssh-agent': { type: 'boolean' },
   'ssh-key': { type: 'string', multiple: true },
   'pass-credentials': { type: 'boolean' },
@@ -67,6 +68,8 @@ export interface SandboxArgs {
   allowWrite: string[];
   limit: string[];
   home: 'tmp' | 'persist' | undefined;
+  /** More paths a persistent home keeps (`--home-keep`). */
+  homeKeep: string[];
   sshAgent: boolean;
   /** Keys the filtered ssh-agent may use (`--ssh-key`); naming one implies --ssh-agent. */
   sshKeys: string[];
@@ -166,6 +169,7 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
     allowWrite: values['allow-write'] ?? [],
     limit: values.limit ?? [],
     home: oneOf('--home', values.home, ['tmp', 'persist'] as const),
+    homeKeep: values['home-keep'] ?? [],
     sshAgent: values['ssh-agent'] ?? false,
     sshKeys: values['ssh-key'] ?? [],
     passCredentials: values['pass-credentials'] ?? false,

@@ -55,7 +55,10 @@ Options:
                      home=1G (tmpfs sizes; /dev/shm as tmp), nofile=N; 'unlimited'
                      for mem, nproc and fsize
   --home tmp|persist the sandbox home: empty tmpfs (default), or this project's own
-                     directory under $XDG_STATE_HOME/bubble/homes/ (caches survive)
+                     directory under $XDG_STATE_HOME/bubble/homes/: caches survive
+                     (~/.cache, ~/.local/state, package stores), the rest starts empty
+  --home-keep PATH   with --home persist: keep PATH too (repeatable), e.g. .config/gh;
+                     what it holds reaches the next session of this project
   --ssh-agent        a filtered ssh-agent inside: lists and signs with the keys named by
                      --ssh-key only (nothing else), every signature in the session log
   --ssh-key KEY      a key it may use (repeatable; implies --ssh-agent): SHA256:...

@@ -20,7 +20,16 @@ export interface Valued<T> {
 
 export type LimitName = 'nproc' | 'fsize' | 'nofile' | 'tmp' | 'home' | 'mem';
 export const LIMIT_NAMES: readonly LimitName[] = ['nproc', 'fsize', 'nofile', 'tmp', 'home', 'mem'];
-export type ListKey = 'rw' | 'ro' | 'hide' | 'allow_write' | 'env' | 'allow' | 'deny' | 'ssh_keys';
+export type ListKey =
+  | 'rw'
+  | 'ro'
+  | 'hide'
+  | 'allow_write'
+  | 'env'
+  | 'allow'
+  | 'deny'
+  | 'ssh_keys'
+  | 'home_keep';
 export const LIST_KEYS: readonly ListKey[] = [
   'rw',
   'ro',
@@ -30,6 +39,7 @@ export const LIST_KEYS: readonly ListKey[] = [
   'allow',
   'deny',
   'ssh_keys',
+  'home_keep',
 ];
 
 export interface Options {
@@ -42,6 +52,7 @@ export interface Options {
   allow: Valued<string>[];
   deny: Valued<string>[];
   ssh_keys: Valued<string>[];
+  home_keep: Valued<string>[];
   host_ports: Valued<number>[];
   net?: Valued<NetMode> | undefined;
   limits: Partial<Record<LimitName, Valued<string | number>>>;
@@ -131,6 +142,7 @@ function emptyOptions(): Options {
     allow: [],
     deny: [],
     ssh_keys: [],
+    home_keep: [],
     host_ports: [],
     limits: {},
   };
@@ -169,6 +181,7 @@ export function tightenOnly(
     'allow',
     'host_ports',
     'ssh_keys',
+    'home_keep',
   ] as const) {
     if (layer[key] !== undefined && layer[key].length > 0) drop(key);
   }

@@ -64,6 +64,10 @@ const settings = {
     .enum(['tmp', 'persist'])
     .optional()
     .describe('the sandbox home: tmp (empty, ephemeral) or persist (kept per project) (--home)'),
+  home_keep: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('with home = "persist": more paths it keeps, e.g. ".config/gh" (--home-keep)'),
   ssh_agent: z
     .boolean()
     .optional()

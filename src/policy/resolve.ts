@@ -1,9 +1,7 @@
 // Policy: host facts + the user's request + the agent profile -> Plan. Pure: it reads the
 // host only through facts.fs (a memoized view), and never changes anything.
 
-import { createHash } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
-import { bubbleDirs } from '../config/paths.ts';
 import { BubbleError, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP } from '../errors.ts';
 import type { HostFacts } from '../sandbox/facts.ts';
 import { findOnPath } from '../sandbox/facts.ts';
@@ -27,6 +25,7 @@ import { projectProtections, type Protection } from './project.ts';
 import { stageMounts, type StageSpec } from './staged.ts';
 import { profileByName, profileForCommand } from './profiles/index.ts';
 import { referencedScripts } from './script-refs.ts';
+import { persistentHomeMounts } from './persistent-home.ts';
 import { FINGERPRINT, fingerprint, parsePublicKey, type KeySelector } from '../ssh/keys.ts';
 import type { ApiName } from '../creds/apis.ts';
 import { credentialPlan } from '../creds/plan.ts';
@@ -50,6 +49,8 @@ export interface RunRequest {
   exposeHome?: boolean | undefined;
   /** The sandbox home: an empty tmpfs, or a per-project directory that persists. */
   home?: 'tmp' | 'persist' | undefined;
+  /** With a persistent home: more paths that persist, beyond the caches (`--home-keep`). */
+  homeKeep?: string[] | undefined;
   /** Give the sandbox bubble's filtering ssh-agent (list and sign only). */
   sshAgent?: boolean | undefined;
   /** The keys it may use (`--ssh-key`): fingerprints, comments, or .pub files. */
@@ -365,16 +366,6 @@ function keySelector(facts: HostFacts, spec: string, home: string, cwd: string):
   return { spec, fingerprint: fingerprint(parsed.blob) };
 }
 
-/** `--home persist`: `$XDG_STATE_HOME/bubble/homes/<name>-<hash of the project path>`. */
-function persistentHome(facts: HostFacts, project: string): string {
-  const id = createHash('sha256').update(project).digest('hex').slice(0, 12);
-  const name =
-    basename(project)
-      .replace(/[^A-Za-z0-9._-]/g, '_')
-      .slice(0, 40) || 'root';
-  return join(bubbleDirs(facts.env, facts.home).state, 'homes', `${name}-${id}`);
-}
-
 const GIT_IGNORE_INSIDE = '/run/bubble-git-ignore';
 
 /** The user's global git ignore file plus the project's placeholder files, or undefined. */
@@ -510,16 +501,16 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
   // 2. An empty home (or this project's persistent sandbox home), then the project.
   m.parentsOf(home);
   if (req.home === 'persist') {
-    const dir = persistentHome(facts, cwd);
-    ensureDirs.push(dir);
-    m.push({
-      kind: 'rw',
-      src: dir,
-      dest: home,
-      why: `your home is hidden: this project's own sandbox home, kept in ${dir}`,
-      source: '--home persist',
-    });
+    const keep = (req.homeKeep ?? []).map((raw) => ({
+      raw,
+      source: req.sources?.[`home-keep:${raw}`] ?? '--home-keep',
+    }));
+    const persisted = persistentHomeMounts(facts, home, cwd, limits.homeBytes, keep);
+    for (const op of persisted.ops) m.push(op);
+    ensureDirs.push(...persisted.ensureDirs);
   } else {
+    if ((req.homeKeep ?? []).length > 0)
+      warnings.push('--home-keep: ignored without --home persist (the home is a tmpfs)');
     m.push({
       kind: 'tmpfs',
       dest: home,

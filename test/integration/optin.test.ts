@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { requireTools, startSshd } from '../fixtures/net-tools/host.ts';
 import { requireBwrap } from '../support/bwrap.ts';
-import { makeWorld, sandboxSh, type Result, type World } from '../support/world.ts';
+import { makeWorld, sandboxSh, snapshot, type Result, type World } from '../support/world.ts';
 
 describe('--gitconfig rw', () => {
   let w: World;
@@ -291,5 +291,109 @@ describe('--ssh-agent: list and sign with the named keys only', () => {
     });
     assert.equal(byFp.code, 0, byFp.stderr);
     assert.match(byFp.stdout, /^256 \S+ other-key \(ED25519\)\n$/);
+  });
+});
+
+describe('--home persist: caches persist, what runs code does not', () => {
+  let w: World;
+  beforeEach(() => {
+    w = makeWorld();
+    execFileSync('git', ['init', '-q'], { cwd: w.project });
+  });
+  afterEach(() => w.cleanup());
+  const homes = (): string => join(w.home, '.local/state/bubble/homes');
+
+  test('a session plants rc files, git and ssh config, PATH shims; the next session of the project sees none of them', async (t) => {
+    if (!(await requireBwrap(t))) return;
+    const plant = await sandboxSh(
+      w,
+      `set -e
+       echo 'touch "$PWD/ran-bashrc"' > ~/.bashrc; echo 'touch "$PWD/ran-profile"' > ~/.profile
+       printf '[core]\\n\\tfsmonitor = "touch $PWD/ran-fsmonitor"\\n' > ~/.gitconfig
+       mkdir -p ~/.config/git ~/.ssh ~/.local/bin ~/.local/lib/python3/site-packages ~/.cache/tool ~/.npm/_cacache
+       cp ~/.gitconfig ~/.config/git/config
+       printf 'Host *\\n  ProxyCommand sh -c "touch $PWD/ran-ssh"\\n' > ~/.ssh/config
+       printf '#!/bin/sh\\ntouch "$PWD/ran-shim"\\n' > ~/.local/bin/git; chmod +x ~/.local/bin/git
+       echo 'import os' > ~/.local/lib/python3/site-packages/evil.pth
+       echo 'node-options=--require=/tmp/x' > ~/.npmrc
+       echo cached > ~/.cache/tool/x; echo entry > ~/.npm/_cacache/e
+       echo PLANTED`,
+      ['--home', 'persist', '--net', 'none'],
+    );
+    assert.equal(plant.code, 0, plant.stderr);
+    assert.equal(plant.stdout, 'PLANTED\n');
+    const next = await sandboxSh(
+      w,
+      `cat ~/.cache/tool/x ~/.npm/_cacache/e
+       for f in .bashrc .profile .gitconfig .config/git/config .ssh/config .local/bin/git .local/lib/python3/site-packages/evil.pth .npmrc; do
+         test -e ~/$f && echo "SURVIVED $f"
+       done
+       bash -ic true 2>/dev/null; git status >/dev/null; ls ran-* 2>/dev/null; echo done`,
+      ['--home', 'persist'],
+      { env: { PATH: `${join(w.home, '.local/bin')}:${process.env.PATH ?? '/usr/bin:/bin'}` } },
+    );
+    assert.equal(next.code, 0, next.stderr);
+    assert.equal(next.stdout, 'cached\nentry\ndone\n');
+    // Host: the project's persistent home holds the caches and nothing else.
+    const [dir, ...more] = fs.readdirSync(homes());
+    assert.equal(more.length, 0);
+    const kept = snapshot(join(homes(), dir!));
+    const names = [...kept.keys()].map((k) => k.slice(join(homes(), dir!).length + 1));
+    assert.ok(
+      names.every((n) =>
+        /^(\.cache|\.local|\.local\/state|\.npm|\.npm\/_cacache|\.cargo|\.cargo\/registry|go|go\/pkg|go\/pkg\/mod)(\/|$)/.test(
+          n,
+        ),
+      ),
+      names.join(' '),
+    );
+    assert.ok(
+      !names.some((n) => /bashrc|gitconfig|ssh|bin|pth|npmrc|profile/.test(n)),
+      names.join(' '),
+    );
+    assert.deepEqual(
+      fs.readdirSync(w.project).filter((n) => n.startsWith('ran-')),
+      [],
+    );
+  });
+
+  test('--home-keep keeps one more path, on purpose; only that one', async (t) => {
+    if (!(await requireBwrap(t))) return;
+    const args = ['--home', 'persist', '--home-keep', '.config/gh'];
+    const first = await sandboxSh(
+      w,
+      'mkdir -p ~/.config/gh ~/.config/git && echo token-cfg > ~/.config/gh/hosts.yml && echo x > ~/.config/git/config && echo ok',
+      args,
+    );
+    assert.equal(first.code, 0, first.stderr);
+    const second = await sandboxSh(
+      w,
+      'cat ~/.config/gh/hosts.yml; test -e ~/.config/git/config && echo SURVIVED; echo done',
+      args,
+    );
+    assert.equal(second.stdout, 'token-cfg\ndone\n', second.stderr);
+    const header = fs.readdirSync(join(w.home, '.local/state/bubble/sessions')).length;
+    assert.ok(header >= 2);
+    const bad = await sandboxSh(w, 'true', ['--home', 'persist', '--home-keep', '../../etc']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--home-keep \.\.\/\.\.\/etc: expected a path inside your home/);
+  });
+
+  test('a link planted in the persistent home (by an older bubble) is refused, never followed', async (t) => {
+    if (!(await requireBwrap(t))) return;
+    const first = await sandboxSh(w, 'true', ['--home', 'persist']);
+    assert.equal(first.code, 0, first.stderr);
+    const dir = join(homes(), fs.readdirSync(homes())[0]!);
+    fs.rmSync(join(dir, '.cache'), { recursive: true });
+    fs.symlinkSync(join(w.home, '.ssh'), join(dir, '.cache'));
+    const before = snapshot(join(w.home, '.ssh'));
+    const r = await sandboxSh(w, 'echo x > ~/.cache/planted; echo RAN', ['--home', 'persist']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stdout, '');
+    assert.match(
+      r.stderr,
+      /\.cache is a symlink: bubble will not follow it out of the persistent home/,
+    );
+    assert.deepEqual(snapshot(join(w.home, '.ssh')), before);
   });
 });

@@ -95,6 +95,7 @@ export function cliSettings(args: SandboxArgs): CliSettings {
     ssh_agent: extra.sshAgent === true ? true : undefined,
     ssh_keys: some(args.sshKeys),
     pass_credentials: args.passCredentials ? true : undefined,
+    home_keep: some(args.homeKeep),
     gitconfig: extra.gitconfig,
   };
 }
@@ -200,6 +201,7 @@ export function mergedArgs(
     allow: values(fromCli(o.allow)),
     deny: values(fromCli(o.deny)),
     sshKeys: values(o.ssh_keys),
+    homeKeep: values(o.home_keep),
     hostPorts: values(fromCli(o.host_ports)),
     // The command line's own specs last: they win, and keep their error messages.
     limit: [...configLimits, ...args.limit],

@@ -50,6 +50,7 @@ export function toRequest(args: SandboxArgs): RunRequest {
     allowWrite: args.allowWrite,
     limits: parseLimits(args.limit),
     home: args.home ?? 'tmp',
+    homeKeep: args.homeKeep,
     sshAgent: args.sshAgent || args.sshKeys.length > 0,
     sshKeys: args.sshKeys,
     passCredentials: args.passCredentials,

@@ -23,7 +23,9 @@ function optIns(req: RunRequest): string[] {
   return [
     ...(req.sshAgent ? ['--ssh-agent', ...(req.sshKeys ?? []).map((k) => `--ssh-key ${k}`)] : []),
     ...(req.gitconfig === 'rw' ? ['--gitconfig rw'] : []),
-    ...(req.home === 'persist' ? ['--home persist'] : []),
+    ...(req.home === 'persist'
+      ? ['--home persist', ...(req.homeKeep ?? []).map((p) => `--home-keep ${p}`)]
+      : []),
     ...(req.allowRoot ? ['--allow-root'] : []),
     ...req.allowWrite.map((p) => `--allow-write ${p}`),
     ...req.rw.map((p) => `--rw ${p}`),

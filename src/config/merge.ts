@@ -21,15 +21,7 @@ export interface Valued<T> {
 export type LimitName = 'nproc' | 'fsize' | 'nofile' | 'tmp' | 'home' | 'mem';
 export const LIMIT_NAMES: readonly LimitName[] = ['nproc', 'fsize', 'nofile', 'tmp', 'home', 'mem'];
 export type ListKey =
-  | 'rw'
-  | 'ro'
-  | 'hide'
-  | 'allow_write'
-  | 'env'
-  | 'allow'
-  | 'deny'
-  | 'ssh_keys'
-  | 'home_keep';
+  'rw' | 'ro' | 'hide' | 'allow_write' | 'env' | 'allow' | 'deny' | 'ssh_keys' | 'home_keep';
 export const LIST_KEYS: readonly ListKey[] = [
   'rw',
   'ro',

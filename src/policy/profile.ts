@@ -3,6 +3,8 @@
 export interface ProfilePath {
   path: string;
   type: 'file' | 'dir';
+  /** A state file the agent creates on its first run: bubble creates it with this content. */
+  initial?: string;
 }
 
 export interface ProtectedPath extends ProfilePath {

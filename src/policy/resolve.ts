@@ -443,6 +443,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
   const m = new Mounts();
   const placeholders: Placeholder[] = [];
   const ensureDirs: string[] = [];
+  const ensureFiles: Plan['ensureFiles'] = [];
 
   // 1. The system, read-only. bwrap does not recreate symlinks at the root, so /bin -> usr/bin
   // is rebuilt explicitly (Node's exec and every script hard-code /bin/sh).
@@ -537,6 +538,17 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     if (info === undefined) {
       if (s.type === 'dir') {
         ensureDirs.push(p);
+        m.push({
+          kind: 'rw',
+          src: p,
+          dest: p,
+          why: `${profile.name} state (created)`,
+          source: `profile ${profile.name}`,
+        });
+      } else if (s.initial !== undefined) {
+        // As the agent would on its first run: bubble makes it (0600, the agent's starting
+        // content) so what the agent writes there persists from the first session on.
+        ensureFiles.push({ path: p, mode: 0o600, content: s.initial });
         m.push({
           kind: 'rw',
           src: p,
@@ -1023,6 +1035,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     protectedExisting,
     stages: git.stages,
     ensureDirs,
+    ensureFiles,
     ...(sshAgent === undefined ? {} : { sshAgent }),
     credentials,
     warnings,

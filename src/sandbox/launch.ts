@@ -76,6 +76,28 @@ function closeInheritedFds(): void {
 
 function prepareHost(plan: Plan, facts: HostFacts): { claim: Claim; stopWatchdog: () => void } {
   for (const dir of plan.ensureDirs) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const f of plan.ensureFiles) {
+    // O_EXCL|O_NOFOLLOW: never over an existing file, never through a link planted there.
+    let fd: number;
+    try {
+      fd = fs.openSync(
+        f.path,
+        fs.constants.O_WRONLY |
+          fs.constants.O_CREAT |
+          fs.constants.O_EXCL |
+          fs.constants.O_NOFOLLOW,
+        f.mode,
+      );
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw e;
+    }
+    try {
+      fs.writeSync(fd, f.content);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
   const dir = placeholderDir(facts.env, facts.home);
   // Protected paths that exist may be another live session's placeholders: claim them too,
   // but only when some session has a journal at all (the common case has none).

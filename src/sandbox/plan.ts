@@ -107,6 +107,8 @@ export interface Plan {
   stages: StageSpec[];
   /** Agent state dirs bubble creates on the host (kept: the agent would create them too). */
   ensureDirs: string[];
+  /** Agent state files bubble creates on the host when missing (never over an existing one). */
+  ensureFiles: Array<{ path: string; mode: number; content: string }>;
   /**
    * --ssh-agent: bubble's filtering agent listens on `socket` (a host path, bound inside) in
    * front of the user's agent at `upstream`, and lists and signs with the named keys only.

@@ -9,7 +9,9 @@ export const claude: Profile = {
   commands: ['claude'],
   state: [
     { path: '.claude', type: 'dir' },
-    { path: '.claude.json', type: 'file' },
+    // Claude Code starts from `{}` as from no file, and fills it in (tried with 2.1.332); a
+    // missing file would be created inside the sandbox and lost.
+    { path: '.claude.json', type: 'file', initial: '{}\n' },
   ],
   protected: [
     { path: '.claude/settings.json', type: 'file', placeholder: json },

@@ -54,7 +54,9 @@ describe('a model API on the host', () => {
     });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^status:200$/m);
-    assert.match(r.stdout, /^\[-p\]\[hi\]$/m, 'claude did not get its arguments untouched');
+    // The user's arguments come last and untouched (bubble may put the agent's own
+    // switches first: its inner sandbox off, see inner-sandbox.ts).
+    assert.match(r.stdout, /\[-p\]\[hi\]$/m, 'claude did not get its arguments untouched');
     assert.equal(hits, before + 1, 'the host server was not reached');
     const lines = r.stderr.split('\n').filter((l) => l.includes('ANTHROPIC_BASE_URL'));
     assert.equal(lines.length, 1, r.stderr);
@@ -100,7 +102,7 @@ describe('a model API on the host', () => {
     fs.mkdirSync(shared);
     fs.writeFileSync(
       join(w.home, '.local', 'bin', 'claude'),
-      '#!/bin/sh\ntouch "$1/made-inside"\n',
+      '#!/bin/sh\nfor a in "$@"; do last=$a; done\ntouch "$last/made-inside"\n',
       {
         mode: 0o755,
       },

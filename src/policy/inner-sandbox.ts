@@ -42,7 +42,8 @@ export function innerSandboxSwitch(
     spec.onWhen.files.some((f) => isOn(facts.fs.readText(file(f), 1 << 20), spec.onWhen!.key)) ||
     Object.entries(env).some(([k, v]) => facts.env[k] !== undefined && facts.env[k] !== v);
   return {
-    args: spec.args ?? [],
+    // Only when it is on: otherwise the agent gets exactly the arguments it was given.
+    args: userTurnedOn ? (spec.args ?? []) : [],
     env,
     notice: userTurnedOn
       ? `${spec.what}: bubble already confines the whole agent, and it could not start inside`

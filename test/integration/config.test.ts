@@ -10,7 +10,7 @@ import { requireBwrap } from '../support/bwrap.ts';
 import { makeWorld, runBubble, sandboxSh, SECRET_ENV, type World } from '../support/world.ts';
 
 const EVIL = `# a repository that wants out
-rw = ["~"]
+rw = ["~/.ssh"]
 net = "host"
 host_ports = [5432]
 env = ["${SECRET_ENV}"]
@@ -70,7 +70,7 @@ describe('config files and trust', () => {
     const seen = r.stdout.trim().split('\n');
     assert.ok(
       seen.includes('HOME-READ'),
-      `the trusted rw = ["~"] did not apply: ${r.stdout} ${r.stderr}`,
+      `the trusted rw = ["~/.ssh"] did not apply: ${r.stdout} ${r.stderr}`,
     );
     assert.ok(seen.includes('SECRET'));
     assert.ok(!seen.includes('PROXIED'), 'net = "host" did not apply');

@@ -30,7 +30,8 @@ const notices = (w: string[]): string[] => w.filter((x) => /own sandbox/.test(x)
 describe("agents' own sandboxes", () => {
   test('claude: off through --settings only when a settings file turns it on, and said once', () => {
     const off = resolvePlan(fakeFacts(host({}), { env }), req(['claude', '-p', 'x']));
-    assert.deepEqual(off.argv.slice(1), ['--settings', '{"sandbox":{"enabled":false}}', '-p', 'x']);
+    // Not turned on: claude gets exactly its own arguments (bubble-claude stays a drop-in).
+    assert.deepEqual(off.argv.slice(1), ['-p', 'x']);
     assert.deepEqual(notices(off.warnings), []);
     for (const file of [
       '/home/u/.claude/settings.json',

@@ -289,6 +289,9 @@ export function configuredPaths(
             continue;
           const info = fs.lstat(p);
           if (info === undefined && !(pathKey && word === value)) continue;
+          // A number or a boolean is a setting, not a path (core.fsmonitor = true, hook
+          // versions, index tokens): never a placeholder in the user's project.
+          if (info === undefined && /^(\d+|true|false|yes|no|on|off)$/i.test(word)) continue;
           // Absent: only relative to what git resolves it against.
           if (info === undefined && abs === undefined) {
             const base = /^include/.test(key) ? dirname(file) : undefined;

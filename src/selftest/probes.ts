@@ -652,7 +652,9 @@ export const PROBES: Probe[] = [
     'persist-git-fsmonitor',
     'persistence',
     'git config core.fsmonitor (runs on every git status)',
-    `return sh('git config core.fsmonitor "touch /tmp/pwned"').code;`,
+    // "; :" takes the arguments git appends (hook version, token): with config staged, the
+    // plant runs inside the sandbox, and must not leave files named by them in the project.
+    `return sh('git config core.fsmonitor "touch /tmp/pwned; :"').code;`,
     projectFile('.git/config'),
   ),
   hostUnchanged(

@@ -5,8 +5,8 @@
 # takes a value); a subcommand: _bubble_commands and the case below.
 
 _bubble_commands='run explain log doctor selftest trust config profiles help'
-_bubble_run_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --limit --home --home-keep --ssh-agent --ssh-key --pass-credentials --gitconfig --profile --allow-root --expose-home --no-git-root --quiet --json --help'
-_bubble_run_arg_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --limit --home --home-keep --ssh-key --gitconfig --profile'
+_bubble_run_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --allow-private --limit --home --home-keep --ssh-agent --ssh-key --pass-credentials --gitconfig --profile --allow-root --expose-home --no-git-root --quiet --json --help'
+_bubble_run_arg_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --allow-private --limit --home --home-keep --ssh-key --gitconfig --profile'
 _bubble_net_modes='filtered logged host none'
 _bubble_profiles='claude codex gemini opencode aider generic'
 _bubble_limits='mem= nproc= fsize= tmp= home= nofile='
@@ -58,7 +58,7 @@ _bubble()
                 --home-keep) return ;;
                 --ssh-key) COMPREPLY=($(compgen -f -X '!*.pub' -- "$cur")); return ;;
                 --rw | --ro | --hide | --allow-write) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-                --allow | --deny | --host-port) return ;;
+                --allow | --deny | --host-port | --allow-private) return ;;
             esac
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "$_bubble_run_opts --" -- "$cur"))

@@ -27,6 +27,7 @@ const options = {
   'allow-preset': { type: 'string', multiple: true },
   deny: { type: 'string', multiple: true },
   'host-port': { type: 'string', multiple: true },
+  'allow-private': { type: 'string', multiple: true },
   profile: { type: 'string' },
   'allow-root': { type: 'boolean' },
   'expose-home': { type: 'boolean' },
@@ -51,6 +52,7 @@ const VALUE_HINTS: Record<string, string> = {
   '--deny': 'PATTERN (example.com, *.example.com, example.com:443)',
   '--allow-preset': 'PROFILE (bubble profiles lists them)',
   '--host-port': 'PORT',
+  '--allow-private': 'HOST or CIDR (db.lan, 10.0.0.0/8)',
   '--profile': 'NAME (bubble profiles lists them)',
 };
 
@@ -84,6 +86,8 @@ export interface SandboxArgs {
   allowPreset: string[];
   deny: string[];
   hostPorts: number[];
+  /** Private destinations reachable on purpose (`--allow-private HOST|CIDR`). */
+  allowPrivate: string[];
   profile: string | undefined;
   allowRoot: boolean;
   /** Let --rw/--ro name the home directory or one of its ancestors. */
@@ -163,6 +167,7 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
     allowPreset: values['allow-preset'] ?? [],
     deny: values.deny ?? [],
     hostPorts,
+    allowPrivate: values['allow-private'] ?? [],
     rw: values.rw ?? [],
     ro: values.ro ?? [],
     hide: values.hide ?? [],

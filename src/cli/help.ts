@@ -48,6 +48,8 @@ Options:
                      allow the endpoints profile NAME needs (repeatable; bubble profiles)
   --deny PATTERN     deny these destinations (repeatable; deny wins)
   --host-port PORT   make the host's 127.0.0.1:PORT reachable inside (repeatable)
+  --allow-private HOST|CIDR  reach a private destination on purpose (10.0.0.0/8, db.lan);
+                     never loopback or this host's own addresses (repeatable)
   --profile NAME     agent profile: claude, codex, gemini, opencode, aider, generic
                      (default: from COMMAND's name; bubble profiles lists them)
   --limit NAME=VALUE resource limits (repeatable): mem=4G all memory (default: half

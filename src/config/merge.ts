@@ -21,8 +21,18 @@ export interface Valued<T> {
 export type LimitName = 'nproc' | 'fsize' | 'nofile' | 'tmp' | 'home' | 'mem';
 export const LIMIT_NAMES: readonly LimitName[] = ['nproc', 'fsize', 'nofile', 'tmp', 'home', 'mem'];
 export type ListKey =
-  'rw' | 'ro' | 'hide' | 'allow_write' | 'env' | 'allow' | 'deny' | 'ssh_keys' | 'home_keep';
+  | 'rw'
+  | 'ro'
+  | 'hide'
+  | 'allow_write'
+  | 'env'
+  | 'allow'
+  | 'deny'
+  | 'ssh_keys'
+  | 'home_keep'
+  | 'allow_private';
 export const LIST_KEYS: readonly ListKey[] = [
+  'allow_private',
   'rw',
   'ro',
   'hide',
@@ -45,6 +55,7 @@ export interface Options {
   deny: Valued<string>[];
   ssh_keys: Valued<string>[];
   home_keep: Valued<string>[];
+  allow_private: Valued<string>[];
   host_ports: Valued<number>[];
   net?: Valued<NetMode> | undefined;
   limits: Partial<Record<LimitName, Valued<string | number>>>;
@@ -135,6 +146,7 @@ function emptyOptions(): Options {
     deny: [],
     ssh_keys: [],
     home_keep: [],
+    allow_private: [],
     host_ports: [],
     limits: {},
   };
@@ -174,6 +186,7 @@ export function tightenOnly(
     'host_ports',
     'ssh_keys',
     'home_keep',
+    'allow_private',
   ] as const) {
     if (layer[key] !== undefined && layer[key].length > 0) drop(key);
   }

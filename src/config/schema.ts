@@ -55,6 +55,12 @@ const settings = {
     .array(z.string().min(1))
     .optional()
     .describe('denied destinations; deny wins over allow (--deny)'),
+  allow_private: z
+    .array(z.string().min(1))
+    .optional()
+    .describe(
+      'private destinations reachable on purpose: a host name or CIDR (--allow-private); never from an untrusted project file',
+    ),
   host_ports: z
     .array(z.int().min(1024, 'ports below 1024 cannot be opened inside the sandbox').max(65535))
     .optional()

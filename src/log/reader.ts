@@ -157,6 +157,7 @@ function toSession(o: Obj): SessionRecord | null {
     rules: { allow, deny },
     publishedPorts: ports,
     bubbleVersion: str(o, 'bubbleVersion') ?? 'unknown',
+    ...(strings(o['allowPrivate']) ? { allowPrivate: strings(o['allowPrivate']) ?? [] } : {}),
     upstream: str(o, 'upstream'),
     ...(Array.isArray(o['optIns'])
       ? { optIns: o['optIns'].filter((x): x is string => typeof x === 'string') }

@@ -46,6 +46,8 @@ export interface SessionRecord {
   readonly netMode: NetMode;
   readonly rules: { readonly allow: readonly string[]; readonly deny: readonly string[] };
   readonly publishedPorts: readonly number[];
+  /** `--allow-private` grants, when any. */
+  readonly allowPrivate?: readonly string[];
   readonly bubbleVersion: string;
   /** What the user deliberately opened (`--ssh-agent`, `--home persist`, `--allow-write PATH`...). */
   readonly optIns?: readonly string[];

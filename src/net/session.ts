@@ -17,6 +17,7 @@ import {
 } from '../log/writer.ts';
 import { startProxy, type EgressProxy } from './proxy.ts';
 import { DenialsFile, DENIALS_NAME } from './denials.ts';
+import { parsePrivateGrant } from './private-grants.ts';
 import { LogWriteError } from '../log/writer.ts';
 import { parseRules } from './rules.ts';
 import { upstreamFromEnv } from './upstream.ts';
@@ -29,6 +30,8 @@ export interface NetSessionOptions {
   allow: string[];
   deny: string[];
   hostPorts: number[];
+  /** `--allow-private` grants, as the user wrote them (checked by the caller). */
+  allowPrivate?: string[];
   /** Host dir for the proxy socket (filtered mode): made by the caller, removed at close. */
   runtimeDir: string;
   /** bubble's own environment: XDG dirs, and an upstream proxy to chain through. */
@@ -76,6 +79,7 @@ export function startSessionLog(
       netMode: o.mode,
       rules: { allow: o.allow, deny: o.deny },
       publishedPorts: o.hostPorts,
+      ...((o.allowPrivate ?? []).length > 0 ? { allowPrivate: o.allowPrivate } : {}),
       bubbleVersion: o.version,
       optIns: o.optIns,
       upstream: proxied && upstreamFromEnv(o.env) ? 'configured from the environment' : null,
@@ -134,6 +138,7 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
       listen,
       rules,
       publishedPorts: o.hostPorts,
+      privateGrants: (o.allowPrivate ?? []).map(parsePrivateGrant),
       upstream,
       // Before any byte flows; a throw here refuses the connection (fail closed).
       onOpen: (r) => log.write(r),

@@ -42,6 +42,8 @@ export interface RunRequest {
   allow: string[];
   deny: string[];
   hostPorts: number[];
+  /** Private destinations reachable on purpose (`--allow-private`). */
+  allowPrivate?: string[];
   /** Protected paths the user deliberately opens (`--allow-write`). */
   allowWrite: string[];
   allowRoot: boolean;
@@ -666,6 +668,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
       req.hostProxyPort,
     ),
     ...(Object.keys(ruleSources).length > 0 ? { sources: ruleSources } : {}),
+    ...((req.allowPrivate ?? []).length > 0 ? { allowPrivate: req.allowPrivate } : {}),
   };
   let bridgeArgs: string[] = [];
   let forwarder: Forwarder | undefined;

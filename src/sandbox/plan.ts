@@ -68,6 +68,8 @@ export interface NetPlan {
   deny: string[];
   /** Host loopback ports published to the sandbox (`--host-port`). */
   hostPorts: number[];
+  /** Private destinations reachable on purpose (`--allow-private`). */
+  allowPrivate?: string[] | undefined;
   /** Where rules and ports came from when not the command line: `allow:PAT`, `deny:PAT`, `host-port:P`. */
   sources?: Record<string, string> | undefined;
   /**

@@ -58,6 +58,10 @@ function netLine(plan: Plan): string {
     );
   if (n.deny.length > 0)
     parts.push(`deny ${n.deny.map((p) => displayText(p) + from(`deny:${p}`)).join(', ')}`);
+  if ((n.allowPrivate ?? []).length > 0)
+    parts.push(
+      `private destinations ${(n.allowPrivate ?? []).map((p) => displayText(p)).join(', ')} (not this host, not loopback, metadata only if named exactly)`,
+    );
   if (n.hostPorts.length > 0)
     parts.push(
       `host ports ${n.hostPorts.map((p) => String(p) + from(`host-port:${p}`)).join(', ')}`,

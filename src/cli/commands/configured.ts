@@ -90,6 +90,7 @@ export function cliSettings(args: SandboxArgs): CliSettings {
     allow: some(args.allow),
     deny: some(args.deny),
     host_ports: some(args.hostPorts),
+    allow_private: some(args.allowPrivate),
     limits: Object.keys(limits).length > 0 ? limits : undefined,
     home: extra.home,
     ssh_agent: extra.sshAgent === true ? true : undefined,
@@ -203,6 +204,7 @@ export function mergedArgs(
     sshKeys: values(o.ssh_keys),
     homeKeep: values(o.home_keep),
     hostPorts: values(fromCli(o.host_ports)),
+    allowPrivate: values(fromCli(o.allow_private)),
     // The command line's own specs last: they win, and keep their error messages.
     limit: [...configLimits, ...args.limit],
   };

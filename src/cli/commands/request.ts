@@ -1,6 +1,7 @@
 import { BubbleError } from '../../errors.ts';
 import type { RunRequest } from '../../policy/resolve.ts';
 import { parseRules } from '../../net/rules.ts';
+import { parsePrivateGrant } from '../../net/private-grants.ts';
 import { parseLimits } from '../../policy/limits.ts';
 import { presetEndpoints } from '../../policy/profiles/index.ts';
 import type { SandboxArgs } from '../argv.ts';
@@ -25,12 +26,15 @@ export function toRequest(args: SandboxArgs): RunRequest {
     }
   }
   if (
-    (allow.length > 0 || args.deny.length > 0 || args.hostPorts.length > 0) &&
+    (allow.length > 0 ||
+      args.deny.length > 0 ||
+      args.hostPorts.length > 0 ||
+      args.allowPrivate.length > 0) &&
     (net === 'host' || net === 'none')
   ) {
     throw new BubbleError(
       'USAGE',
-      `--allow, --allow-preset, --deny and --host-port need the proxy: they do nothing with --net ${net}`,
+      `--allow, --allow-preset, --deny, --allow-private and --host-port need the proxy: they do nothing with --net ${net}`,
       { hint: 'use --net filtered (the default) or --net logged' },
     );
   }
@@ -61,8 +65,21 @@ export function toRequest(args: SandboxArgs): RunRequest {
     allow,
     deny: args.deny,
     hostPorts: args.hostPorts,
+    allowPrivate: checkedGrants(args.allowPrivate),
     allowRoot: args.allowRoot,
     ...(args.exposeHome ? { exposeHome: true } : {}),
     ...(Object.keys(sources).length > 0 ? { sources } : {}),
   };
+}
+
+/** `--allow-private` values are checked before anything starts: a usage error, exit 2. */
+function checkedGrants(grants: string[]): string[] {
+  for (const g of grants) {
+    try {
+      parsePrivateGrant(g);
+    } catch (err) {
+      throw new BubbleError('USAGE', (err as Error).message);
+    }
+  }
+  return grants;
 }

@@ -98,6 +98,7 @@ export async function run(args: SandboxArgs): Promise<number> {
     allow: req.allow,
     deny: req.deny,
     hostPorts: req.hostPorts,
+    allowPrivate: req.allowPrivate ?? [],
     env: facts.env,
     argv: req.command,
     cwd: facts.cwd,

@@ -4,7 +4,7 @@
 # To add an option: put it in _bubble_run_opts (and in _bubble_run_arg_opts if it
 # takes a value); a subcommand: _bubble_commands and the case below.
 
-_bubble_commands='run explain log doctor selftest trust config profiles help'
+_bubble_commands='run explain log allow doctor selftest trust config profiles help'
 _bubble_run_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --allow-private --limit --home --home-keep --ssh-agent --ssh-key --pass-credentials --gitconfig --profile --allow-root --expose-home --no-git-root --quiet --json --help'
 _bubble_run_arg_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --allow-private --limit --home --home-keep --ssh-key --gitconfig --profile'
 _bubble_net_modes='filtered logged host none'
@@ -67,6 +67,7 @@ _bubble()
             fi
             ;;
         log) COMPREPLY=($(compgen -W '--last --limit --json --help' -- "$cur")) ;;
+        allow) [[ $prev == --since ]] || COMPREPLY=($(compgen -W '--from-log --last --since --dry-run --help' -- "$cur")) ;;
         doctor) COMPREPLY=($(compgen -W '--json --help' -- "$cur")) ;;
         selftest)
             if [[ $prev == --net ]]; then

@@ -2,7 +2,7 @@
 # (or /usr/share/fish/vendor_completions.d/). To add a run/explain option: one line
 # below, with -n __bubble_run_opts.
 
-set -l bubble_commands run explain log doctor selftest trust config profiles
+set -l bubble_commands run explain log allow doctor selftest trust config profiles
 
 function __bubble_run_opts
     # In run/explain, before the sandboxed command (the first non-option word, or --).
@@ -33,6 +33,7 @@ complete -c bubble -n "not __fish_seen_subcommand_from $bubble_commands" -l vers
 complete -c bubble -n "not __fish_seen_subcommand_from $bubble_commands" -a run -d 'run COMMAND in the sandbox'
 complete -c bubble -n "not __fish_seen_subcommand_from $bubble_commands" -a explain -d 'show what the sandbox will see'
 complete -c bubble -n "not __fish_seen_subcommand_from $bubble_commands" -a log -d 'where sandboxed sessions connected'
+complete -c bubble -n "not __fish_seen_subcommand_from $bubble_commands" -a allow -d 'learn allow rules from sessions'
 complete -c bubble -n "not __fish_seen_subcommand_from $bubble_commands" -a doctor -d 'can bubble work on this machine?'
 complete -c bubble -n "not __fish_seen_subcommand_from $bubble_commands" -a selftest -d 'attack the sandbox on this machine'
 complete -c bubble -n "not __fish_seen_subcommand_from $bubble_commands" -a trust -d "trust this project's .bubble.toml"
@@ -71,10 +72,14 @@ complete -c bubble -n '__fish_seen_subcommand_from run explain; and test (comman
 # the others
 complete -c bubble -n '__fish_seen_subcommand_from log' -l last -d 'the most recent session'
 complete -c bubble -n '__fish_seen_subcommand_from log' -l limit -x -d 'how many sessions'
+complete -c bubble -n '__fish_seen_subcommand_from allow' -l from-log -d 'learn from session logs'
+complete -c bubble -n '__fish_seen_subcommand_from allow' -l last -d 'the most recent session'
+complete -c bubble -n '__fish_seen_subcommand_from allow' -l since -x -d 'sessions since DATE (2026-01-31, 3d)'
+complete -c bubble -n '__fish_seen_subcommand_from allow' -l dry-run -d 'print the TOML, write nothing'
 complete -c bubble -n '__fish_seen_subcommand_from log selftest doctor profiles' -l json -d 'JSON output'
 complete -c bubble -n '__fish_seen_subcommand_from selftest' -l net -x -a 'filtered logged host none' -d 'network mode'
 complete -c bubble -n '__fish_seen_subcommand_from selftest' -l keep -d 'keep the temporary world'
-complete -c bubble -n '__fish_seen_subcommand_from log doctor selftest trust config profiles' -s h -l help -d 'show help'
+complete -c bubble -n '__fish_seen_subcommand_from log allow doctor selftest trust config profiles' -s h -l help -d 'show help'
 
 # after the sandboxed command: its own arguments, as files
 complete -c bubble -n '__fish_seen_subcommand_from run explain; and not __bubble_run_opts' -F

@@ -7,6 +7,9 @@ Usage:
   bubble explain [options] [--] COMMAND [ARGS...]
                                                 show what the sandbox will see, run nothing
   bubble log [--last | SESSION] [--json]        where sandboxed sessions connected
+  bubble allow --from-log (SESSION | --last | --since DATE) [--dry-run]
+                                                turn what sessions contacted into allow
+                                                rules in your config (an allowlist)
   bubble config [options] [--json] [COMMAND]    the effective configuration, and where
                                                 each value came from
   bubble trust [--revoke]                       let this project's .bubble.toml loosen

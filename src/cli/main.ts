@@ -39,6 +39,8 @@ async function dispatch(argv: string[]): Promise<number> {
     }
     case 'log':
       return (await import('./commands/log.ts')).log(rest);
+    case 'allow':
+      return (await import('./commands/allow.ts')).allow(rest);
     case 'trust':
       return (await import('./commands/trust.ts')).trust(rest);
     case 'config': {

@@ -30,6 +30,7 @@ import { FINGERPRINT, fingerprint, parsePublicKey, type KeySelector } from '../s
 import type { ApiName } from '../creds/apis.ts';
 import { credentialPlan } from '../creds/plan.ts';
 import { innerSandboxSwitch } from './inner-sandbox.ts';
+import { cacheMounts } from './caches.ts';
 
 export interface RunRequest {
   command: string[];
@@ -533,6 +534,14 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     source: 'default',
   });
 
+  // Package caches: the project's own, writable; the host's read-only (caches.ts).
+  const caches = cacheMounts(facts, cwd, (p) => m.persistsToHost(p));
+  for (const op of caches.ops) {
+    m.parentsOf(op.dest);
+    m.push(op);
+  }
+  ensureDirs.push(...caches.ensureDirs);
+
   // 3. The agent's state, read-write.
   for (const s of profile.state) {
     const p = join(home, s.path);
@@ -922,6 +931,8 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
       envWhy[name] = 'TLS trust (a path, visible inside)';
     }
   }
+  Object.assign(env, caches.env);
+  Object.assign(envWhy, caches.envWhy);
   const [extraEnv, extraWhy] = requestEnv(req, facts, warnings);
   Object.assign(env, extraEnv);
   Object.assign(envWhy, extraWhy);
@@ -1040,6 +1051,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     ensureDirs,
     ensureFiles,
     ...(sshAgent === undefined ? {} : { sshAgent }),
+    caches: caches.caches,
     credentials,
     warnings,
   };

@@ -80,6 +80,16 @@ export interface NetPlan {
   proxyPort?: number | undefined;
 }
 
+/** A package tool's caches inside (policy/caches.ts): the project's writable one, the host's read-only one. */
+export interface CachePlan {
+  tool: string;
+  /** Where the tool writes inside, and the project's host directory behind it. */
+  paths: Array<{ inside: string; host: string }>;
+  /** The host's cache, shown read-only where the tool reads it under its own; undefined: not layered. */
+  hostCache: { host: string; inside: string } | undefined;
+  why: string;
+}
+
 export interface Plan {
   profile: string;
   /** argv[0] is the resolved path of the command as seen inside the sandbox. */
@@ -116,6 +126,8 @@ export interface Plan {
    * front of the user's agent at `upstream`, and lists and signs with the named keys only.
    */
   sshAgent?: { upstream: string; socket: string; keys: KeySelector[] } | undefined;
+  /** Package caches (policy/caches.ts). */
+  caches: CachePlan[];
   /** Model API credentials bubble adds outside the sandbox; no secret values. */
   credentials: CredentialPlan;
   warnings: string[];

@@ -95,6 +95,18 @@ export function renderPlan(plan: Plan, bwrapArgv: string[]): string {
   }
   lines.push(`${'(anything else)'.padEnd(w)}  ${'absent'.padEnd(8)}  not mounted`);
   lines.push('');
+  if (plan.caches.length > 0) {
+    lines.push("caches (the tool writes to this project's cache; your cache is never written):");
+    for (const c of plan.caches) {
+      const host = c.hostCache
+        ? `reads your cache read-only (${displayText(c.hostCache.host)})`
+        : 'your cache not used';
+      lines.push(`  ${c.tool}: ${host}; ${c.why}`);
+      for (const p of c.paths)
+        lines.push(`    ${displayText(p.inside)}  <- ${displayText(p.host)}`);
+    }
+    lines.push('');
+  }
   lines.push('environment (nothing else passes):');
   for (const name of Object.keys(plan.env).sort())
     lines.push(`  ${name}  (${plan.envWhy[name] ?? ''})`);
@@ -134,6 +146,7 @@ export function planJson(plan: Plan, bwrapArgv: string[]): unknown {
     namespaces: plan.namespaces,
     process: plan.process,
     seccomp: plan.seccomp?.rules ?? null,
+    caches: plan.caches,
     placeholders: plan.placeholders,
     ensureDirs: plan.ensureDirs,
     warnings: plan.warnings,

@@ -1,0 +1,239 @@
+// Package caches inside the sandbox: warm, and never a way to poison the host.
+//
+// Why not share the host's caches read-write: a package a sandboxed session writes there
+// (a tampered wheel, a crate, a tarball under a known key) is what the host, or another
+// project, installs next. Why not hide them: every build starts cold, many times slower.
+// So each tool writes to a cache of this project's own (under $XDG_CACHE_HOME/bubble/caches,
+// mounted where the tool looks by default), and reads the host's cache read-only where the
+// tool can layer a second, read-only cache under its own (Go's file:// proxy, Gradle's
+// read-only dependency cache, Maven's tail repositories). A tool without such layering
+// starts from the project's cache alone: warm from the second session on.
+//
+// The table below is the whole wiring, shown by `bubble explain`.
+
+import { createHash } from 'node:crypto';
+import { basename, isAbsolute, join } from 'node:path';
+import { bubbleDirs } from '../config/paths.ts';
+import { BubbleError, EXIT_SETUP } from '../errors.ts';
+import type { HostFacts } from '../sandbox/facts.ts';
+import { findOnPath } from '../sandbox/facts.ts';
+import type { CachePlan, MountOp } from '../sandbox/plan.ts';
+
+/** Where the host's caches are shown read-only, one directory per tool. */
+export const HOST_CACHES_INSIDE = '/run/bubble-caches';
+
+export interface CacheTool {
+  tool: string;
+  /** Any of these on the host's PATH turns the entry on (as does an existing host cache). */
+  commands: string[];
+  /** The tool's writable cache paths, relative to the home: the tool's own defaults. */
+  paths: string[];
+  /** The host's cache the tool can read under its own: home-relative, or from a variable. */
+  host?: { path: string; env?: (env: Record<string, string>) => string | undefined };
+  /** The tool itself when installed in the home (rustup): shown read-only where it is. */
+  toolchain?: string[];
+  /** Variables inside; `{host}` is where the host's cache is shown read-only. */
+  env: Record<string, string>;
+  why: string;
+}
+
+/** `$GOPATH`'s first entry, as go reads it. */
+function goModCache(env: Record<string, string>): string | undefined {
+  if (env.GOMODCACHE !== undefined && isAbsolute(env.GOMODCACHE)) return env.GOMODCACHE;
+  const first = env.GOPATH?.split(':')[0];
+  return first !== undefined && isAbsolute(first) ? join(first, 'pkg', 'mod') : undefined;
+}
+
+export const CACHE_TOOLS: readonly CacheTool[] = [
+  {
+    tool: 'npm',
+    commands: ['npm', 'npx'],
+    paths: ['.npm/_cacache'],
+    env: {},
+    why: 'content-addressed, checked against the lockfile; no read-only layer, so the project cache alone',
+  },
+  {
+    tool: 'pnpm',
+    commands: ['pnpm'],
+    paths: ['.local/share/pnpm/store'],
+    env: {},
+    why: 'content-addressed store; no read-only layer, so the project store alone',
+  },
+  {
+    tool: 'yarn',
+    commands: ['yarn'],
+    paths: ['.cache/yarn', '.yarn/berry/cache'],
+    env: {},
+    why: 'yarn 1 and yarn 2+ caches; no read-only layer, so the project cache alone',
+  },
+  {
+    tool: 'uv',
+    commands: ['uv', 'uvx'],
+    paths: ['.cache/uv'],
+    // The cache and the project are different mounts inside: hard links fail, uv warns.
+    env: { UV_LINK_MODE: 'copy' },
+    why: 'no read-only layer, so the project cache alone; copies into venvs (no hard links across mounts)',
+  },
+  {
+    tool: 'pip',
+    commands: ['pip', 'pip3'],
+    paths: ['.cache/pip'],
+    env: {},
+    why: 'http and wheel cache; no read-only layer, so the project cache alone',
+  },
+  {
+    tool: 'cargo',
+    commands: ['cargo'],
+    paths: ['.cargo/registry', '.cargo/git'],
+    toolchain: ['.rustup', '.cargo/bin'],
+    env: {},
+    why: 'crates checked against Cargo.lock; no read-only layer, so the project cache alone',
+  },
+  {
+    tool: 'go',
+    commands: ['go'],
+    paths: ['go/pkg/mod', '.cache/go-build'],
+    host: { path: 'go/pkg/mod', env: goModCache },
+    env: { GOPROXY: 'file://{host}/cache/download,https://proxy.golang.org,direct' },
+    why: "modules checked against go.sum; the host's downloads read through a file:// proxy, writes to the project cache",
+  },
+  {
+    tool: 'gradle',
+    commands: ['gradle'],
+    paths: ['.gradle/caches', '.gradle/wrapper'],
+    host: {
+      path: '.gradle/caches',
+      env: (e) =>
+        e.GRADLE_USER_HOME !== undefined && isAbsolute(e.GRADLE_USER_HOME)
+          ? join(e.GRADLE_USER_HOME, 'caches')
+          : undefined,
+    },
+    env: { GRADLE_RO_DEP_CACHE: '{host}' },
+    why: "the host's dependency cache as Gradle's read-only cache, writes to the project cache",
+  },
+  {
+    tool: 'maven',
+    commands: ['mvn'],
+    paths: ['.m2/repository'],
+    host: { path: '.m2/repository' },
+    // Maven 3.9+ reads MAVEN_ARGS and chains the tail repositories read-only; older ones ignore both.
+    env: { MAVEN_ARGS: '-Dmaven.repo.local.tail={host}' },
+    why: "the host's repository as Maven's read-only tail (Maven 3.9+), writes to the project repository",
+  },
+];
+
+/** `$XDG_CACHE_HOME/bubble/caches/<name>-<hash of the project path>`. */
+export function projectCacheDir(facts: HostFacts, project: string): string {
+  const id = createHash('sha256').update(project).digest('hex').slice(0, 12);
+  const name =
+    basename(project)
+      .replace(/[^A-Za-z0-9._-]/g, '_')
+      .slice(0, 40) || 'root';
+  return join(bubbleDirs(facts.env, facts.home).cache, 'caches', `${name}-${id}`);
+}
+
+export interface CacheMounts {
+  ops: MountOp[];
+  ensureDirs: string[];
+  env: Record<string, string>;
+  envWhy: Record<string, string>;
+  caches: CachePlan[];
+}
+
+/**
+ * The caches' mounts and variables. `taken(dest)`: a path already writable to the host
+ * (the persistent home keeps its own caches there), left as it is.
+ */
+export function cacheMounts(
+  facts: HostFacts,
+  cwd: string,
+  taken: (dest: string) => boolean,
+): CacheMounts {
+  const out: CacheMounts = { ops: [], ensureDirs: [], env: {}, envWhy: {}, caches: [] };
+  const root = projectCacheDir(facts, cwd);
+  const home = facts.home;
+  for (const t of CACHE_TOOLS) {
+    const hostPath = t.host && (t.host.env?.(facts.env) ?? join(home, t.host.path));
+    const hostReal = hostPath === undefined ? undefined : facts.fs.realpath(hostPath);
+    const hostDir = hostReal !== undefined && facts.fs.lstat(hostReal)?.type === 'dir';
+    const onPath = t.commands.some((c) => findOnPath(facts.fs, c, facts.env.PATH ?? ''));
+    if (!onPath && !hostDir) continue;
+    const paths: CachePlan['paths'] = [];
+    for (const rel of t.paths) {
+      const dest = join(home, rel);
+      if (taken(dest)) continue;
+      const src = join(
+        root,
+        t.tool,
+        rel
+          .split('/')
+          .map((s) => s.replace(/^\./, ''))
+          .join('-'),
+      );
+      refuseLinks(facts, root, src);
+      if (facts.fs.lstat(src) === undefined) out.ensureDirs.push(src);
+      out.ops.push({
+        kind: 'rw',
+        src,
+        dest,
+        why: `${t.tool} cache of this project`,
+        source: 'caches',
+      });
+      paths.push({ inside: dest, host: src });
+    }
+    for (const rel of t.toolchain ?? []) {
+      const p = join(home, rel);
+      const real = facts.fs.realpath(p);
+      if (real === undefined || taken(p)) continue;
+      out.ops.push({
+        kind: 'ro',
+        src: real,
+        dest: p,
+        why: `${t.tool} toolchain, read-only`,
+        source: 'caches',
+      });
+    }
+    let layered: string | undefined;
+    if (hostDir && t.host !== undefined) {
+      layered = join(HOST_CACHES_INSIDE, t.tool);
+      out.ops.push({
+        kind: 'ro',
+        src: hostReal,
+        dest: layered,
+        why: `your ${t.tool} cache, read-only: read under the project cache`,
+        source: 'caches',
+      });
+    }
+    for (const [k, v] of Object.entries(t.env)) {
+      if (v.includes('{host}') && layered === undefined) continue;
+      out.env[k] = v.replaceAll('{host}', layered ?? '');
+      out.envWhy[k] = `${t.tool} cache (bubble explain lists the caches)`;
+    }
+    out.caches.push({
+      tool: t.tool,
+      paths,
+      hostCache: layered === undefined ? undefined : { host: hostReal!, inside: layered },
+      why: t.why,
+    });
+  }
+  return out;
+}
+
+/** Bubble follows no link on the way into its own cache directory: a session may have planted one. */
+function refuseLinks(facts: HostFacts, root: string, path: string): void {
+  let at = root;
+  for (const part of path.slice(root.length + 1).split('/')) {
+    at = join(at, part);
+    const info = facts.fs.lstat(at);
+    if (info?.type === 'symlink')
+      throw new BubbleError(
+        'CACHE_LINK',
+        `${at} is a symlink: bubble will not follow it out of the project's cache`,
+        {
+          exitCode: EXIT_SETUP,
+          hint: 'a previous session may have planted it; inspect it, then remove it',
+        },
+      );
+    if (info === undefined) break;
+  }
+}

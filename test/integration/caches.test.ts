@@ -1,0 +1,238 @@
+// Package caches (policy/caches.ts) with the real tools: inside, the tool finds a warm
+// cache; what it writes (or an attacker plants) lands in the project's own cache, and the
+// host's cache is byte-for-byte what it was. Packages come from servers on the host's
+// loopback (npm) or a file:// module proxy (go); the warm runs have no network at all.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { requireBwrap } from '../support/bwrap.ts';
+import { makeWorld, runBubble, snapshot, type Result, type World } from '../support/world.ts';
+import { host, requireTools, startStatic } from '../fixtures/net-tools/host.ts';
+import { projectCacheDir } from '../../src/policy/caches.ts';
+
+function ok(r: Result, what: string): void {
+  assert.equal(r.code, 0, `${what}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+}
+
+/** The project's cache directory for `tool`, as bubble names it for this world. */
+function projectCache(world: World, tool: string): string {
+  const facts = { env: {}, home: world.home } as Parameters<typeof projectCacheDir>[0];
+  return join(projectCacheDir(facts, world.project), tool);
+}
+
+/** Files below `dir`, recursively (relative paths). */
+function files(dir: string): string[] {
+  return fs.existsSync(dir)
+    ? (fs.readdirSync(dir, { recursive: true }) as string[]).filter((p) =>
+        fs.lstatSync(join(dir, p)).isFile(),
+      )
+    : [];
+}
+
+/** Go makes its module cache read-only; the world must still be removable. */
+function cleanup(world: World): void {
+  for (const p of [world.root, ...(fs.readdirSync(world.root, { recursive: true }) as string[])]) {
+    const path = p === world.root ? p : join(world.root, p);
+    try {
+      if (fs.lstatSync(path).isDirectory()) fs.chmodSync(path, 0o755);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  world.cleanup();
+}
+
+test('npm: the project cache is warm offline from the second session; the host cache is never written', async (t) => {
+  if (!(await requireBwrap(t))) return;
+  if (!requireTools(t, ['npm'])) return;
+  const world = makeWorld();
+  t.after(() => cleanup(world));
+  const www = join(world.root, 'www');
+  const pkg = join(world.root, 'pkg');
+  const app = join(world.root, 'app');
+  fs.mkdirSync(www);
+  fs.mkdirSync(pkg);
+  fs.mkdirSync(app);
+  fs.writeFileSync(
+    join(pkg, 'package.json'),
+    JSON.stringify({ name: 'bubble-tiny', version: '1.0.0', main: 'index.js' }),
+  );
+  fs.writeFileSync(join(pkg, 'index.js'), "module.exports = 'tiny-ok';\n");
+  const npmEnv = { ...world.env, npm_config_update_notifier: 'false' };
+  await host('npm', ['pack', '--silent', '--pack-destination', www], { cwd: pkg, env: npmEnv });
+  const server = await startStatic(www);
+  t.after(() => server.close());
+  const H = server.port;
+  // The host's own install: its cache (~/.npm/_cacache of the world's home) is warm.
+  fs.writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0' }));
+  await host(
+    'npm',
+    ['install', '--no-audit', '--no-fund', `http://127.0.0.1:${H}/bubble-tiny-1.0.0.tgz`],
+    { cwd: app, env: npmEnv },
+  );
+  for (const f of ['package.json', 'package-lock.json'])
+    fs.copyFileSync(join(app, f), join(world.project, f));
+  const hostCache = join(world.home, '.npm', '_cacache');
+  const before = snapshot(hostCache);
+  assert.ok(files(hostCache).length > 0, 'the host cache is warm');
+
+  const ci = 'npm ci --no-audit --no-fund && node -p "require(\'bubble-tiny\')"';
+  const first = await runBubble(world, ['run', '--host-port', String(H), '--', 'sh', '-c', ci], {
+    timeoutMs: 120_000,
+  });
+  ok(first, 'first npm ci');
+  assert.match(first.stdout, /tiny-ok/);
+  const mine = join(projectCache(world, 'npm'), 'npm-_cacache');
+  assert.ok(files(mine).length > 0, `npm wrote to the project's cache (${mine})`);
+
+  const fetched = server.seen.length;
+  const second = await runBubble(
+    world,
+    [
+      'run',
+      '--net',
+      'none',
+      '--',
+      'sh',
+      '-c',
+      ci.replace('npm ci', 'rm -rf node_modules && npm ci --offline'),
+    ],
+    { timeoutMs: 120_000 },
+  );
+  ok(second, 'second npm ci, offline');
+  assert.match(second.stdout, /tiny-ok/);
+  assert.equal(server.seen.length, fetched, 'the warm session fetched nothing');
+
+  // The attack: plant content and rewrite every entry of the cache visible inside.
+  const poison = await runBubble(
+    world,
+    [
+      'run',
+      '--net',
+      'none',
+      '--',
+      'sh',
+      '-c',
+      'c=$HOME/.npm/_cacache; mkdir -p $c/content-v2/sha512/ff && echo evil > $c/content-v2/sha512/ff/planted && ' +
+        'find $c -type f ! -name planted -exec sh -c \'chmod u+w "$1"; echo evil > "$1"\' sh {} \\; && echo planted',
+    ],
+    { timeoutMs: 60_000 },
+  );
+  ok(poison, 'poison attempt');
+  assert.match(poison.stdout, /planted/);
+  assert.deepEqual(snapshot(hostCache), before, "the host's npm cache is unchanged");
+  assert.ok(
+    files(mine).some((f) => f.endsWith('planted')),
+    'the plant stayed in the project cache',
+  );
+});
+
+/** A module zip as go expects it: only file entries, each under `module@version/`. */
+function goZip(
+  dir: string,
+  prefix: string,
+  entries: Record<string, string>,
+  out: string,
+): Promise<unknown> {
+  const py = [
+    'import sys, zipfile, json',
+    'z = zipfile.ZipFile(sys.argv[1], "w")',
+    'for k, v in json.loads(sys.argv[3]).items(): z.writestr(sys.argv[2] + "/" + k, v)',
+    'z.close()',
+  ].join('\n');
+  return host('python3', ['-c', py, out, prefix, JSON.stringify(entries)], { cwd: dir });
+}
+
+test("go: the host's module cache is read through a file:// proxy offline; writes never reach it", async (t) => {
+  if (!(await requireBwrap(t))) return;
+  if (!requireTools(t, ['go', 'python3'])) return;
+  const world = makeWorld();
+  t.after(() => cleanup(world));
+  // A module proxy on disk with one module, example.com/tiny v1.0.0.
+  const proxy = join(world.root, 'proxy');
+  const v = join(proxy, 'example.com', 'tiny', '@v');
+  fs.mkdirSync(v, { recursive: true });
+  const mod = 'module example.com/tiny\n\ngo 1.18\n';
+  fs.writeFileSync(join(v, 'list'), 'v1.0.0\n');
+  fs.writeFileSync(join(v, 'v1.0.0.info'), '{"Version":"v1.0.0"}\n');
+  fs.writeFileSync(join(v, 'v1.0.0.mod'), mod);
+  await goZip(
+    world.root,
+    'example.com/tiny@v1.0.0',
+    { 'go.mod': mod, 'tiny.go': 'package tiny\n\nfunc Hello() string { return "tiny-ok" }\n' },
+    join(v, 'v1.0.0.zip'),
+  );
+  fs.writeFileSync(
+    join(world.project, 'go.mod'),
+    'module app\n\ngo 1.18\n\nrequire example.com/tiny v1.0.0\n',
+  );
+  fs.writeFileSync(
+    join(world.project, 'main.go'),
+    'package main\n\nimport (\n\t"fmt"\n\t"example.com/tiny"\n)\n\nfunc main() { fmt.Println(tiny.Hello()) }\n',
+  );
+  // The host's own download: ~/go/pkg/mod of the world's home is warm, go.sum written.
+  const goEnv = {
+    ...world.env,
+    GOPROXY: `file://${proxy}`,
+    GOSUMDB: 'off',
+    GOFLAGS: '-modcacherw',
+    GOCACHE: join(world.root, 'gocache'),
+  };
+  await host('go', ['mod', 'download', '-x', 'example.com/tiny'], {
+    cwd: world.project,
+    env: goEnv,
+  });
+  await host('go', ['mod', 'tidy'], { cwd: world.project, env: goEnv });
+  const hostCache = join(world.home, 'go', 'pkg', 'mod');
+  const before = snapshot(hostCache);
+  assert.ok(files(join(hostCache, 'cache', 'download')).length > 0, 'the host cache is warm');
+
+  // No network, no proxy of the test's: only bubble's GOPROXY, whose first entry is the host cache.
+  const build = await runBubble(
+    world,
+    [
+      'run',
+      '--net',
+      'none',
+      '--env',
+      'GOFLAGS=-modcacherw -buildvcs=false',
+      '--',
+      'sh',
+      '-c',
+      'echo "GOPROXY=$GOPROXY" && go build -o /tmp/app . && /tmp/app',
+    ],
+    { timeoutMs: 180_000 },
+  );
+  ok(build, 'go build inside, offline');
+  assert.match(build.stdout, /GOPROXY=file:\/\/\/run\/bubble-caches\/go\/cache\/download,/);
+  assert.match(build.stdout, /tiny-ok/);
+  const mine = join(projectCache(world, 'go'), 'go-pkg-mod');
+  assert.ok(
+    files(mine).some((f) => f.includes('tiny@v1.0.0')),
+    `go extracted the module into the project's cache (${mine})`,
+  );
+
+  // The attack: overwrite the host cache through its read-only view, and plant a version
+  // in the writable one.
+  const poison = await runBubble(
+    world,
+    [
+      'run',
+      '--net',
+      'none',
+      '--',
+      'sh',
+      '-c',
+      'z=/run/bubble-caches/go/cache/download/example.com/tiny/@v; ' +
+        '(echo evil > $z/v1.0.0.zip) 2>/dev/null && echo WROTE-HOST; (echo v9.9.9 >> $z/list) 2>/dev/null && echo WROTE-HOST; ' +
+        'd=$HOME/go/pkg/mod/cache/download/example.com/tiny/@v; mkdir -p $d && echo evil > $d/v9.9.9.zip && echo planted',
+    ],
+    { timeoutMs: 60_000 },
+  );
+  ok(poison, 'poison attempt');
+  assert.doesNotMatch(poison.stdout, /WROTE-HOST/);
+  assert.match(poison.stdout, /planted/);
+  assert.deepEqual(snapshot(hostCache), before, "the host's module cache is unchanged");
+});

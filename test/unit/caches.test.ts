@@ -1,0 +1,99 @@
+// Package caches in the plan: the project's own cache writable where the tool looks, the
+// host's read-only (and only where the tool layers it), the wiring shown by explain.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { CACHE_TOOLS, projectCacheDir } from '../../src/policy/caches.ts';
+import { isUnder } from '../../src/policy/paths.ts';
+import { NOT_PERSISTED } from '../../src/policy/persistent-home.ts';
+import { resolvePlan, type RunRequest } from '../../src/policy/resolve.ts';
+import { renderPlan } from '../../src/sandbox/render.ts';
+import { debianHost, fakeFacts } from '../support/fake-host.ts';
+
+const req = (over: Partial<RunRequest> = {}): RunRequest => ({
+  command: ['sh'],
+  rw: [],
+  ro: [],
+  hide: [],
+  env: [],
+  net: 'none',
+  allow: [],
+  deny: [],
+  hostPorts: [],
+  allowWrite: [],
+  allowRoot: false,
+  ...over,
+});
+
+const host = {
+  ...debianHost,
+  '/usr/bin/npm': { type: 'file', mode: 0o755 },
+  '/usr/bin/go': { type: 'file', mode: 0o755 },
+  '/home/u/.npm/_cacache/index-v5/x': { type: 'file' },
+  '/home/u/go/pkg/mod/cache/download/x': { type: 'file' },
+} as const;
+
+describe('caches', () => {
+  test('no cache path runs code (nothing a persistent home refuses to keep)', () => {
+    for (const t of CACHE_TOOLS)
+      for (const p of t.paths)
+        for (const bad of NOT_PERSISTED)
+          assert.ok(
+            !isUnder(p, bad.path) && !isUnder(bad.path, p),
+            `${t.tool}: ${p} vs ${bad.path}`,
+          );
+  });
+
+  test("the project's cache is writable where the tool looks; the host's never is", () => {
+    const facts = fakeFacts(host);
+    const plan = resolvePlan(facts, req());
+    const root = projectCacheDir(facts, facts.cwd);
+    const npm = plan.mounts.find((m) => m.dest === '/home/u/.npm/_cacache');
+    assert.deepEqual(npm && { kind: npm.kind, src: 'src' in npm ? npm.src : '' }, {
+      kind: 'rw',
+      src: `${root}/npm/npm-_cacache`,
+    });
+    assert.ok(root.startsWith('/home/u/.cache/bubble/caches/app-'));
+    assert.ok(plan.ensureDirs.includes(`${root}/npm/npm-_cacache`));
+    // Go reads the host's downloads read-only through GOPROXY.
+    const goHost = plan.mounts.find((m) => m.dest === '/run/bubble-caches/go');
+    assert.deepEqual(goHost && { kind: goHost.kind, src: 'src' in goHost ? goHost.src : '' }, {
+      kind: 'ro',
+      src: '/home/u/go/pkg/mod',
+    });
+    assert.equal(
+      plan.env.GOPROXY,
+      'file:///run/bubble-caches/go/cache/download,https://proxy.golang.org,direct',
+    );
+    for (const m of plan.mounts)
+      if (m.kind === 'rw')
+        assert.ok(!isUnder(m.src, '/home/u/.npm') && !isUnder(m.src, '/home/u/go'));
+    // npm has no read-only layer: its host cache is not shown at all.
+    assert.ok(!plan.mounts.some((m) => m.dest === '/run/bubble-caches/npm'));
+    // Tools that are not installed and have no cache get nothing.
+    assert.ok(!plan.caches.some((c) => c.tool === 'cargo' || c.tool === 'gradle'));
+    const text = renderPlan(plan, []);
+    assert.match(text, /caches \(the tool writes to this project's cache/);
+    assert.match(text, /go: reads your cache read-only \(\/home\/u\/go\/pkg\/mod\)/);
+    assert.match(text, /npm: your cache not used/);
+  });
+
+  test('--env wins over the cache wiring; the persistent home keeps its own caches', () => {
+    const facts = fakeFacts(host);
+    const plan = resolvePlan(facts, req({ env: ['GOPROXY=off'], home: 'persist' }));
+    assert.equal(plan.env.GOPROXY, 'off');
+    const npm = plan.mounts.filter((m) => m.dest === '/home/u/.npm/_cacache');
+    assert.equal(npm.length, 1);
+    assert.match('src' in npm[0]! ? npm[0].src : '', /\/bubble\/homes\//);
+  });
+
+  test('a link planted on the way into the project cache is refused', () => {
+    const facts0 = fakeFacts(host);
+    const root = projectCacheDir(facts0, facts0.cwd);
+    const facts = fakeFacts({
+      ...host,
+      [`${root}/npm`]: { type: 'symlink', target: '/home/u/.npm' },
+    });
+    assert.throws(() => resolvePlan(facts, req()), /is a symlink: bubble will not follow it/);
+  });
+});

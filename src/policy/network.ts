@@ -118,6 +118,15 @@ export function proxyEnv(
   for (const [k, v] of Object.entries(env)) env[k.toLowerCase()] = v;
   // Node >= 24 (and 22.21+) honour the proxy variables in fetch/http when this is set.
   env.NODE_USE_ENV_PROXY = '1';
+  // The JVM ignores the variables: system properties, read by every JVM that starts
+  // (java, Gradle's daemon, Maven, sbt). Loopback stays direct, as NO_PROXY has it.
+  env.JAVA_TOOL_OPTIONS = [
+    `-Dhttp.proxyHost=127.0.0.1`,
+    `-Dhttp.proxyPort=${port}`,
+    `-Dhttps.proxyHost=127.0.0.1`,
+    `-Dhttps.proxyPort=${port}`,
+    '-Dhttp.nonProxyHosts=localhost|127.*|[::1]',
+  ].join(' ');
   // git over ssh (and `eval "$GIT_SSH_COMMAND" host cmd`) through the proxy.
   if (tools)
     env.GIT_SSH_COMMAND = `ssh -o ${shellWord(`ProxyCommand=${sshProxyCommand(tools.node, tools.connect)}`)}`;

@@ -962,7 +962,8 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
         : undefined;
     for (const [k, v] of Object.entries(proxyEnv(net.proxyPort, tools))) {
       if (k === 'GIT_SSH_COMMAND' && k in extraEnv) continue; // --env GIT_SSH_COMMAND wins
-      env[k] = v;
+      // The JVM takes the last of a repeated -D: the user's options come after ours.
+      env[k] = k === 'JAVA_TOOL_OPTIONS' && k in extraEnv ? `${v} ${extraEnv[k]}` : v;
       envWhy[k] = `bubble's proxy (--net ${net.mode})`;
     }
   }

@@ -31,6 +31,7 @@ import type { ApiName } from '../creds/apis.ts';
 import { credentialPlan } from '../creds/plan.ts';
 import { innerSandboxSwitch } from './inner-sandbox.ts';
 import { cacheMounts } from './caches.ts';
+import { refusePlannedLinks } from './links.ts';
 
 export interface RunRequest {
   command: string[];
@@ -1016,6 +1017,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     );
   const memory = memoryPlan(limits, facts);
   if (typeof memory === 'string') warnings.push(memory);
+  refusePlannedLinks(m.ops, facts.fs);
 
   return {
     profile: profile.name,

@@ -27,6 +27,8 @@ export interface PathInfo {
 export interface HostFs {
   lstat(path: string): PathInfo | undefined;
   realpath(path: string): string | undefined;
+  /** What a symlink points to (undefined if `path` is not one). */
+  readlink(path: string): string | undefined;
   /** The first `maxBytes` of a regular file, as UTF-8. */
   readText(path: string, maxBytes?: number): string | undefined;
   /** Names in a directory (sorted), or undefined if it is not one. */
@@ -40,6 +42,8 @@ export interface BwrapFeatures {
   jsonStatusFd: boolean;
   seccomp: boolean;
   roBindData: boolean;
+  /** --bind-fd / --ro-bind-fd (0.10; backported to some 0.8 builds), which checks what it mounted. */
+  bindFd?: boolean;
 }
 
 export interface BwrapInfo {
@@ -132,6 +136,13 @@ export function realHostFs(): HostFs {
       }
       return realpaths.get(path);
     },
+    readlink(path) {
+      try {
+        return fs.readlinkSync(path);
+      } catch {
+        return undefined;
+      }
+    },
     readdir(path) {
       try {
         return fs.readdirSync(path).sort();
@@ -187,6 +198,7 @@ function parseBwrapFeatures(help: string): BwrapFeatures {
     jsonStatusFd: has('--json-status-fd'),
     seccomp: has('--seccomp'),
     roBindData: has('--ro-bind-data'),
+    bindFd: has('--bind-fd') && has('--ro-bind-fd'),
   };
 }
 
@@ -203,7 +215,8 @@ function probeBwrap(
   if (path === undefined) return undefined;
   const st = fs.statSync(path, { throwIfNoEntry: false });
   if (!st) return undefined;
-  const key = `${path}:${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  // The prefix names the feature list: a cache from an older bubble is probed again.
+  const key = `features-2:${path}:${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
   const cacheFile = join(cacheDir, 'bwrap.json');
   try {
     const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as {

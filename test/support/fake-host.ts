@@ -45,6 +45,11 @@ export function fakeFs(entries: Record<string, FakeEntry>): HostFs {
       };
     },
     realpath,
+    readlink(path) {
+      const parent = realpath(dirname(path));
+      const e = parent === undefined ? undefined : all.get(join(parent, path.split('/').pop()!));
+      return e?.type === 'symlink' ? e.target : undefined;
+    },
     readdir(path) {
       const r = realpath(path);
       if (r === undefined || all.get(r)?.type !== 'dir') return undefined;

@@ -9,26 +9,42 @@ export interface FdLayout {
   seccomp: number | undefined;
   /** One per 'data' mount, in plan order. */
   data: number[];
+  /** Plan index of a bind -> the descriptor of its source (--bind-fd), opened by launch. */
+  binds: Map<number, number>;
 }
 
-export function fdLayout(plan: Plan): FdLayout {
+/** `byFd`: the binds whose source bubble opens itself (links.ts sourceAnchor). */
+export function fdLayout(plan: Plan, byFd: (op: MountOp) => boolean = () => false): FdLayout {
   let next = 3;
   const status = next++;
   const seccomp = plan.seccomp ? next++ : undefined;
   const data = plan.mounts.filter((op) => op.kind === 'data').map(() => next++);
-  return { status, seccomp, data };
+  const binds = new Map<number, number>();
+  plan.mounts.forEach((op, i) => {
+    if ((op.kind === 'ro' || op.kind === 'rw') && byFd(op)) binds.set(i, next++);
+  });
+  return { status, seccomp, data, binds };
 }
 
 const octal = (mode: number): string => mode.toString(8).padStart(4, '0');
 
-function mountArgs(op: MountOp, features: BwrapFeatures, dataFd: () => number): string[] {
+function mountArgs(
+  op: MountOp,
+  features: BwrapFeatures,
+  dataFd: () => number,
+  bindFd: number | undefined,
+): string[] {
   const perms = (mode: number | undefined): string[] =>
     mode !== undefined && features.perms ? ['--perms', octal(mode)] : [];
   switch (op.kind) {
     case 'ro':
-      return ['--ro-bind', op.src, op.dest];
+      return bindFd === undefined
+        ? ['--ro-bind', op.src, op.dest]
+        : ['--ro-bind-fd', String(bindFd), op.dest];
     case 'rw':
-      return ['--bind', op.src, op.dest];
+      return bindFd === undefined
+        ? ['--bind', op.src, op.dest]
+        : ['--bind-fd', String(bindFd), op.dest];
     case 'symlink':
       return ['--symlink', op.target, op.dest];
     case 'dir':
@@ -93,7 +109,7 @@ export function bwrapArgs(
     if (fd === undefined) throw new Error('fd layout does not match the plan');
     return fd;
   };
-  for (const op of plan.mounts) args.push(...mountArgs(op, features, dataFd));
+  plan.mounts.forEach((op, i) => args.push(...mountArgs(op, features, dataFd, fds.binds.get(i))));
   // The root is a tmpfs of half the RAM: read-only once every mount point exists.
   args.push('--remount-ro', '/');
 

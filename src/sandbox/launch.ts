@@ -7,9 +7,11 @@ import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BubbleError, EXIT_SETUP, EXIT_USAGE } from '../errors.ts';
 import { fsError, isFsError } from '../fs-error.ts';
+import { linkRaced, sourceAnchor, writableRoot, writableSources } from '../policy/links.ts';
+import { openBelow } from './nofollow.ts';
 import { isUnder } from '../policy/paths.ts';
 import { quoteArg } from './escape.ts';
-import { bwrapArgs, fdLayout } from './bwrap-args.ts';
+import { bwrapArgs, fdLayout, type FdLayout } from './bwrap-args.ts';
 import {
   enterCgroupArgs,
   makeSessionCgroup,
@@ -106,9 +108,17 @@ function prepareHost(plan: Plan, facts: HostFacts): { claim: Claim; stopWatchdog
   // Always journaled and watched, placeholders or not: the journal also names the sandbox,
   // which the watchdog kills if bubble dies before bwrap's own death signal is armed.
   let claim: Claim;
+  const placeholders = plan.placeholders.map((p) => ({
+    ...p,
+    anchor: writableRoot(plan.mounts, p.path),
+  }));
   try {
-    claim = claimPlaceholders(dir, plan.placeholders, shared);
+    claim = claimPlaceholders(dir, placeholders, shared);
   } catch (err) {
+    // The project changed between the plan and now: a link, or a path that came or went.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'ENOENT' || code === 'ENOTDIR' || code === 'EEXIST')
+      throw linkRaced((err as NodeJS.ErrnoException).path ?? '');
     // Typically a project the user cannot write: bubble needs a mount point there.
     if (isFsError(err) && err.path !== undefined && isUnder(err.path, facts.cwd))
       throw fsError(err, {
@@ -135,6 +145,29 @@ function prepareHost(plan: Plan, facts: HostFacts): { claim: Claim; stopWatchdog
     });
   }
   return { claim, stopWatchdog };
+}
+
+/** The sources fdLayout put on descriptors, opened below their writable directory. */
+function openSources(plan: Plan, fds: FdLayout, writable: string[]): number[] {
+  const out: number[] = [];
+  try {
+    for (const i of fds.binds.keys()) {
+      const op = plan.mounts[i]!;
+      if (op.kind !== 'ro' && op.kind !== 'rw')
+        throw new Error('fd layout does not match the plan');
+      out.push(openBelow(sourceAnchor(writable, op)!, op.src));
+    }
+  } catch (err) {
+    for (const fd of out) fs.closeSync(fd);
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ELOOP' || e.code === 'ENOENT' || e.code === 'ENOTDIR')
+      throw linkRaced(e.path ?? '');
+    throw new BubbleError('MOUNT_SOURCE', `cannot open a mount's source: ${e.message}`, {
+      exitCode: EXIT_SETUP,
+      hint: 'it changed while bubble started; start again',
+    });
+  }
+  return out;
 }
 
 /** bwrap 0.8 refuses more than this many arguments in all, its own and the command's. */
@@ -189,17 +222,32 @@ export async function launch(
       hint: 'install it: sudo apt-get install bubblewrap (Debian/Ubuntu), sudo dnf install bubblewrap (Fedora)',
     });
   }
-  const fds = fdLayout(plan);
+  // Sources below a directory the agent writes go to bwrap as descriptors bubble opened
+  // without following links; bwrap checks that what it mounted is what they hold.
+  const writable = writableSources(plan.mounts);
+  const fds = fdLayout(
+    plan,
+    bwrap.features.bindFd === true ? (op) => sourceAnchor(writable, op) !== undefined : undefined,
+  );
   const args = bwrapArgs(plan, bwrap.features, fds, ourSessionTag());
   refuseLongArgv(plan, facts);
   closeInheritedFds();
   const { claim, stopWatchdog } = prepareHost(plan, facts);
+  let sources: number[];
+  try {
+    sources = openSources(plan, fds, writable);
+  } catch (err) {
+    releasePlaceholders(claim);
+    stopWatchdog();
+    throw err;
+  }
 
   const memory = memoryPrefix(plan);
 
   const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', 'pipe'];
   if (fds.seccomp !== undefined) stdio.push('pipe');
   for (let i = 0; i < fds.data.length; i++) stdio.push('pipe');
+  stdio.push(...sources);
 
   // The environment bwrap starts with is the sandbox's: bwrap passes it on, and its own
   // pid 1 inside shows it in /proc/1/environ. Secrets never go in argv (--setenv).
@@ -213,6 +261,7 @@ export async function launch(
     ...args,
   ];
   const child = spawn(command[0]!, command.slice(1), { stdio, env: plan.env });
+  for (const fd of sources) fs.closeSync(fd);
 
   const feed = (fd: number, data: Buffer | string): void => {
     const stream = child.stdio[fd] as NodeJS.WritableStream | null;

@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { bubbleDirs } from '../config/paths.ts';
+import { createFileBelow, mkdirBelow, removeBelow } from './nofollow.ts';
 import type { Placeholder } from './plan.ts';
 
 export function placeholderDir(env: Record<string, string | undefined>, home: string): string {
@@ -136,6 +137,10 @@ export function hasJournals(dir: string): boolean {
 function removeUnclaimed(paths: Placeholder[], claimedElsewhere: Set<string>): void {
   for (const p of [...paths].sort((a, b) => b.path.length - a.path.length)) {
     if (claimedElsewhere.has(p.path)) continue;
+    if (p.anchor !== undefined) {
+      removeBelow(p.anchor, p.path, p.type);
+      continue;
+    }
     const st = fs.lstatSync(p.path, { throwIfNoEntry: false });
     if (st === undefined) continue;
     try {
@@ -202,7 +207,10 @@ export function claimPlaceholders(dir: string, create: Placeholder[], existing: 
     const record: Journal = { pid: process.pid, start: procStart(process.pid) ?? '', paths };
     fs.writeFileSync(journal, JSON.stringify(record), { mode: 0o600 });
     for (const p of mine) {
-      if (p.type === 'dir') fs.mkdirSync(p.path, { mode: 0o700 });
+      if (p.anchor !== undefined) {
+        if (p.type === 'dir') mkdirBelow(p.anchor, p.path, 0o700);
+        else createFileBelow(p.anchor, p.path, 0o600);
+      } else if (p.type === 'dir') fs.mkdirSync(p.path, { mode: 0o700 });
       else
         fs.closeSync(
           fs.openSync(

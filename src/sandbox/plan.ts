@@ -36,6 +36,11 @@ export type MountOp =
 export interface Placeholder {
   path: string;
   type: 'file' | 'dir';
+  /**
+   * The writable mount it lies in (the project, a state dir): opened as named, and no
+   * link below it is followed to create or remove the placeholder (sandbox/nofollow.ts).
+   */
+  anchor?: string | undefined;
 }
 
 export interface ProcessPolicy {

@@ -1430,6 +1430,50 @@ export const PROBES: Probe[] = [
     },
   },
   {
+    id: 'persist-link-above-protected',
+    category: 'persistence',
+    attack:
+      'a link in the project above protected paths (.config -> ~/.config): mounts or placeholders through it',
+    launch: 'host',
+    hostRun: async ({ w, bubble }) => {
+      const config = join(w.home, '.config');
+      const link = join(w.project, '.config');
+      // ~/.config/git is shown inside, so ~/.config exists there and the link resolves.
+      fs.mkdirSync(join(config, 'git'), { recursive: true });
+      fs.writeFileSync(join(config, 'token'), 'host token\n');
+      fs.symlinkSync('../home/.config', link);
+      const list = (): string => {
+        const out: string[] = [];
+        const walk = (d: string): void => {
+          for (const n of fs.readdirSync(d).sort()) {
+            const p = join(d, n);
+            out.push(p);
+            if (fs.lstatSync(p).isDirectory()) walk(p);
+          }
+        };
+        walk(config);
+        return `${out.join('\n')}\n${fs.readFileSync(join(config, 'token'), 'utf8')}`;
+      };
+      const before = list();
+      try {
+        const r = await bubble([
+          '--',
+          '/bin/sh',
+          '-c',
+          'echo pwned > "$HOME/.config/token"; echo pwned > .config/token; mkdir -p .config/autostart; echo RAN',
+        ]);
+        if (list() !== before)
+          return fail(`the host's ~/.config changed (exit ${r.code}): bubble followed the link`);
+        return r.code === 125
+          ? pass('bubble refused to start and named the link; ~/.config untouched')
+          : pass(`ran (exit ${r.code}) without following the link; ~/.config untouched`);
+      } finally {
+        fs.rmSync(link, { force: true });
+        fs.rmSync(config, { recursive: true, force: true });
+      }
+    },
+  },
+  {
     id: 'persist-planted-hardlink-refused',
     category: 'persistence',
     attack: 'a protected file with a second hard link (a writable name for settings.json)',

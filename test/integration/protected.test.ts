@@ -119,9 +119,14 @@ describe('protected agent config (claude profile)', () => {
     process.kill(pid!, 'SIGKILL');
     const r = await done;
     assert.equal(r.signal, 'SIGKILL');
-    await waitFor(() => !fs.existsSync(skills), 'the placeholder removed after kill -9');
+    // The watchdog removes them one by one: wait for the last of the two looked at.
+    const hooks = join(w.home, '.claude', 'hooks');
+    await waitFor(
+      () => !fs.existsSync(skills) && !fs.existsSync(hooks),
+      'the placeholders removed after kill -9',
+    );
     assert.ok(!fs.existsSync(skills), 'placeholder left behind after kill -9');
-    assert.ok(!fs.existsSync(join(w.home, '.claude', 'hooks')));
+    assert.ok(!fs.existsSync(hooks));
   });
 
   test('the next run cleans up after a session whose watchdog died too', async (t) => {

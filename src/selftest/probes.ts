@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import { readLog } from '../log/reader.ts';
 import { probeMemoryCgroup } from '../sandbox/cgroup.ts';
 import type { NetMode } from '../sandbox/plan.ts';
 import type { Listeners, World } from './world.ts';
@@ -65,6 +66,15 @@ export interface Calibration {
   probes: Map<string, unknown>;
 }
 
+/** A bubble run as the selftest made it. */
+export interface Ran {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
 /** Where a probe runs. */
 export type Launch =
   /** The shared launch: the driver runs `body` (claude profile, the requested --net). */
@@ -79,11 +89,19 @@ export type Launch =
 export interface HostRun {
   (ctx: {
     w: World;
+    l: Listeners;
     mode: NetMode;
-    bubble: (
+    /** `bubble run --net none ARGS`. */
+    bubble: (args: string[], timeoutMs?: number) => Promise<Ran>;
+    /**
+     * `bubble run` with a proxy (--net logged when that is the mode tried, else filtered),
+     * optionally started by the `wrap` command, optionally killed -9 once its output holds
+     * `killWhen`.
+     */
+    proxied: (
       args: string[],
-      timeoutMs?: number,
-    ) => Promise<{ code: number | null; stdout: string; stderr: string }>;
+      opts?: { wrap?: string[]; timeoutMs?: number; killWhen?: (stdout: string) => boolean },
+    ) => Promise<Ran>;
   }): Promise<Verdict>;
 }
 
@@ -333,6 +351,32 @@ function findNamed(dir: string, names: string[]): string[] {
   walk(dir, 0);
   return out;
 }
+
+const sessionsDir = (w: World): string => join(w.home, '.local/state/bubble/sessions');
+
+/** The newest session log of the world's home. */
+function lastSession(w: World): ReturnType<typeof readLog> | undefined {
+  const names = fs.readdirSync(sessionsDir(w)).sort();
+  return names.length === 0 ? undefined : readLog(join(sessionsDir(w), names.at(-1)!));
+}
+
+/** Node, inside: the proxy the sandbox is told about (HTTP_PROXY). */
+const PROXY_JS = `const net = require('net'); const [, ph, pp] = /^http:\\/\\/([0-9.]+):(\\d+)/.exec(process.env.HTTP_PROXY || '') || [];
+if (!ph) { console.log('no proxy'); process.exit(3); }
+const open = (port, then) => { const s = net.connect(Number(pp), ph); s.on('error', (e) => { console.log('error ' + e.code); process.exit(3); });
+  s.write('CONNECT 127.0.0.1:' + port + ' HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n');
+  s.once('data', (d) => then(s, d.toString('latin1').split('\\r\\n')[0])); };`;
+
+/** Node, inside: a tunnel to the host's port that sends `payload`, says so, and stays open. */
+const tunnelJs = (port: number, payload: string, hold: boolean): string =>
+  `${PROXY_JS} open(${port}, (s, line) => { if (!/ 200 /.test(line)) { console.log('refused: ' + line); process.exit(3); }
+  s.write('${payload}\\n'); console.log('tunnel-open'); ${hold ? 'setInterval(() => {}, 1000);' : 's.end();'} });`;
+
+/** Node, inside: tunnels one after the other, each with a numbered payload, until one is refused. */
+const tunnelsUntilRefused = (port: number): string =>
+  `${PROXY_JS} let i = 0; const next = () => { if (++i > 300) { console.log('never refused'); process.exit(0); }
+  open(${port}, (s, line) => { if (!/ 200 /.test(line)) { console.log('refused after ' + i + ': ' + line); process.exit(0); }
+  s.on('close', next); s.end('log-disk-full-' + i + '\\n'); }); }; next();`;
 
 const claudeFile = (rel: string) => (w: World) => [join(w.home, '.claude', rel)];
 const projectFile =
@@ -772,6 +816,62 @@ export const PROBES: Probe[] = [
         : pass(`git status on the host ran nothing (inside: ${show(r?.out || r?.err || r)})`);
     },
   },
+  // Files in the git dir that host git reads as configuration or runs, beyond config and hooks.
+  hostUnchanged(
+    'persist-git-commondir',
+    'persistence',
+    "write .git/commondir (host git then takes config and hooks from the agent's directory)",
+    `fs.mkdirSync('evil-common/hooks', { recursive: true }); const r = write('.git/commondir', '../evil-common\\n'); attempt(() => fs.rmSync('.git/commondir')); fs.rmSync('evil-common', { recursive: true, force: true }); return r;`,
+    projectFile('.git/commondir', 'evil-common'),
+  ),
+  hostUnchanged(
+    'persist-git-worktree-config',
+    'persistence',
+    'write .git/config.worktree with core.fsmonitor (per-worktree config)',
+    `const r = write('.git/config.worktree', '[core]\\n\\tfsmonitor = touch /tmp/pwned\\n'); attempt(() => fs.rmSync('.git/config.worktree')); return r;`,
+    projectFile('.git/config.worktree'),
+  ),
+  hostUnchanged(
+    'persist-git-rebase-exec',
+    'persistence',
+    'leave an interactive rebase whose todo has an exec line (host git runs it on --continue)',
+    `const r = sh('mkdir -p .git/rebase-merge && printf "exec touch /tmp/pwned\\n" > .git/rebase-merge/git-rebase-todo && touch .git/rebase-merge/interactive && git rev-parse HEAD > .git/rebase-merge/orig-head && echo planted');
+      return r.out || r.err;`,
+    projectFile('.git/rebase-merge'),
+  ),
+  hostUnchanged(
+    'persist-git-include-target',
+    'persistence',
+    "write the project file the repository's config includes (include.path) with core.fsmonitor",
+    `return append('project.gitconfig', '[core]\\n\\tfsmonitor = touch /tmp/pwned\\n');`,
+    projectFile('project.gitconfig'),
+  ),
+  // Other files in the project that run on the host.
+  hostUnchanged(
+    'persist-project-mise-family',
+    'persistence',
+    'create the other mise config files (.mise.toml, mise.local.toml, .mise/, .config/mise.toml)',
+    `const out = [write('.mise.toml', '[hooks]\\nenter = "evil"\\n'), write('mise.local.toml', '[hooks]\\nenter = "evil"\\n')];
+      for (const d of ['.mise', '.config']) out.push(attempt(() => fs.mkdirSync(d)));
+      out.push(write('.mise/config.toml', '[hooks]\\nenter = "evil"\\n'), write('.config/mise.toml', '[hooks]\\nenter = "evil"\\n'));
+      return out;`,
+    projectFile('.mise.toml', 'mise.local.toml', '.mise', '.config'),
+  ),
+  hostUnchanged(
+    'persist-project-ai-editors',
+    'persistence',
+    "create other AI tools' project config (.cursor/mcp.json, .gemini/settings.json, .aider.conf.yml)",
+    `attempt(() => fs.mkdirSync('.cursor')); attempt(() => fs.mkdirSync('.gemini'));
+      return [write('.cursor/mcp.json', '{"mcpServers":{"x":{"command":"evil"}}}'), write('.gemini/settings.json', '{"hooks":{}}'), write('.aider.conf.yml', 'lint-cmd: evil\\n')];`,
+    projectFile('.cursor', '.gemini', '.aider.conf.yml'),
+  ),
+  hostUnchanged(
+    'persist-project-dotenv',
+    'persistence',
+    'create .env and .aider.model.settings.yml (loaded by agents at start-up)',
+    `return [write('.env', 'NODE_OPTIONS=--require=/tmp/evil.js\\n'), write('.aider.model.settings.yml', '- name: x\\n')];`,
+    projectFile('.env', '.aider.model.settings.yml'),
+  ),
   // Last of the git probes: it replaces .git itself.
   hostUnchanged(
     'persist-git-rename-reinit',
@@ -1007,6 +1107,38 @@ export const PROBES: Probe[] = [
     'plain HTTP forwarding to http://127.0.0.1',
     `httpForward('http://127.0.0.1:' + C.tcpPort, 'net-pivot-http-forward')`,
   ),
+  {
+    id: 'net-pivot-host-address',
+    category: 'network',
+    attack:
+      "CONNECT through the proxy to this machine's own non-loopback addresses (IPv4, IPv4-mapped, IPv6)",
+    launch: 'main',
+    openIn: ['host'],
+    body: `if (C.own.length === 0) return { skip: 'no address of this machine but loopback is reachable outside the sandbox either' };
+      const out = {};
+      for (const o of C.own) {
+        const v6 = o.address.includes(':');
+        out[o.address] = await httpConnect((v6 ? '[' + o.address + ']' : o.address) + ':' + o.port, 'net-pivot-host-address');
+        if (!v6) out['::ffff:' + o.address] = await httpConnect('[::ffff:' + o.address + ']:' + o.port, 'net-pivot-host-address');
+      }
+      return out;`,
+    timeoutMs: 30_000,
+    check: (r: Record<string, string>, h) => {
+      const got = h.got('net-pivot-host-address');
+      if (got.length > 0) return fail(`reached the host: ${got.join(', ')} (inside: ${show(r)})`);
+      const tried = Object.entries(r);
+      const through = tried.filter(([, v]) =>
+        h.mode === 'none'
+          ? !(v === 'NO_PROXY' || /^E/.test(v))
+          : !/^HTTP\/1\.[01] [45]\d\d/.test(v),
+      );
+      return through.length > 0
+        ? fail(`not refused: ${through.map(([a, v]) => `${a}: ${v}`).join(', ')}`)
+        : pass(
+            `refused: ${tried.map(([a, v]) => `${a} ${v.replace(/^HTTP\/1\.[01] /, '')}`).join(', ')}`,
+          );
+    },
+  },
   syscall('net-vsock', 'network', 'open an AF_VSOCK socket (to the hypervisor)', ['socket_vsock']),
   syscall('net-packet-socket', 'network', 'open an AF_PACKET socket (raw frames)', [
     'socket_packet',
@@ -1380,6 +1512,95 @@ export const PROBES: Probe[] = [
     },
   },
 
+  // The egress log: a connection is on disk before a byte flows, and none flows unlogged.
+  {
+    id: 'log-killed-tunnel',
+    category: 'network',
+    attack: 'kill bubble -9 while a tunnel is open, so the connection never reaches the log',
+    launch: 'host',
+    hostRun: async ({ w, l, proxied }) => {
+      const payload = 'log-killed-tunnel';
+      const r = await proxied(
+        [
+          '--host-port',
+          String(l.tcpPort),
+          '--',
+          process.execPath,
+          '-e',
+          tunnelJs(l.tcpPort, payload, true),
+        ],
+        { killWhen: (out) => out.includes('tunnel-open') && l.received.includes(`tcp:${payload}`) },
+      );
+      if (!l.received.includes(`tcp:${payload}`))
+        return fail(
+          `the tunnel never reached the host: nothing was tested (${r.stdout.trim() || r.stderr.trim().split('\n').pop()})`,
+        );
+      const conn = lastSession(w)?.connections.find(
+        (c) => c.port === l.tcpPort && c.decision === 'allow',
+      );
+      return conn === undefined
+        ? fail('the tunnel reached the host, and its connection is not in the log')
+        : pass(
+            `bubble killed -9 with the tunnel open: the connection is in the log${conn.cutShort ? ', cut short' : ''}`,
+          );
+    },
+  },
+  {
+    id: 'log-disk-full',
+    category: 'network',
+    attack: 'fill the disk under the egress log, then connect unlogged',
+    launch: 'host',
+    hostRun: async ({ w, l, proxied }) => {
+      // The session log directory becomes a 4 KiB filesystem of a mount namespace of our own.
+      const can = spawnSync('unshare', ['-rm', 'true'], { encoding: 'utf8', timeout: 10_000 });
+      if (can.status !== 0)
+        return notApplicable(
+          `no mount namespace to make a full disk in (unshare -rm: ${(can.stderr ?? '').trim() || can.error?.message})`,
+        );
+      const sessions = sessionsDir(w);
+      fs.mkdirSync(sessions, { recursive: true, mode: 0o700 });
+      const copy = join(w.root, 'full-log.jsonl');
+      const ids = `--map-user=${process.getuid?.()} --map-group=${process.getgid?.()}`;
+      const wrap = [
+        'unshare',
+        '-rm',
+        'sh',
+        '-c',
+        `mount -t tmpfs -o size=4k,mode=0700 selftest-full "$0" && unshare --user ${ids} "$@"; rc=$?; cat "$0"/*.jsonl >"${copy}"; exit $rc`,
+        sessions,
+      ];
+      const r = await proxied(
+        [
+          '--host-port',
+          String(l.tcpPort),
+          '--',
+          process.execPath,
+          '-e',
+          tunnelsUntilRefused(l.tcpPort),
+        ],
+        { wrap, timeoutMs: 60_000 },
+      );
+      const arrived = l.received.filter((x) => /^tcp:log-disk-full-\d+$/.test(x)).length;
+      const refused = /refused after (\d+)/.exec(r.stdout);
+      const logged = fs.existsSync(copy)
+        ? readLog(copy).connections.filter((c) => c.port === l.tcpPort && c.decision === 'allow')
+            .length
+        : 0;
+      fs.rmSync(copy, { force: true });
+      if (refused === null)
+        return fail(
+          `new connections were not refused (${r.stdout.trim().split('\n').pop() ?? ''}, exit ${r.code}): ${arrived} arrived`,
+        );
+      if (arrived === 0)
+        return fail('no connection got through before the disk was full: nothing was tested');
+      return logged === arrived
+        ? pass(
+            `refused once the log could not be written; each of the ${arrived} that arrived is in the log`,
+          )
+        : fail(`${arrived} connections reached the host, ${logged} are in the log`);
+    },
+  },
+
   // Persistence across runs, set up and judged on the host.
   {
     id: 'persist-two-run-second',
@@ -1409,6 +1630,38 @@ export const PROBES: Probe[] = [
       return listing.length > 0
         ? fail(`skills shows ${listing.join(' ')}`)
         : pass('second run: ~/.claude/skills is empty and read-only');
+    },
+  },
+  {
+    id: 'optin-home-persist-plant',
+    category: 'persistence',
+    attack:
+      'with --home persist, plant ~/.gitconfig, ~/.ssh/config and ~/.bashrc for the next session',
+    launch: 'host',
+    hostRun: async ({ bubble }) => {
+      const mark = 'optin-home-persist-plant';
+      const plant = await bubble([
+        '--home',
+        'persist',
+        '--',
+        '/bin/sh',
+        '-c',
+        `printf '[core]\\n\\tfsmonitor = ${mark}\\n' >>~/.gitconfig; mkdir -p ~/.ssh; printf 'Host *\\n  ProxyCommand ${mark}\\n' >>~/.ssh/config; echo ${mark} >>~/.bashrc; echo done`,
+      ]);
+      if (plant.code !== 0) return fail(`the first run did not start (exit ${plant.code})`);
+      const next = await bubble([
+        '--home',
+        'persist',
+        '--',
+        '/bin/sh',
+        '-c',
+        'cat ~/.gitconfig ~/.ssh/config ~/.bashrc 2>/dev/null; echo END',
+      ]);
+      if (next.code !== 0 || !next.stdout.includes('END'))
+        return fail(`the second run did not start (exit ${next.code})`);
+      return next.stdout.includes(mark)
+        ? fail('the second session reads what the first planted in the persistent home')
+        : pass('the second session sees none of the plants');
     },
   },
   {

@@ -17,6 +17,7 @@ import {
   type Category,
   type HostView,
   type Probe,
+  type Ran,
   type Result,
   type Verdict,
 } from './probes.ts';
@@ -57,18 +58,17 @@ const BOMB_NPROC = 64;
 /** Probes that disturb the ones after them (the proxy socket, .git itself, memory) run last. */
 const LAST = ['writes-proxy-socket-dir', 'persist-git-rename-reinit', 'res-tmpfs-fill'];
 
-interface Ran {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-}
-
 function spawnCapture(
   cmd: string,
   args: string[],
-  opts: { cwd: string; env: Record<string, string>; timeoutMs: number; extraFd?: number },
+  opts: {
+    cwd: string;
+    env: Record<string, string>;
+    timeoutMs: number;
+    extraFd?: number;
+    /** Kill the command (-9, the process alone) once this holds (asked as output comes, and every 10 ms). */
+    killWhen?: (stdout: string) => boolean;
+  },
 ): Promise<Ran> {
   return new Promise((resolve) => {
     const stdio: ('pipe' | 'ignore' | number)[] = ['ignore', 'pipe', 'pipe'];
@@ -77,9 +77,15 @@ function spawnCapture(
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    child
-      .stdout!.setEncoding('utf8')
-      .on('data', (s: string) => (stdout = (stdout + s).slice(-1_000_000)));
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      stdout = (stdout + s).slice(-1_000_000);
+      if (opts.killWhen?.(stdout) === true) child.kill('SIGKILL');
+    });
+    const poll =
+      opts.killWhen &&
+      setInterval(() => {
+        if (opts.killWhen!(stdout)) child.kill('SIGKILL');
+      }, 10);
     child
       .stderr!.setEncoding('utf8')
       .on('data', (s: string) => (stderr = (stderr + s).slice(-100_000)));
@@ -94,10 +100,12 @@ function spawnCapture(
     }, opts.timeoutMs);
     child.on('error', (e) => {
       clearTimeout(timer);
+      if (poll) clearInterval(poll);
       resolve({ code: null, signal: null, stdout, stderr: `${stderr}${e.message}`, timedOut });
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      if (poll) clearInterval(poll);
       resolve({ code, signal, stdout, stderr, timedOut });
     });
   });
@@ -223,6 +231,7 @@ export async function runSelftest(opts: { net: NetMode; keep: boolean }): Promis
       tcpPort: l.tcpPort,
       udpPort: l.udpPort,
       tcp6: l.tcp6,
+      own: l.own,
       abstract: l.abstract ?? null,
       agentSock: w.agentSock,
       busSock: w.busSock,
@@ -401,8 +410,29 @@ export async function runSelftest(opts: { net: NetMode; keep: boolean }): Promis
           p.id,
           await p.hostRun!({
             w,
+            l,
             mode,
             bubble: (args, ms = 20_000) => bubble(w, ['--net', 'none', ...args], ms),
+            proxied: (args, opts = {}) =>
+              spawnCapture(
+                opts.wrap?.[0] ?? process.execPath,
+                [
+                  ...(opts.wrap?.slice(1) ?? []),
+                  ...(opts.wrap ? [process.execPath] : []),
+                  BUBBLE,
+                  'run',
+                  '--quiet',
+                  '--net',
+                  mode === 'logged' ? 'logged' : 'filtered',
+                  ...args,
+                ],
+                {
+                  cwd: w.project,
+                  env: w.env,
+                  timeoutMs: opts.timeoutMs ?? 30_000,
+                  killWhen: opts.killWhen,
+                },
+              ),
           }),
         );
       } catch (e) {

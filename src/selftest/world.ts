@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface World {
@@ -89,6 +89,9 @@ export function makeWorld(): World {
     execFileSync('git', args, { cwd: project, env: gitEnv, stdio: 'ignore', timeout: 10_000 });
   };
   git('init', '-q');
+  // A config file the repository's config includes from inside the project: host git obeys it.
+  w(join(project, 'project.gitconfig'), '[user]\n\tname = bubble selftest\n');
+  git('config', 'include.path', '../project.gitconfig');
   git('add', 'README.md', '.claude/settings.json');
   git('commit', '-q', '-m', 'selftest');
 
@@ -182,6 +185,11 @@ export interface Listeners {
   tcp6: boolean;
   /** Abstract socket name (without the leading NUL), or undefined without python3. */
   abstract: string | undefined;
+  /**
+   * Listeners on this machine's own addresses (not loopback), each reached from here first;
+   * only those that were are listed.
+   */
+  own: { address: string; port: number }[];
   /** Everything that reached a listener, as "kind:payload". */
   received: string[];
   close(): Promise<void>;
@@ -215,6 +223,30 @@ export function hasPython(): boolean {
   return spawnSync('python3', ['-c', 'pass'], { stdio: 'ignore', timeout: 5000 }).status === 0;
 }
 
+/** This machine's addresses but loopback and link-local (which a URL cannot give a zone). */
+function ownAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .map((i) => i?.address ?? '')
+    .filter((a) => a !== '' && a !== '::1' && !a.startsWith('127.') && !/^fe[89ab]/i.test(a));
+}
+
+/** Whether a connection from here to address:port is accepted (the calibration). */
+function reaches(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: address, port, timeout: 5000 });
+    s.once('connect', () => {
+      s.end('calibrate\n');
+      resolve(true);
+    });
+    s.once('timeout', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
 export async function startListeners(w: World): Promise<Listeners> {
   const received: string[] = [];
   const record =
@@ -239,6 +271,16 @@ export async function startListeners(w: World): Promise<Listeners> {
   const udp = dgram.createSocket('udp4');
   udp.on('message', (m) => received.push(`udp:${m.toString('utf8').trim()}`));
   await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+
+  const own: { address: string; port: number }[] = [];
+  const ownServers: net.Server[] = [];
+  for (const address of ownAddresses()) {
+    const server = net.createServer(record('own'));
+    if (!(await listenOn(server, 0, address))) continue;
+    ownServers.push(server);
+    const port = (server.address() as net.AddressInfo).port;
+    if (await reaches(address, port)) own.push({ address, port });
+  }
 
   let abstract: string | undefined;
   let abs: ChildProcess | undefined;
@@ -266,13 +308,14 @@ export async function startListeners(w: World): Promise<Listeners> {
     tcpPort,
     udpPort: udp.address().port,
     tcp6,
+    own,
     abstract,
     received,
     close: async () => {
       abs?.kill('SIGKILL');
       udp.close();
       await Promise.all(
-        [tcp, tcp6Server, agent, bus].map(
+        [tcp, tcp6Server, agent, bus, ...ownServers].map(
           (s) => new Promise<void>((r) => (s.listening ? s.close(() => r()) : r())),
         ),
       );

@@ -64,4 +64,21 @@ describe('selftest calibration', () => {
     assert.equal(ssh.check!('EACCES', real).result, 'PASS');
     assert.equal(ssh.check!('CANARY', real).result, 'FAIL');
   });
+
+  test("this host's own address: refused passes, connected fails, none reachable outside is N/A", () => {
+    const p = probe('net-pivot-host-address');
+    const h = {
+      ...host({}),
+      mode: 'filtered',
+      got: () => [],
+    } as unknown as HostView;
+    const refused = { '192.0.2.2': 'HTTP/1.1 403 Forbidden', 'fd00::2': 'HTTP/1.1 403 Forbidden' };
+    assert.equal(judge(p, refused, h).result, 'PASS');
+    const through = { ...refused, '::ffff:192.0.2.2': 'HTTP/1.1 200 Connection established' };
+    assert.equal(judge(p, through, h).result, 'FAIL');
+    assert.equal(judge(p, { '192.0.2.2': 'TIMEOUT' }, h).result, 'FAIL');
+    assert.equal(judge(p, { skip: 'no address of this machine but loopback' }, h).result, 'N/A');
+    const arrived = { ...h, got: () => ['own:net-pivot-host-address'] } as HostView;
+    assert.equal(judge(p, refused, arrived).result, 'FAIL');
+  });
 });

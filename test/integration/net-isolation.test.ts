@@ -177,10 +177,14 @@ assert s.recv(10) == b''  # the host answered our end: the bytes arrived"`,
     if (!(await requireBwrap(t))) return;
     const r = await sandboxSh(
       w,
-      'ls -A ~/.local/state 2>&1; rm -f /run/bubble/proxy.sock 2>/dev/null && echo REMOVED; touch /run/bubble/x 2>/dev/null && echo WROTE; echo done',
+      // The proxy starts listening while the sandbox starts: wait for its socket first.
+      'for i in $(seq 1 3000); do test -S /run/bubble/proxy.sock && break; sleep 0.01; done; ' +
+        'ls -A ~/.local/state 2>&1; rm /run/bubble/proxy.sock 2>/dev/null && echo REMOVED; ' +
+        'test -S /run/bubble/proxy.sock && echo STILL-THERE; touch /run/bubble/x 2>/dev/null && echo WROTE; echo done',
     );
     assert.ok(r.stdout.includes('done'), r.stderr);
     assert.match(r.stdout, /No such file or directory/);
+    assert.match(r.stdout, /STILL-THERE/);
     assert.ok(!r.stdout.includes('REMOVED') && !r.stdout.includes('WROTE'), r.stdout);
   });
 

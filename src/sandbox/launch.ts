@@ -76,7 +76,10 @@ function closeInheritedFds(): void {
   }
 }
 
-function prepareHost(plan: Plan, facts: HostFacts): { claim: Claim; stopWatchdog: () => void } {
+async function prepareHost(
+  plan: Plan,
+  facts: HostFacts,
+): Promise<{ claim: Claim; stopWatchdog: () => void }> {
   for (const dir of plan.ensureDirs) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const f of plan.ensureFiles) {
     // O_EXCL|O_NOFOLLOW: never over an existing file, never through a link planted there.
@@ -137,7 +140,7 @@ function prepareHost(plan: Plan, facts: HostFacts): { claim: Claim; stopWatchdog
       since: Date.now(),
     });
   } catch (err) {
-    releasePlaceholders(claim);
+    await releasePlaceholders(claim);
     stopWatchdog();
     throw new BubbleError('STAGE', `cannot prepare the git dirs: ${(err as Error).message}`, {
       exitCode: EXIT_SETUP,
@@ -232,12 +235,12 @@ export async function launch(
   const args = bwrapArgs(plan, bwrap.features, fds, ourSessionTag());
   refuseLongArgv(plan, facts);
   closeInheritedFds();
-  const { claim, stopWatchdog } = prepareHost(plan, facts);
+  const { claim, stopWatchdog } = await prepareHost(plan, facts);
   let sources: number[];
   try {
     sources = openSources(plan, fds, writable);
   } catch (err) {
-    releasePlaceholders(claim);
+    await releasePlaceholders(claim);
     stopWatchdog();
     throw err;
   }
@@ -362,7 +365,7 @@ export async function launch(
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     for (const [sig, h] of handlers) process.off(sig, h);
-    releasePlaceholders(claim);
+    await releasePlaceholders(claim);
     stopWatchdog();
     memory.remove();
   }

@@ -41,34 +41,30 @@ function openDirAt(dirFd: number, name: string, shown: string): number {
   }
 }
 
+/** An error naming the path the user knows, not the /proc/self/fd one. */
+function named(e: unknown, path: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (err.path?.startsWith('/proc/self/fd/')) {
+    err.message = err.message.replace(err.path, path);
+    err.path = path;
+  }
+  return e;
+}
+
 /**
- * Walk to the parent of `path` from `anchor`, every component a real directory, and run
- * `fn` with its descriptor and the last name. `create`: make missing directories (0700).
+ * Walk to the parent of `path` from `anchor`, every component a real directory: its
+ * descriptor (the caller closes it) and the last name. `create`: make missing directories
+ * (0700).
  */
-function inParent<T>(
+function openParent(
   anchor: string,
   path: string,
-  fn: (dirFd: number, name: string) => T,
   create?: (made: string) => void,
-): T {
+): { fd: number; name: string } {
   const names = namesBelow(anchor, path);
   let fd = fs.openSync(anchor, O_PATH | O_DIRECTORY);
   let shown = anchor;
   try {
-    return walk();
-  } catch (e) {
-    // Errors name the path the user knows, not the /proc/self/fd one.
-    const err = e as NodeJS.ErrnoException;
-    if (err.path?.startsWith('/proc/self/fd/')) {
-      err.message = err.message.replace(err.path, path);
-      err.path = path;
-    }
-    throw e;
-  } finally {
-    fs.closeSync(fd);
-  }
-
-  function walk(): T {
     for (const name of names.slice(0, -1)) {
       shown = `${shown === '/' ? '' : shown}/${name}`;
       if (create !== undefined) {
@@ -83,7 +79,27 @@ function inParent<T>(
       fs.closeSync(fd);
       fd = next;
     }
-    return fn(fd, names[names.length - 1]!);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw named(e, path);
+  }
+  return { fd, name: names[names.length - 1]! };
+}
+
+/** Run `fn` with the descriptor of `path`'s parent (see openParent) and the last name. */
+function inParent<T>(
+  anchor: string,
+  path: string,
+  fn: (dirFd: number, name: string) => T,
+  create?: (made: string) => void,
+): T {
+  const { fd, name } = openParent(anchor, path, create);
+  try {
+    return fn(fd, name);
+  } catch (e) {
+    throw named(e, path);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -143,6 +159,36 @@ export function removeBelow(anchor: string, path: string, type: 'file' | 'dir'):
     });
   } catch {
     return false; // not empty, or the way there is not a plain directory any more
+  }
+}
+
+/**
+ * removeBelow without waiting in the calling thread: the walk is synchronous (a few
+ * opens), the removal runs in libuv's pool, so removals in different directories overlap.
+ */
+export async function removeBelowAsync(
+  anchor: string,
+  path: string,
+  type: 'file' | 'dir',
+): Promise<boolean> {
+  let parent: { fd: number; name: string };
+  try {
+    parent = openParent(anchor, path);
+  } catch {
+    return false; // the way there is not a plain directory any more
+  }
+  const p = at(parent.fd, parent.name);
+  try {
+    const st = await fs.promises.lstat(p).catch(() => undefined);
+    if (st === undefined) return true;
+    if (type === 'dir' && st.isDirectory()) await fs.promises.rmdir(p);
+    else if (type === 'file' && st.isFile() && st.size === 0) await fs.promises.unlink(p);
+    else return false;
+    return true;
+  } catch {
+    return false; // not empty
+  } finally {
+    fs.closeSync(parent.fd);
   }
 }
 

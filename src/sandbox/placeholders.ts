@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { bubbleDirs } from '../config/paths.ts';
-import { createFileBelow, mkdirBelow, removeBelow } from './nofollow.ts';
+import { createFileBelow, mkdirBelow, removeBelow, removeBelowAsync } from './nofollow.ts';
 import type { Placeholder } from './plan.ts';
 
 export function placeholderDir(env: Record<string, string | undefined>, home: string): string {
@@ -99,29 +99,42 @@ function readJournals(dir: string): Array<{ file: string; journal: Journal }> {
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-/** A lock file with the holder's pid; a dead holder's lock is taken over. */
-function withLock<T>(dir: string, fn: () => T): T {
-  const lock = join(dir, '.lock');
+/** Takes the lock file (with the holder's pid; a dead holder's lock is taken over). */
+function lock(dir: string): string {
+  const file = join(dir, '.lock');
   for (let attempt = 0; ; attempt++) {
     try {
-      fs.writeFileSync(lock, `${process.pid} ${procStart(process.pid)}`, {
+      fs.writeFileSync(file, `${process.pid} ${procStart(process.pid)}`, {
         flag: 'wx',
         mode: 0o600,
       });
-      break;
+      return file;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const [pid, start] = (fs.readFileSync(lock, { encoding: 'utf8', flag: 'r' }) || '0 x').split(
+      const [pid, start] = (fs.readFileSync(file, { encoding: 'utf8', flag: 'r' }) || '0 x').split(
         ' ',
       );
-      if (procStart(Number(pid)) !== start || attempt > 500) fs.rmSync(lock, { force: true });
+      if (procStart(Number(pid)) !== start || attempt > 500) fs.rmSync(file, { force: true });
       else Atomics.wait(sleeper, 0, 0, 10);
     }
   }
+}
+
+function withLock<T>(dir: string, fn: () => T): T {
+  const file = lock(dir);
   try {
     return fn();
   } finally {
-    fs.rmSync(lock, { force: true });
+    fs.rmSync(file, { force: true });
+  }
+}
+
+async function withLockAsync<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  const file = lock(dir);
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(file, { force: true });
   }
 }
 
@@ -150,6 +163,39 @@ function removeUnclaimed(paths: Placeholder[], claimedElsewhere: Set<string>): v
       // not empty any more: someone put something there on the host; keep it
     }
   }
+}
+
+async function removeIfEmpty(p: Placeholder): Promise<void> {
+  if (p.anchor !== undefined) {
+    await removeBelowAsync(p.anchor, p.path, p.type);
+    return;
+  }
+  try {
+    const st = await fs.promises.lstat(p.path);
+    if (p.type === 'dir' && st.isDirectory()) await fs.promises.rmdir(p.path);
+    else if (p.type === 'file' && st.isFile() && st.size === 0) await fs.promises.unlink(p.path);
+  } catch {
+    // gone, or not empty any more: someone put something there on the host; keep it
+  }
+}
+
+/**
+ * removeUnclaimed, one depth at a time (children before their parents), the paths of a
+ * depth in parallel: removing a directory that was a mount point can take milliseconds, and
+ * the user waits for it after the agent has exited.
+ */
+async function removeUnclaimedInParallel(
+  paths: Placeholder[],
+  claimedElsewhere: Set<string>,
+): Promise<void> {
+  const byDepth = new Map<number, Placeholder[]>();
+  for (const p of paths) {
+    if (claimedElsewhere.has(p.path)) continue;
+    const depth = p.path.split('/').length;
+    byDepth.set(depth, [...(byDepth.get(depth) ?? []), p]);
+  }
+  for (const depth of [...byDepth.keys()].sort((a, b) => b - a))
+    await Promise.all(byDepth.get(depth)!.map(removeIfEmpty));
 }
 
 function claimsOfOthers(dir: string, except: string | undefined): Set<string> {
@@ -224,9 +270,9 @@ export function claimPlaceholders(dir: string, create: Placeholder[], existing: 
   });
 }
 
-export function releasePlaceholders(claim: Claim): void {
-  withLock(claim.dir, () => {
-    removeUnclaimed(claim.paths, claimsOfOthers(claim.dir, claim.journal));
+export function releasePlaceholders(claim: Claim): Promise<void> {
+  return withLockAsync(claim.dir, async () => {
+    await removeUnclaimedInParallel(claim.paths, claimsOfOthers(claim.dir, claim.journal));
     fs.rmSync(claim.journal, { force: true });
   });
 }

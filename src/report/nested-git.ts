@@ -6,7 +6,7 @@
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { findGitDirs, isGitDir } from '../policy/git-dirs.ts';
 import { unsafeTodo } from '../policy/git-state.ts';
 import { isUnder } from '../policy/paths.ts';
@@ -72,7 +72,19 @@ function gitDirOf(dir: string, project: string): string | undefined {
   return isUnder(real, project) && real === gitdir ? gitdir : undefined;
 }
 
+/** Whether git, started in `dir` with this environment, could find a repository at all. */
+function inSomeRepository(dir: string, env: NodeJS.ProcessEnv): boolean {
+  if (env.GIT_DIR !== undefined) return true;
+  for (let d = dir; ; d = dirname(d)) {
+    // Any type: git itself decides what a .git file or link means.
+    if (fs.lstatSync(join(d, '.git'), { throwIfNoEntry: false }) !== undefined) return true;
+    if (d === '/') return false;
+  }
+}
+
 function submodulePaths(project: string): string[] {
+  // Not in a repository: no index, no gitlinks, and no git process to wait for.
+  if (!inSomeRepository(project, process.env)) return [];
   // The index's gitlinks (mode 160000). fsmonitor off for this one call: the project's own
   // config was read-only in the session, but this runs unattended.
   const r = spawnSync('git', ['-c', 'core.fsmonitor=false', 'ls-files', '--stage', '-z'], {

@@ -19,7 +19,6 @@
 // connection goes to `onRecord` when the connection ends (or at close()).
 import { chmod } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import {
   connectionRecord,
   openRecord,
@@ -60,6 +59,9 @@ import {
   type ReplyCode,
 } from './socks5.ts';
 import { selectUpstream, type UpstreamConfig } from './upstream.ts';
+
+/** A monotonic clock in ms (node:perf_hooks costs every launch a module load). */
+const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 export interface ProxyTimeouts {
   /** From accept until the request (HTTP head, or SOCKS greeting + request) is complete. */
@@ -373,7 +375,7 @@ export class EgressProxy {
     const conn: Conn = {
       id: this.#total,
       client,
-      started: performance.now(),
+      started: monotonicMs(),
       time: this.#clock(),
       abort: new AbortController(),
       protocol: 'http',
@@ -454,7 +456,7 @@ export class EgressProxy {
       reason: conn.reason,
       bytesUp: up,
       bytesDown: down,
-      durationMs: Math.round(performance.now() - conn.started),
+      durationMs: Math.round(monotonicMs() - conn.started),
       error: conn.error,
       ...(conn.via ? { via: conn.via } : {}),
       ...(denial !== null && conn.hint ? { hint: conn.hint } : {}),

@@ -1,6 +1,5 @@
 // Name resolution, done once per connection. The addresses returned here are
 // the only ones decide() checks and dial() connects to.
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 
 /** Resolves a host name (never an IP literal) to IP address strings. */
@@ -15,8 +14,12 @@ export class ResolveError extends Error {
   }
 }
 
-/** The system resolver (getaddrinfo via dns.lookup), in the order it returns. */
+/**
+ * The system resolver (getaddrinfo via dns.lookup), in the order it returns. The module is
+ * loaded at the first name: every launch imports the proxy, few sessions without a name.
+ */
 export const systemResolver: Resolver = async (host) => {
+  const { lookup } = await import('node:dns/promises');
   const results = await lookup(host, { all: true, verbatim: true });
   return results.map((r) => r.address);
 };

@@ -43,7 +43,7 @@ export function trampoline(
     lines.push(
       '[ -r /proc/net/tcp ] || exit 125',
       // -t 5: after one side ended, the other may go on for 5 s (as the Node bridge does).
-      '"$1" -b 131072 -t 5 TCP-LISTEN:"$2",bind=127.0.0.1,reuseaddr,fork,backlog=1024 UNIX-CONNECT:"$3",retry=300,interval=0.01 </dev/null >/dev/null 2>&1 &',
+      '"$1" -b 131072 -t 5 TCP-LISTEN:"$2",bind=127.0.0.1,reuseaddr,fork,backlog=1024,nodelay UNIX-CONNECT:"$3",retry=300,interval=0.01 </dev/null >/dev/null 2>&1 &',
       'fw=$! up=',
       'while [ -z "$up" ]; do',
       '  while read -r _ a _ st _; do [ "${a#*:} $st" = "$4 0A" ] && up=1 && break; done </proc/net/tcp',

@@ -8,9 +8,14 @@
 //   proxy    a child running the built dist/net/proxy.js (not through tsx, whose loader
 //            thread would inflate the RSS we report), listening on loopback TCP and on a
 //            Unix socket, writing a real session log, origin ports published
+//   socat    the filtered-mode forwarder where socat is installed (the default), started
+//            with the trampoline's options: agent -> socat -> Unix socket -> proxy
 //   bridge   dist/net/bridge.js on a loopback port, forwarding to that Unix socket: the
-//            filtered-mode path (agent -> bridge -> Unix socket -> proxy), run on the host
+//            filtered-mode path without socat (or with --host-port), run on the host
 //   mitmdump `--ignore-hosts '.*'`, when on PATH
+// Figures: one large download, 50 parallel small ones, connect-to-first-byte latency, RSS
+// idle and with 500 open tunnels, and RSS and open descriptors before and after 10,000
+// sequential connections (after a full GC in the proxy each time).
 // The client side is this process. Every loop is bounded in count and time; children are
 // killed on every way out.
 
@@ -30,6 +35,9 @@ const bulkBytes = Math.round(sizeMB * MB);
 const rounds = Number(process.env.BENCH_PROXY_ROUNDS ?? 5);
 const iterations = Number(process.env.BENCH_PROXY_ITERATIONS ?? 500);
 const tunnelCount = Number(process.env.BENCH_PROXY_TUNNELS ?? 500);
+const parallel = Number(process.env.BENCH_PROXY_PARALLEL ?? 50);
+const smallBytes = Math.round(Number(process.env.BENCH_PROXY_SMALL_KB ?? 1000) * 1000);
+const sequential = Number(process.env.BENCH_PROXY_SEQUENTIAL ?? 10_000);
 const WARMUP = 2;
 const DOWNLOAD_DEADLINE_MS = 120_000;
 const REQUEST_DEADLINE_MS = 10_000;
@@ -126,7 +134,7 @@ const ORIGIN = `
 import { createServer } from 'node:net';
 const size = Number(process.argv[1]);
 const chunk = Buffer.alloc(256 * 1024, 120);
-const bulk = createServer((s) => {
+const stream = (size) => (s) => {
   s.on('error', () => {});
   let left = size;
   const pump = () => {
@@ -138,13 +146,15 @@ const bulk = createServer((s) => {
     s.end();
   };
   pump();
-});
+};
+const bulk = createServer(stream(size));
+const small = createServer(stream(Number(process.argv[2])));
 const tiny = createServer((s) => {
   s.on('error', () => {});
   s.once('data', () => s.end('HTTP/1.1 204 No Content\\r\\n\\r\\n'));
 });
 const listen = (srv) => new Promise((r) => srv.listen({ host: '127.0.0.1', port: 0, backlog: 1024 }, () => r(srv.address().port)));
-console.log(JSON.stringify({ bulk: await listen(bulk), tiny: await listen(tiny) }));
+console.log(JSON.stringify({ bulk: await listen(bulk), small: await listen(small), tiny: await listen(tiny) }));
 `;
 
 // Like the session: records go to a session log as connections end.
@@ -162,13 +172,14 @@ const proxy = await startProxy({
 const unix = createServer({ allowHalfOpen: true, pauseOnConnect: true });
 proxy.attach(unix);
 await new Promise((r) => unix.listen({ path: socketPath, backlog: 1024 }, r));
+process.on('SIGUSR2', () => globalThis.gc?.());
 process.once('SIGTERM', () => { unix.close(); void proxy.close().then(() => { log.close(); process.exit(0); }); });
 console.log(JSON.stringify({ port: proxy.address.port }));
 `;
 
-function nodeChild(code: string, args: string[]): ChildProcess {
+function nodeChild(code: string, args: string[], flags: string[] = []): ChildProcess {
   return track(
-    spawn(process.execPath, ['--input-type=module', '-e', code, ...args], {
+    spawn(process.execPath, [...flags, '--input-type=module', '-e', code, ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
     }),
   );
@@ -183,6 +194,30 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** Resolves once something accepts connections on the loopback port (bounded in time). */
+async function listening(port: number): Promise<void> {
+  const deadline = Date.now() + START_DEADLINE_MS;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline)
+      throw new Error(`nothing listens on ${port} after ${START_DEADLINE_MS} ms`);
+    await sleep(20);
+  }
+}
+
+/** Open descriptors of a process. */
+function fdCount(pid: number): number {
+  return fs.readdirSync(`/proc/${pid}/fd`).length;
 }
 
 function onPath(name: string): string | null {
@@ -273,8 +308,8 @@ function session<T>(
   });
 }
 
-/** Milliseconds to read the whole bulk stream. */
-function download(route: Route, port: number): Promise<number> {
+/** Milliseconds to read the whole stream of the server on `port` (`bytes` long). */
+function download(route: Route, port: number, bytes = bulkBytes): Promise<number> {
   const t0 = process.hrtime.bigint();
   return session<number>(route, port, DOWNLOAD_DEADLINE_MS, (socket, early, settle) => {
     let got = early.length;
@@ -282,10 +317,17 @@ function download(route: Route, port: number): Promise<number> {
     socket.once('end', () => {
       const ms = hrms(t0);
       socket.destroy();
-      if (got !== bulkBytes) settle(new Error(`${route.name}: got ${got} bytes of ${bulkBytes}`));
+      if (got !== bytes) settle(new Error(`${route.name}: got ${got} bytes of ${bytes}`));
       else settle(null, ms);
     });
   });
+}
+
+/** Milliseconds for `n` downloads of the small stream, all started at once. */
+async function parallelDownloads(route: Route, port: number, n: number): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: n }, () => download(route, port, smallBytes)));
+  return hrms(t0);
 }
 
 /** Milliseconds from connect() to the first byte of the origin's answer to a tiny request. */
@@ -343,20 +385,25 @@ async function main(): Promise<void> {
   const work = fs.mkdtempSync(join(tmpdir(), 'bubble-bench-proxy-'));
   fs.chmodSync(work, 0o700);
   try {
-    const origin = nodeChild(ORIGIN, [String(bulkBytes)]);
-    const { bulk, tiny } = (await firstLine(origin, 'origin', jsonLine)) as {
+    const origin = nodeChild(ORIGIN, [String(bulkBytes), String(smallBytes)]);
+    const { bulk, small, tiny } = (await firstLine(origin, 'origin', jsonLine)) as {
       bulk: number;
+      small: number;
       tiny: number;
     };
 
     const socketPath = join(work, 'proxy.sock');
-    const proxy = nodeChild(PROXY, [
-      pathToFileURL(join(root, 'dist/net/proxy.js')).href,
-      pathToFileURL(join(root, 'dist/log/writer.js')).href,
-      `${bulk},${tiny}`,
-      socketPath,
-      join(work, 'session.jsonl'),
-    ]);
+    const proxy = nodeChild(
+      PROXY,
+      [
+        pathToFileURL(join(root, 'dist/net/proxy.js')).href,
+        pathToFileURL(join(root, 'dist/log/writer.js')).href,
+        `${bulk},${small},${tiny}`,
+        socketPath,
+        join(work, 'session.jsonl'),
+      ],
+      ['--expose-gc'],
+    );
     const { port: proxyPort } = (await firstLine(proxy, 'proxy', jsonLine)) as { port: number };
 
     const bridgePort = await freePort();
@@ -376,6 +423,28 @@ async function main(): Promise<void> {
       bridge.stdio[3] as Readable,
     );
 
+    // The trampoline's socat line (src/policy/network.ts), on the host.
+    const socatPath = onPath('socat');
+    let socatPort: number | null = null;
+    if (socatPath) {
+      socatPort = await freePort();
+      track(
+        spawn(
+          socatPath,
+          [
+            '-b',
+            '131072',
+            '-t',
+            '5',
+            `TCP-LISTEN:${socatPort},bind=127.0.0.1,reuseaddr,fork,backlog=1024,nodelay`,
+            `UNIX-CONNECT:${socketPath},retry=300,interval=0.01`,
+          ],
+          { stdio: 'ignore' },
+        ),
+      );
+      await listening(socatPort);
+    }
+
     const mitmPath = onPath('mitmdump');
     let mitm: ChildProcess | null = null;
     let mitmPort: number | null = null;
@@ -385,9 +454,8 @@ async function main(): Promise<void> {
         spawn(
           mitmPath,
           ['--listen-host', '127.0.0.1', '--listen-port', '0', '--ignore-hosts', '.*'],
-          {
-            stdio: ['ignore', 'pipe', 'pipe'],
-          },
+          // Python buffers a pipe: the "listening" line would come at exit.
+          { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } },
         ),
       );
       mitm.stderr!.resume();
@@ -407,9 +475,17 @@ async function main(): Promise<void> {
     const direct: Route = { name: 'direct loopback', proxyPort: null };
     const viaBubble: Route = { name: 'bubble proxy (CONNECT)', proxyPort };
     const viaBridge: Route = { name: 'bubble bridge+proxy (filtered)', proxyPort: bridgePort };
+    const viaSocat: Route | null =
+      socatPort === null ? null : { name: 'bubble socat+proxy (filtered)', proxyPort: socatPort };
     const viaMitm: Route | null =
       mitmPort === null ? null : { name: "mitmdump --ignore-hosts '.*'", proxyPort: mitmPort };
-    const routes = [direct, viaBubble, viaBridge, ...(viaMitm ? [viaMitm] : [])];
+    const routes = [
+      direct,
+      viaBubble,
+      ...(viaSocat ? [viaSocat] : []),
+      viaBridge,
+      ...(viaMitm ? [viaMitm] : []),
+    ];
 
     console.log(
       `proxy bench: node ${process.version}, ${cpus().length} cpus${mitmPath && mitm ? `, mitmdump at ${mitmPath}` : ''}`,
@@ -444,6 +520,15 @@ async function main(): Promise<void> {
       }
     }
 
+    // -- 1b. many small downloads at once ------------------------------------------------------
+    const par = new Map<string, number[]>(routes.map((r) => [r.name, []]));
+    for (let i = 0; i < rounds + 1; i++) {
+      for (const r of routes) {
+        const ms = await parallelDownloads(r, small, parallel);
+        if (i >= 1) par.get(r.name)!.push((parallel * smallBytes) / MB / (ms / 1000));
+      }
+    }
+
     // -- 2. latency to first byte, new connection each time -----------------------------------
     const lat = new Map<string, number[]>(routes.map((r) => [r.name, []]));
     for (let i = 0; i < iterations + WARMUP; i++) {
@@ -452,6 +537,20 @@ async function main(): Promise<void> {
         if (i >= WARMUP) lat.get(r.name)!.push(ms);
       }
     }
+
+    // -- 5. growth over many sequential connections (the proxy itself, through CONNECT) --------
+    const settled = async (): Promise<{ rss: number; fds: number }> => {
+      proxy.kill('SIGUSR2'); // a full GC in the proxy (it runs with --expose-gc)
+      await sleep(500);
+      return { rss: rssMB(proxy.pid!), fds: fdCount(proxy.pid!) };
+    };
+    const warmup = Math.min(1_000, sequential);
+    for (let i = 0; i < warmup; i++) await firstByte(viaBubble, tiny);
+    const before = await settled();
+    const t5 = process.hrtime.bigint();
+    for (let i = 0; i < sequential; i++) await firstByte(viaBubble, tiny);
+    const seqSeconds = hrms(t5) / 1000;
+    const after = await settled();
 
     // -- report ---------------------------------------------------------------------------------
     const med = (name: string): number => median(mbps.get(name)!);
@@ -472,9 +571,31 @@ async function main(): Promise<void> {
     console.log(`goal: bubble proxy >= 0.5x direct: ${num(med(viaBubble.name) / directMBps, 2)}x`);
     if (viaMitm)
       console.log(
-        `goal: bubble proxy >= 1.5x mitmdump: ${num(med(viaBubble.name) / med(viaMitm.name), 2)}x (bridge+proxy: ${num(med(viaBridge.name) / med(viaMitm.name), 2)}x)`,
+        `goal: bubble proxy >= 1.5x mitmdump: ${num(med(viaBubble.name) / med(viaMitm.name), 2)}x (${viaSocat ? `socat+proxy: ${num(med(viaSocat.name) / med(viaMitm.name), 2)}x, ` : ''}bridge+proxy: ${num(med(viaBridge.name) / med(viaMitm.name), 2)}x)`,
       );
     else console.log('goal: bubble proxy >= 1.5x mitmdump: not measured (mitmdump absent)');
+
+    const pmed = (name: string): number => median(par.get(name)!);
+    console.log('');
+    console.log(
+      `1b. ${parallel} parallel downloads of ${smallBytes / 1000} kB each, ${rounds} rounds, interleaved (MB/s, all of them together)`,
+    );
+    console.log(
+      `${'route'.padEnd(34)} ${col('median', 8)} ${col('min', 8)} ${col('max', 8)} ${col('x direct', 9)}`,
+    );
+    for (const r of routes) {
+      const xs = par.get(r.name)!;
+      console.log(
+        `${r.name.padEnd(34)} ${col(num(median(xs), 0), 8)} ${col(num(Math.min(...xs), 0), 8)} ${col(num(Math.max(...xs), 0), 8)} ${col(num(median(xs) / pmed(direct.name), 2), 9)}`,
+      );
+    }
+    console.log(
+      `goal: bubble proxy >= 0.5x direct: ${num(pmed(viaBubble.name) / pmed(direct.name), 2)}x${viaSocat ? ` (socat+proxy: ${num(pmed(viaSocat.name) / pmed(direct.name), 2)}x)` : ''}`,
+    );
+    if (viaMitm)
+      console.log(
+        `goal: bubble proxy >= 1.5x mitmdump: ${num(pmed(viaBubble.name) / pmed(viaMitm.name), 2)}x${viaSocat ? ` (socat+proxy: ${num(pmed(viaSocat.name) / pmed(viaMitm.name), 2)}x)` : ''}`,
+      );
 
     const p = (name: string, q: number): number => percentile(lat.get(name)!, q);
     console.log('');
@@ -522,6 +643,13 @@ async function main(): Promise<void> {
       console.log(
         `(bubble proxy RSS while the bridge held its ${tunnelCount} tunnels: ${num(bridged)} MB)`,
       );
+    console.log('');
+    console.log(
+      `5. ${sequential} sequential connections through the bubble proxy (CONNECT, tiny request), after ${warmup} to warm up; full GC before each reading`,
+    );
+    console.log(
+      `RSS ${num(before.rss)} -> ${num(after.rss)} MB (${after.rss >= before.rss ? '+' : ''}${num(after.rss - before.rss)} MB), open descriptors ${before.fds} -> ${after.fds}, ${num(sequential / seqSeconds, 0)} connections/s; goal: no growth`,
+    );
   } finally {
     await Promise.all([...children].map(stop));
     fs.rmSync(work, { recursive: true, force: true });

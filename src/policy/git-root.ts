@@ -4,7 +4,7 @@
 
 import { dirname, join } from 'node:path';
 import type { HostFacts } from '../sandbox/facts.ts';
-import { refuseCwd } from './resolve.ts';
+import { refuseCwd } from './refuse.ts';
 
 /**
  * The nearest directory at or above `cwd` (a realpath, so every ancestor is a real

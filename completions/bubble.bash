@@ -4,9 +4,9 @@
 # To add an option: put it in _bubble_run_opts (and in _bubble_run_arg_opts if it
 # takes a value); a subcommand: _bubble_commands and the case below.
 
-_bubble_commands='run explain log allow doctor selftest trust config profiles help'
-_bubble_run_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --allow-private --limit --home --home-keep --ssh-agent --ssh-key --pass-credentials --gitconfig --profile --allow-root --expose-home --no-git-root --quiet --json --help'
-_bubble_run_arg_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --allow-private --limit --home --home-keep --ssh-key --gitconfig --profile'
+_bubble_commands='run explain log allow watch doctor selftest trust config profiles help'
+_bubble_run_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --allow-private --net-policy --ask --ask-timeout --limit --home --home-keep --ssh-agent --ssh-key --pass-credentials --gitconfig --profile --allow-root --expose-home --no-git-root --quiet --json --help'
+_bubble_run_arg_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --allow-private --net-policy --ask-timeout --limit --home --home-keep --ssh-key --gitconfig --profile'
 _bubble_net_modes='filtered logged host none'
 _bubble_profiles='claude codex gemini opencode aider generic'
 _bubble_limits='mem= nproc= fsize= tmp= home= nofile='
@@ -53,6 +53,8 @@ _bubble()
                 --profile | --allow-preset) COMPREPLY=($(compgen -W "$_bubble_profiles" -- "$cur")); return ;;
                 --limit) compopt -o nospace 2>/dev/null; COMPREPLY=($(compgen -W "$_bubble_limits" -- "$cur")); return ;;
                 --env) COMPREPLY=($(compgen -v -- "$cur")); return ;;
+                --net-policy) COMPREPLY=($(compgen -W 'allowlist ask' -- "$cur")); return ;;
+                --ask-timeout) return ;;
                 --home) COMPREPLY=($(compgen -W 'tmp persist' -- "$cur")); return ;;
                 --gitconfig) COMPREPLY=($(compgen -W 'ro rw none' -- "$cur")); return ;;
                 --home-keep) return ;;
@@ -68,6 +70,7 @@ _bubble()
             ;;
         log) COMPREPLY=($(compgen -W '--last --limit --json --help' -- "$cur")) ;;
         allow) [[ $prev == --since ]] || COMPREPLY=($(compgen -W '--from-log --last --since --dry-run --help' -- "$cur")) ;;
+        watch) COMPREPLY=($(compgen -W '--json --help' -- "$cur")) ;;
         doctor) COMPREPLY=($(compgen -W '--json --help' -- "$cur")) ;;
         selftest)
             if [[ $prev == --net ]]; then

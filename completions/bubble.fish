@@ -2,7 +2,7 @@
 # (or /usr/share/fish/vendor_completions.d/). To add a run/explain option: one line
 # below, with -n __bubble_run_opts.
 
-set -l bubble_commands run explain log allow doctor selftest trust config profiles
+set -l bubble_commands run explain log allow watch doctor selftest trust config profiles
 
 function __bubble_run_opts
     # In run/explain, before the sandboxed command (the first non-option word, or --).
@@ -34,6 +34,7 @@ complete -c bubble -n "not __fish_seen_subcommand_from $bubble_commands" -a run 
 complete -c bubble -n "not __fish_seen_subcommand_from $bubble_commands" -a explain -d 'show what the sandbox will see'
 complete -c bubble -n "not __fish_seen_subcommand_from $bubble_commands" -a log -d 'where sandboxed sessions connected'
 complete -c bubble -n "not __fish_seen_subcommand_from $bubble_commands" -a allow -d 'learn allow rules from sessions'
+complete -c bubble -n "not __fish_seen_subcommand_from $bubble_commands" -a watch -d 'answer held connections (--ask)'
 complete -c bubble -n "not __fish_seen_subcommand_from $bubble_commands" -a doctor -d 'can bubble work on this machine?'
 complete -c bubble -n "not __fish_seen_subcommand_from $bubble_commands" -a selftest -d 'attack the sandbox on this machine'
 complete -c bubble -n "not __fish_seen_subcommand_from $bubble_commands" -a trust -d "trust this project's .bubble.toml"
@@ -52,6 +53,9 @@ complete -c bubble -n __bubble_run_opts -l allow-preset -x -a 'claude codex gemi
 complete -c bubble -n __bubble_run_opts -l deny -x -d 'deny these destinations'
 complete -c bubble -n __bubble_run_opts -l host-port -x -d "make the host's 127.0.0.1:PORT reachable"
 complete -c bubble -n __bubble_run_opts -l allow-private -x -d "reach a private destination (HOST or CIDR) on purpose"
+complete -c bubble -n __bubble_run_opts -l net-policy -x -a 'allowlist ask' -d 'only the allow list, or ask for the rest'
+complete -c bubble -n __bubble_run_opts -l ask -d 'hold what no rule allows for bubble watch'
+complete -c bubble -n __bubble_run_opts -l ask-timeout -x -d 'seconds a held connection waits'
 complete -c bubble -n __bubble_run_opts -l limit -x -a 'mem= nproc= fsize= tmp= home= nofile=' -d 'resource limit NAME=VALUE'
 complete -c bubble -n __bubble_run_opts -l home -x -a 'tmp persist' -d 'the sandbox home'
 complete -c bubble -n __bubble_run_opts -l home-keep -x -d 'with --home persist: keep this path too'
@@ -76,10 +80,10 @@ complete -c bubble -n '__fish_seen_subcommand_from allow' -l from-log -d 'learn 
 complete -c bubble -n '__fish_seen_subcommand_from allow' -l last -d 'the most recent session'
 complete -c bubble -n '__fish_seen_subcommand_from allow' -l since -x -d 'sessions since DATE (2026-01-31, 3d)'
 complete -c bubble -n '__fish_seen_subcommand_from allow' -l dry-run -d 'print the TOML, write nothing'
-complete -c bubble -n '__fish_seen_subcommand_from log selftest doctor profiles' -l json -d 'JSON output'
+complete -c bubble -n '__fish_seen_subcommand_from log selftest doctor profiles watch' -l json -d 'JSON output'
 complete -c bubble -n '__fish_seen_subcommand_from selftest' -l net -x -a 'filtered logged host none' -d 'network mode'
 complete -c bubble -n '__fish_seen_subcommand_from selftest' -l keep -d 'keep the temporary world'
-complete -c bubble -n '__fish_seen_subcommand_from log allow doctor selftest trust config profiles' -s h -l help -d 'show help'
+complete -c bubble -n '__fish_seen_subcommand_from log allow watch doctor selftest trust config profiles' -s h -l help -d 'show help'
 
 # after the sandboxed command: its own arguments, as files
 complete -c bubble -n '__fish_seen_subcommand_from run explain; and not __bubble_run_opts' -F

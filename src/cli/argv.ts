@@ -8,6 +8,8 @@ import type { NetMode } from '../sandbox/plan.ts';
 import { usageError } from './usage.ts';
 
 export const NET_MODES: readonly NetMode[] = ['filtered', 'logged', 'host', 'none'];
+export const NET_POLICIES = ['allowlist', 'ask'] as const;
+export type NetPolicy = (typeof NET_POLICIES)[number];
 
 const options = {
   rw: { type: 'string', multiple: true },
@@ -28,6 +30,9 @@ const options = {
   deny: { type: 'string', multiple: true },
   'host-port': { type: 'string', multiple: true },
   'allow-private': { type: 'string', multiple: true },
+  'net-policy': { type: 'string' },
+  ask: { type: 'boolean' },
+  'ask-timeout': { type: 'string' },
   profile: { type: 'string' },
   'allow-root': { type: 'boolean' },
   'expose-home': { type: 'boolean' },
@@ -53,6 +58,8 @@ const VALUE_HINTS: Record<string, string> = {
   '--allow-preset': 'PROFILE (bubble profiles lists them)',
   '--host-port': 'PORT',
   '--allow-private': 'HOST or CIDR (db.lan, 10.0.0.0/8)',
+  '--net-policy': 'allowlist|ask',
+  '--ask-timeout': 'SECONDS (default 60)',
   '--profile': 'NAME (bubble profiles lists them)',
 };
 
@@ -88,6 +95,10 @@ export interface SandboxArgs {
   hostPorts: number[];
   /** Private destinations reachable on purpose (`--allow-private HOST|CIDR`). */
   allowPrivate: string[];
+  /** Only the allow list (`--net-policy allowlist`), or ask for the rest (`--ask`). */
+  netPolicy: NetPolicy | undefined;
+  /** How long a held connection waits for bubble watch, in seconds (`--ask-timeout`). */
+  askTimeout: number | undefined;
   profile: string | undefined;
   allowRoot: boolean;
   /** Let --rw/--ro name the home directory or one of its ancestors. */
@@ -161,8 +172,24 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
     }
     return n;
   });
+  let netPolicy = oneOf('--net-policy', values['net-policy'], NET_POLICIES);
+  if (values.ask === true) {
+    if (netPolicy === 'allowlist')
+      throw new BubbleError('USAGE', '--ask and --net-policy allowlist contradict each other');
+    netPolicy = 'ask';
+  }
+  const rawTimeout = values['ask-timeout'];
+  const askTimeout =
+    rawTimeout === undefined ? undefined : /^\d{1,4}$/.test(rawTimeout) ? Number(rawTimeout) : NaN;
+  if (askTimeout !== undefined && !(askTimeout >= 1 && askTimeout <= 3600))
+    throw new BubbleError(
+      'USAGE',
+      `--ask-timeout: expected seconds (1-3600), got ${JSON.stringify(rawTimeout)}`,
+    );
   return {
     command,
+    netPolicy,
+    askTimeout,
     allow: values.allow ?? [],
     allowPreset: values['allow-preset'] ?? [],
     deny: values.deny ?? [],

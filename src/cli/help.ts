@@ -10,6 +10,8 @@ Usage:
   bubble allow --from-log (SESSION | --last | --since DATE) [--dry-run]
                                                 turn what sessions contacted into allow
                                                 rules in your config (an allowlist)
+  bubble watch [--json]                         answer the connections sessions run with
+                                                --ask hold (in a terminal of its own)
   bubble config [options] [--json] [COMMAND]    the effective configuration, and where
                                                 each value came from
   bubble trust [--revoke]                       let this project's .bubble.toml loosen
@@ -50,6 +52,12 @@ Options:
   --allow-preset NAME
                      allow the endpoints profile NAME needs (repeatable; bubble profiles)
   --deny PATTERN     deny these destinations (repeatable; deny wins)
+  --net-policy allowlist|ask
+                     allowlist: only what --allow names, even when nothing is named;
+                     ask: hold what no rule allows until you answer it in bubble watch
+  --ask              the same as --net-policy ask
+  --ask-timeout SECONDS
+                     how long a held connection waits before it is refused (default 60)
   --host-port PORT   make the host's 127.0.0.1:PORT reachable inside (repeatable)
   --allow-private HOST|CIDR  reach a private destination on purpose (10.0.0.0/8, db.lan);
                      never loopback or this host's own addresses (repeatable)
@@ -87,7 +95,8 @@ Print the configuration bubble would use to run COMMAND here (the run options, m
 the config files), and where each value came from.
 
 Files: $XDG_CONFIG_HOME/bubble/config.toml (yours), .bubble.toml in the project. Keys mirror
-the options: rw, ro, hide, allow_write, env, net, allow, deny, host_ports, limits (mem,
+the options: rw, ro, hide, allow_write, env, net, net_policy, ask_timeout, allow, deny,
+allow_private, host_ports, limits (mem,
 nproc, fsize, nofile, tmp, home), profile, home, ssh_agent, ssh_keys, gitconfig,
 pass_credentials, api_key_command (yours only), and [profiles.NAME] tables
 with the same keys. A project file may only tighten the sandbox until you run bubble trust.

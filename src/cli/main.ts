@@ -41,6 +41,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return (await import('./commands/log.ts')).log(rest);
     case 'allow':
       return (await import('./commands/allow.ts')).allow(rest);
+    case 'watch':
+      return (await import('./commands/watch.ts')).watch(rest);
     case 'trust':
       return (await import('./commands/trust.ts')).trust(rest);
     case 'config': {

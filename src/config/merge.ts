@@ -58,6 +58,8 @@ export interface Options {
   allow_private: Valued<string>[];
   host_ports: Valued<number>[];
   net?: Valued<NetMode> | undefined;
+  net_policy?: Valued<'allowlist' | 'ask'> | undefined;
+  ask_timeout?: Valued<number> | undefined;
   limits: Partial<Record<LimitName, Valued<string | number>>>;
   home?: Valued<'tmp' | 'persist'> | undefined;
   ssh_agent?: Valued<boolean> | undefined;
@@ -195,6 +197,15 @@ export function tightenOnly(
     if (NET_RANK[layer.net] >= NET_RANK[now]) kept.net = layer.net;
     else drop('net', layer.net);
   }
+  if (layer.net_policy !== undefined) {
+    // Asking lets a person open what the allow list does not; allowlist never does.
+    const rank = { open: 0, ask: 1, allowlist: 2 } as const;
+    if (rank[layer.net_policy] >= rank[current.net_policy?.value ?? 'open'])
+      kept.net_policy = layer.net_policy;
+    else drop('net_policy', layer.net_policy);
+  }
+  // How long a held connection waits changes nothing about what is allowed.
+  if (layer.ask_timeout !== undefined) kept.ask_timeout = layer.ask_timeout;
   if (layer.limits !== undefined) {
     const base = currentLimits(current);
     for (const name of LIMIT_NAMES) {
@@ -247,6 +258,8 @@ function apply(o: Options, layer: ProfileSettings, source: string): void {
   for (const v of layer.host_ports ?? [])
     if (!o.host_ports.some((p) => p.value === v)) o.host_ports.push({ value: v, source });
   if (layer.net !== undefined) o.net = { value: layer.net, source };
+  if (layer.net_policy !== undefined) o.net_policy = { value: layer.net_policy, source };
+  if (layer.ask_timeout !== undefined) o.ask_timeout = { value: layer.ask_timeout, source };
   if (layer.home !== undefined) o.home = { value: layer.home, source };
   if (layer.ssh_agent !== undefined) o.ssh_agent = { value: layer.ssh_agent, source };
   if (layer.pass_credentials !== undefined)

@@ -61,6 +61,20 @@ const settings = {
     .describe(
       'private destinations reachable on purpose: a host name or CIDR (--allow-private); never from an untrusted project file',
     ),
+  net_policy: z
+    .enum(['allowlist', 'ask'])
+    .optional()
+    .describe(
+      'allowlist: only the allow list, even when empty; ask: hold the rest for bubble watch (--net-policy, --ask)',
+    ),
+  ask_timeout: z
+    .int()
+    .min(1)
+    .max(3600)
+    .optional()
+    .describe(
+      'seconds a held connection waits for bubble watch before it is refused (--ask-timeout)',
+    ),
   host_ports: z
     .array(z.int().min(1024, 'ports below 1024 cannot be opened inside the sandbox').max(65535))
     .optional()

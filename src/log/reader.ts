@@ -158,6 +158,9 @@ function toSession(o: Obj): SessionRecord | null {
     publishedPorts: ports,
     bubbleVersion: str(o, 'bubbleVersion') ?? 'unknown',
     ...(strings(o['allowPrivate']) ? { allowPrivate: strings(o['allowPrivate']) ?? [] } : {}),
+    ...(o['netPolicy'] === 'allowlist' || o['netPolicy'] === 'ask'
+      ? { netPolicy: o['netPolicy'] }
+      : {}),
     upstream: str(o, 'upstream'),
     ...(Array.isArray(o['optIns'])
       ? { optIns: o['optIns'].filter((x): x is string => typeof x === 'string') }

@@ -48,6 +48,8 @@ export interface SessionRecord {
   readonly publishedPorts: readonly number[];
   /** `--allow-private` grants, when any. */
   readonly allowPrivate?: readonly string[];
+  /** allowlist or ask (`--net-policy`, `--ask`), when set. */
+  readonly netPolicy?: 'allowlist' | 'ask';
   readonly bubbleVersion: string;
   /** What the user deliberately opened (`--ssh-agent`, `--home persist`, `--allow-write PATH`...). */
   readonly optIns?: readonly string[];

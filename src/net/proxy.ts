@@ -29,7 +29,7 @@ import {
   type OpenRecord,
   type Protocol,
 } from '../log/record.ts';
-import { formatAuthority, hostnameProblem, normalizeHost } from './authority.ts';
+import { formatAuthority, formatHost, hostnameProblem, normalizeHost } from './authority.ts';
 import { decide, destinationPolicy, precheck, type DestinationPolicy } from './decide.ts';
 import { readHostAddresses } from './host-addresses.ts';
 import type { PrivateGrant } from './private-grants.ts';
@@ -47,7 +47,8 @@ import {
 } from './http.ts';
 import { ClientGoneError, readUntil, splice } from './pipe.ts';
 import { resolveHost, ResolveError, systemResolver, type Resolver } from './resolve.ts';
-import { NO_RULES, type Rules } from './rules.ts';
+import { NO_RULES, parsePattern, type Rules } from './rules.ts';
+import type { Ask } from './ask.ts';
 import {
   buildReply,
   methodSelection,
@@ -124,6 +125,11 @@ export interface ProxyOptions {
    * The port the proxy listens on counts too.
    */
   readonly selfPorts?: readonly number[];
+  /**
+   * The ask policy: a destination no allow rule names is held until this answers (from
+   * bubble watch, see ask.ts) instead of being refused.
+   */
+  readonly ask?: Ask;
 }
 
 export type ListenTarget =
@@ -244,7 +250,8 @@ export function clientMessage(
 }
 
 export class EgressProxy {
-  readonly #policy: DestinationPolicy;
+  #policy: DestinationPolicy;
+  readonly #ask: Ask | undefined;
   readonly #resolver: Resolver;
   readonly #upstream: UpstreamConfig | null;
   readonly #sendHostname: boolean;
@@ -280,6 +287,7 @@ export class EgressProxy {
     this.#clock = options.clock ?? (() => new Date());
     this.#originHandler = options.originHandler;
     this.#selfPorts = options.selfPorts ?? [];
+    this.#ask = options.ask;
   }
 
   /** Connections being served now. */
@@ -472,7 +480,15 @@ export class EgressProxy {
   async #connect(conn: Conn, host: string, port: number): Promise<Outcome> {
     conn.host = host;
     conn.port = port;
-    const early = precheck(host, port, this.#policy);
+    let policy = this.#policy;
+    let early = precheck(host, port, policy);
+    if (early && early.rule === null && this.#ask !== undefined) {
+      // Not in the allow list: held until someone answers in bubble watch.
+      const granted = await this.#held(conn, host, port, early);
+      if (granted === null) return { ok: false, status: 403, socks: Reply.notAllowed };
+      policy = granted;
+      early = precheck(host, port, policy);
+    }
     if (early) {
       conn.denial = 'rule';
       conn.rule = early.rule;
@@ -505,7 +521,7 @@ export class EgressProxy {
         socks: Reply.hostUnreachable,
       };
     }
-    const decision = decide(host, port, addresses, this.#policy);
+    const decision = decide(host, port, addresses, policy);
     conn.rule = decision.rule;
     if (!decision.allow) {
       conn.denial = decision.code === 'rule' ? 'rule' : 'address';
@@ -581,6 +597,63 @@ export class EgressProxy {
           conn.failure = 'failed';
           return { ok: false, status: 502, socks: Reply.generalFailure };
       }
+    }
+  }
+
+  /**
+   * Asks about a destination no allow rule names: the policy to go on with when it was
+   * allowed (once: just for this connection; session, always: from now on), or null with
+   * the refusal filled in.
+   */
+  async #held(
+    conn: Conn,
+    host: string,
+    port: number,
+    refused: { reason: string; hint: string | null },
+  ): Promise<DestinationPolicy | null> {
+    const ask = this.#ask!;
+    const pattern = port === 443 || port === 80 ? formatHost(host) : formatAuthority(host, port);
+    const verdict = await ask(
+      {
+        id: conn.id,
+        time: conn.time.toISOString(),
+        protocol: conn.protocol,
+        host,
+        port,
+        pattern,
+      },
+      conn.abort.signal,
+    );
+    const what = formatAuthority(host, port);
+    const widened = (source: string, answer: string): DestinationPolicy => {
+      const rule = { ...parsePattern(source), source: `${source} (bubble watch: ${answer})` };
+      const rules = this.#policy.rules;
+      return { ...this.#policy, rules: { ...rules, allow: [...rules.allow, rule] } };
+    };
+    if (verdict.answer !== 'once' && verdict.answer !== 'session' && verdict.answer !== 'always') {
+      conn.denial = 'rule';
+      conn.hint = refused.hint;
+    }
+    switch (verdict.answer) {
+      case 'once':
+        return widened(what, 'once');
+      case 'session':
+      case 'always':
+        this.#policy = widened(pattern, verdict.answer);
+        return this.#policy;
+      case 'deny':
+        conn.rule = 'bubble watch: deny';
+        conn.reason = `${refused.reason}, and was refused in bubble watch`;
+        return null;
+      case 'timeout':
+        conn.rule = 'bubble watch: no answer';
+        conn.reason = `${refused.reason}, and no answer came from bubble watch within ${Math.round(verdict.afterMs / 1000)} s (net_policy "ask")`;
+        conn.hint = `answer it in bubble watch (another terminal) when it is asked again, or ${refused.hint ?? 'allow it'}`;
+        return null;
+      case 'gone':
+        conn.rule = 'bubble watch: not answered';
+        conn.reason = `${refused.reason}; the connection ended while it waited for bubble watch`;
+        return null;
     }
   }
 

@@ -6,7 +6,8 @@
 //   [2001:db8::1]:443, 192.0.2.1   IP literals match only when the client named that literal
 //   *  /  *:443                any host (any port / port 443)
 //
-// With no allow rule everything public is allowed; with any allow rule everything
+// With no allow rule everything public is allowed (unless `allowlist` is set: the policy
+// "allowlist" or "ask", where an empty list allows nothing); with any allow rule everything
 // else is denied; a matching deny rule always wins. Rules match the name the
 // client asked for; which addresses may be dialled is decided in decide.ts.
 import { isIPv6 } from 'node:net';
@@ -31,6 +32,8 @@ export interface HostPattern {
 export interface Rules {
   readonly allow: readonly HostPattern[];
   readonly deny: readonly HostPattern[];
+  /** Only what an allow rule names, even when there is none. */
+  readonly allowlist?: boolean;
 }
 
 export const NO_RULES: Rules = { allow: [], deny: [] };
@@ -92,10 +95,15 @@ export function parsePattern(pattern: string): HostPattern {
   }
 }
 
-export function parseRules(input: { allow?: readonly string[]; deny?: readonly string[] }): Rules {
+export function parseRules(input: {
+  allow?: readonly string[];
+  deny?: readonly string[];
+  allowlist?: boolean;
+}): Rules {
   return {
     allow: (input.allow ?? []).map(parsePattern),
     deny: (input.deny ?? []).map(parsePattern),
+    ...(input.allowlist === true ? { allowlist: true } : {}),
   };
 }
 
@@ -127,7 +135,7 @@ export function evaluateRules(rules: Rules, host: string, port: number): RuleVer
       rule: `deny ${denied.source}`,
       reason: `denied by rule ${denied.source}`,
     };
-  if (rules.allow.length === 0) return { allow: true, rule: null };
+  if (rules.allow.length === 0 && rules.allowlist !== true) return { allow: true, rule: null };
   const allowed = rules.allow.find((p) => matchPattern(p, host, port));
   if (allowed) return { allow: true, rule: `allow ${allowed.source}` };
   return {

@@ -1,8 +1,29 @@
-// The per-session host directory that holds the proxy socket (bound into the sandbox).
+// The per-session host directory that holds the proxy socket (bound into the sandbox), and
+// next to it, never bound in, the directory of the sessions' control sockets (bubble watch).
 
 import * as fs from 'node:fs';
-import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join } from 'node:path';
 import { BubbleError, EXIT_SETUP } from '../errors.ts';
+
+/** `$XDG_RUNTIME_DIR/bubble`, or a directory of this user's under /tmp. */
+export function runtimeBase(env: Readonly<Record<string, string | undefined>>): string {
+  const xdg = env.XDG_RUNTIME_DIR;
+  return xdg && isAbsolute(xdg)
+    ? join(xdg, 'bubble')
+    : join(tmpdir(), `bubble-${process.getuid?.() ?? 'user'}`);
+}
+
+/** Where sessions that ask (net_policy "ask") listen for bubble watch: beside the sessions' dirs. */
+export function controlDir(env: Readonly<Record<string, string | undefined>>): string {
+  return join(runtimeBase(env), 'watch');
+}
+
+/** Makes `dir` (and its parent) a private directory of ours. */
+export function makeControlDir(dir: string): void {
+  privateDir(dirname(dir));
+  privateDir(dir);
+}
 
 /** A 0700 directory of ours, refusing anything another user could have placed there. */
 function privateDir(dir: string): void {

@@ -2,7 +2,7 @@
 // loopback port for logged mode) and the session log it writes. The log lives under the
 // user's state dir, which the sandbox never sees.
 
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Socket } from 'node:net';
 import { BubbleError, EXIT_SETUP } from '../errors.ts';
 import type { NetMode } from '../sandbox/plan.ts';
@@ -21,7 +21,8 @@ import { parsePrivateGrant } from './private-grants.ts';
 import { LogWriteError } from '../log/writer.ts';
 import { parseRules } from './rules.ts';
 import { upstreamFromEnv } from './upstream.ts';
-import { removeRuntimeDir } from './runtime-dir.ts';
+import { controlDir, makeControlDir, removeRuntimeDir } from './runtime-dir.ts';
+import { AskServer, DEFAULT_ASK_TIMEOUT_MS } from './ask.ts';
 import { SOCKET_NAME } from '../policy/network.ts';
 import type { InjectedApi } from '../creds/plan.ts';
 
@@ -47,6 +48,11 @@ export interface NetSessionOptions {
   credentials?: readonly InjectedApi[];
   /** The port the sandbox knows the proxy by on its loopback (plan.net.proxyPort). */
   insidePort?: number | undefined;
+  /** allowlist: an empty allow list allows nothing; ask: what it does not allow is held. */
+  netPolicy?: 'allowlist' | 'ask' | undefined;
+  askTimeoutMs?: number | undefined;
+  /** The user's config file, where "allow always" in bubble watch adds its rule. */
+  userConfigPath?: string | undefined;
 }
 
 export interface NetSession {
@@ -80,6 +86,7 @@ export function startSessionLog(
       rules: { allow: o.allow, deny: o.deny },
       publishedPorts: o.hostPorts,
       ...((o.allowPrivate ?? []).length > 0 ? { allowPrivate: o.allowPrivate } : {}),
+      ...(o.netPolicy !== undefined ? { netPolicy: o.netPolicy } : {}),
       bubbleVersion: o.version,
       optIns: o.optIns,
       upstream: proxied && upstreamFromEnv(o.env) ? 'configured from the environment' : null,
@@ -89,8 +96,24 @@ export function startSessionLog(
 }
 
 export async function startNetSession(o: NetSessionOptions): Promise<NetSession> {
-  const rules = parseRules({ allow: o.allow, deny: o.deny });
+  const rules = parseRules({
+    allow: o.allow,
+    deny: o.deny,
+    allowlist: o.netPolicy !== undefined,
+  });
   const log = o.log ?? startSessionLog(o);
+  let asking: AskServer | undefined;
+  if (o.netPolicy === 'ask') {
+    try {
+      asking = await startAsking(o, basename(log.path, '.jsonl'));
+    } catch (err) {
+      log.close();
+      throw new BubbleError('ASK', `cannot listen for bubble watch: ${(err as Error).message}`, {
+        exitCode: EXIT_SETUP,
+        cause: err,
+      });
+    }
+  }
   const upstream = upstreamFromEnv(o.env);
   const records: ConnectionRecord[] = [];
   let warned = false;
@@ -140,6 +163,7 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
       publishedPorts: o.hostPorts,
       privateGrants: (o.allowPrivate ?? []).map(parsePrivateGrant),
       upstream,
+      ...(asking ? { ask: asking.ask } : {}),
       // Before any byte flows; a throw here refuses the connection (fail closed).
       onOpen: (r) => log.write(r),
       onRecord: (r) => {
@@ -151,6 +175,7 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
       onError: warnOnce,
     });
   } catch (err) {
+    await asking?.close();
     log.close();
     throw new BubbleError('PROXY', `cannot start the proxy: ${(err as Error).message}`, {
       exitCode: EXIT_SETUP,
@@ -166,6 +191,7 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
       // their own (and record them as such) before it cuts what is left.
       for (let i = 0; i < 25 && proxy.activeConnections > 0; i++)
         await new Promise((r) => setTimeout(r, 10));
+      await asking?.close();
       await proxy.close();
       try {
         log.write(endRecord(new Date(), exit));
@@ -178,4 +204,30 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
       return renderSessionLine(summarize(records), log.path);
     },
   };
+}
+
+/** The control socket bubble watch answers on; "always" writes the user's config. */
+async function startAsking(o: NetSessionOptions, sessionId: string): Promise<AskServer> {
+  const dir = controlDir(o.env);
+  makeControlDir(dir);
+  const config = o.userConfigPath;
+  // The config parser is loaded only by sessions that ask: launch time stays the same otherwise.
+  const { addAllowRules, currentAllow } = await import('../config/add-rules.ts');
+  return AskServer.start({
+    dir,
+    sessionId,
+    command: o.argv,
+    cwd: o.cwd,
+    timeoutMs: o.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS,
+    always: (pattern) => {
+      if (config === undefined) throw new Error('no user config file to write to');
+      if (currentAllow(config).includes(pattern)) return;
+      const day = new Date().toISOString().slice(0, 10);
+      addAllowRules(
+        config,
+        [pattern],
+        `allowed always in bubble watch, session ${sessionId} (${day})`,
+      );
+    },
+  });
 }

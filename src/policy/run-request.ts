@@ -18,6 +18,10 @@ export interface RunRequest {
   hostPorts: number[];
   /** Private destinations reachable on purpose (`--allow-private`). */
   allowPrivate?: string[];
+  /** allowlist: only the allow list, even an empty one; ask: hold the rest for bubble watch. */
+  netPolicy?: 'allowlist' | 'ask' | undefined;
+  /** How long a held connection waits for an answer (ask policy). */
+  askTimeoutMs?: number | undefined;
   /** Protected paths the user deliberately opens (`--allow-write`). */
   allowWrite: string[];
   allowRoot: boolean;

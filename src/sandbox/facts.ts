@@ -3,7 +3,8 @@
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { release, tmpdir, totalmem } from 'node:os';
+import { release, totalmem } from 'node:os';
+import { runtimeBase } from '../net/runtime-dir.ts';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bubbleDirs } from '../config/paths.ts';
@@ -259,13 +260,6 @@ function probeSignalEnv(): string | undefined {
 }
 
 /** Private per-user runtime space: $XDG_RUNTIME_DIR, else a 0700 dir under /tmp. */
-function runtimeBase(env: Record<string, string>): string {
-  const xdg = env.XDG_RUNTIME_DIR;
-  return xdg && isAbsolute(xdg)
-    ? join(xdg, 'bubble')
-    : join(tmpdir(), `bubble-${process.getuid?.() ?? 'user'}`);
-}
-
 export function gatherHostFacts(): HostFacts {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;

@@ -4,77 +4,18 @@
 // servers, which count the requests that reached them.
 //
 // The destinations are names of the test's own (alpha.test...) for servers on this host's
-// loopback, published with host_ports: names, because loopback names and literals pass a
-// published port without any allow rule. The names resolve through an /etc/hosts bound in
-// a mount namespace of the test's own, for bubble's proxy and the sandbox alike.
+// loopback, published with host_ports (see test/support/hosts.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import * as fs from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { requireBwrap, unmet } from '../support/bwrap.ts';
-import { bubbleBin, makeWorld, type Result, type World } from '../support/world.ts';
-
-interface Site {
-  name: string;
-  port: number;
-  hits: () => number;
-  server: Server;
-}
-
-async function site(name: string): Promise<Site> {
-  let hits = 0;
-  const server = createServer((_req, res) => {
-    hits += 1;
-    res.end(`hello from ${name}\n`);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { name, port: (server.address() as AddressInfo).port, hits: () => hits, server };
-}
-
-/** `bubble ARGS` with the test's /etc/hosts, as the unprivileged user it is. */
-async function bubbleWithHosts(w: World, hosts: string, args: string[]): Promise<Result> {
-  const ids = `--map-user=${process.getuid?.()} --map-group=${process.getgid?.()}`;
-  const child = spawn(
-    'unshare',
-    [
-      '-rm',
-      'sh',
-      '-c',
-      `mount --bind "$0" /etc/hosts && exec unshare --user ${ids} "$@"`,
-      hosts,
-      process.execPath,
-      bubbleBin,
-      ...args,
-    ],
-    { cwd: w.project, env: w.env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
-  return { code, signal, stdout, stderr };
-}
-
-const fetchAll = (sites: Site[]): string =>
-  sites
-    .map(
-      (s) =>
-        `echo "${s.name}: $(curl -s --noproxy '' -x http://127.0.0.1:3128 http://${s.name}:${s.port}/)"`,
-    )
-    .join('\n');
+import { requireBwrap } from '../support/bwrap.ts';
+import { bubbleWithHosts, fetchLines, hostsFile, requireMountns, site } from '../support/hosts.ts';
+import { makeWorld } from '../support/world.ts';
 
 test('allow --from-log learns a session, and the next one is held to it', async (t) => {
   if (!(await requireBwrap(t))) return;
-  if (spawnSync('unshare', ['-rm', 'true']).status !== 0) {
-    unmet(t, 'unshare -rm is not available (unprivileged user and mount namespaces)');
-    return;
-  }
+  if (!requireMountns(t)) return;
   const w = makeWorld();
   const [alpha, beta, gamma] = await Promise.all([
     site('alpha.test'),
@@ -85,15 +26,20 @@ test('allow --from-log learns a session, and the next one is held to it', async 
     for (const s of [alpha, beta, gamma]) s.server.close();
     w.cleanup();
   });
-  const hosts = join(w.root, 'hosts');
-  fs.writeFileSync(hosts, '127.0.0.1 localhost alpha.test beta.test gamma.test\n', { mode: 0o644 });
+  const hosts = hostsFile(w, ['alpha.test', 'beta.test', 'gamma.test']);
   const configPath = join(w.home, '.config/bubble/config.toml');
   fs.mkdirSync(join(w.home, '.config/bubble'), { recursive: true });
   const mine = `# my own notes: keep them\nhost_ports = [${alpha.port}, ${beta.port}, ${gamma.port}] # the test servers\n\n[profiles.generic]\nenv = ["LANG"]\n`;
   fs.writeFileSync(configPath, mine);
 
   // Open: both reached, nothing refused.
-  const first = await bubbleWithHosts(w, hosts, ['run', '--', 'sh', '-c', fetchAll([alpha, beta])]);
+  const first = await bubbleWithHosts(w, hosts, [
+    'run',
+    '--',
+    'sh',
+    '-c',
+    fetchLines([alpha, beta]),
+  ]);
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stdout, /^alpha\.test: hello from alpha\.test$/m);
   assert.match(first.stdout, /^beta\.test: hello from beta\.test$/m);
@@ -127,7 +73,7 @@ test('allow --from-log learns a session, and the next one is held to it', async 
     '--',
     'sh',
     '-c',
-    fetchAll([alpha, beta, gamma]),
+    fetchLines([alpha, beta, gamma]),
   ]);
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stdout, /^alpha\.test: hello from alpha\.test$/m);

@@ -21,7 +21,8 @@ rule per destination: the host for ports 443 and 80, host:port otherwise. Wildca
 Refused and failed connections are not learned; bubble log shows them.
 
 With an allow list in your config, bubble refuses every destination not in it: this is
-how to lock a setup down after watching it work.
+how to lock a setup down after watching it work. bubble run --ask instead holds a new
+destination until you answer it in bubble watch.
 
 Options:
   --from-log     learn from session logs (bubble log lists them)
@@ -168,7 +169,7 @@ export function allow(words: string[]): number {
   );
   for (const l of suggestionLines(learned)) say(l);
   say(
-    'bubble now refuses every destination not in your allow list (bubble config shows it; a refusal says what to add)',
+    'bubble now refuses every destination not in your allow list (a refusal says what to add; with --ask, bubble watch can answer instead)',
   );
   return 0;
 }

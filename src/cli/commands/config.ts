@@ -41,6 +41,8 @@ export async function config(args: SandboxArgs): Promise<number> {
   };
   one('profile', e.merged.profile, '');
   one('net', o.net, DEFAULT_NET);
+  one('net_policy', o.net_policy, 'open');
+  one('ask_timeout', o.ask_timeout, 60);
   one('home', o.home, 'tmp');
   one('ssh_agent', o.ssh_agent, false);
   one('pass_credentials', o.pass_credentials, false);

@@ -91,6 +91,8 @@ export function cliSettings(args: SandboxArgs): CliSettings {
     deny: some(args.deny),
     host_ports: some(args.hostPorts),
     allow_private: some(args.allowPrivate),
+    net_policy: args.netPolicy,
+    ask_timeout: args.askTimeout,
     limits: Object.keys(limits).length > 0 ? limits : undefined,
     home: extra.home,
     ssh_agent: extra.sshAgent === true ? true : undefined,
@@ -208,6 +210,8 @@ export function mergedArgs(
     // The command line's own specs last: they win, and keep their error messages.
     limit: [...configLimits, ...args.limit],
   };
+  if (proxied && o.net_policy !== undefined) out.netPolicy = o.net_policy.value;
+  if (o.ask_timeout !== undefined) out.askTimeout = o.ask_timeout.value;
   if (o.home !== undefined) out.home = o.home.value;
   if (o.ssh_agent !== undefined) out.sshAgent = o.ssh_agent.value;
   if (o.pass_credentials !== undefined) out.passCredentials = o.pass_credentials.value;

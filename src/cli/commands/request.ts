@@ -29,12 +29,13 @@ export function toRequest(args: SandboxArgs): RunRequest {
     (allow.length > 0 ||
       args.deny.length > 0 ||
       args.hostPorts.length > 0 ||
-      args.allowPrivate.length > 0) &&
+      args.allowPrivate.length > 0 ||
+      args.netPolicy !== undefined) &&
     (net === 'host' || net === 'none')
   ) {
     throw new BubbleError(
       'USAGE',
-      `--allow, --allow-preset, --deny, --allow-private and --host-port need the proxy: they do nothing with --net ${net}`,
+      `--allow, --allow-preset, --deny, --allow-private, --host-port and --ask need the proxy: they do nothing with --net ${net}`,
       { hint: 'use --net filtered (the default) or --net logged' },
     );
   }
@@ -66,6 +67,8 @@ export function toRequest(args: SandboxArgs): RunRequest {
     deny: args.deny,
     hostPorts: args.hostPorts,
     allowPrivate: checkedGrants(args.allowPrivate),
+    ...(args.netPolicy !== undefined ? { netPolicy: args.netPolicy } : {}),
+    ...(args.askTimeout !== undefined ? { askTimeoutMs: args.askTimeout * 1000 } : {}),
     allowRoot: args.allowRoot,
     ...(args.exposeHome ? { exposeHome: true } : {}),
     ...(Object.keys(sources).length > 0 ? { sources } : {}),

@@ -17,6 +17,8 @@ import { apiPorts } from './api-ports.ts';
 import { configuredRequest } from './configured.ts';
 import { projectFacts, projectLine } from './project.ts';
 import { say } from '../say.ts';
+import { bubbleDirs, configPaths } from '../../config/paths.ts';
+import { DEFAULT_ASK_TIMEOUT_MS } from '../../net/ask.ts';
 
 /** What the user deliberately opened, for the session header. */
 function optIns(req: RunRequest): string[] {
@@ -99,6 +101,9 @@ export async function run(args: SandboxArgs): Promise<number> {
     deny: req.deny,
     hostPorts: req.hostPorts,
     allowPrivate: req.allowPrivate ?? [],
+    netPolicy: req.netPolicy,
+    askTimeoutMs: req.askTimeoutMs,
+    userConfigPath: configPaths(bubbleDirs(facts.env, facts.home), facts.cwd).user,
     env: facts.env,
     argv: req.command,
     cwd: facts.cwd,
@@ -179,6 +184,10 @@ export async function run(args: SandboxArgs): Promise<number> {
     });
   }
   warn();
+  if (req.netPolicy === 'ask' && !args.quiet)
+    say(
+      `destinations not in the allow list wait up to ${Math.round((req.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS) / 1000)} s for an answer: run bubble watch in another terminal`,
+    );
   let exit = 125;
   try {
     exit = await launch(plan, facts, { signal: failed.signal });

@@ -59,6 +59,10 @@ const plan = resolvePlan(facts, {
 // Same namespaces and mounts as bubble's plan, without the seccomp program and status fd.
 // bubble creates mount points for missing protected paths before bwrap runs; so does the
 // bare run, once, so both mount the same set.
+// So are the directories and files bubble makes before every launch (package caches...).
+for (const dir of plan.ensureDirs) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+for (const f of plan.ensureFiles)
+  if (!fs.existsSync(f.path)) fs.writeFileSync(f.path, f.content, { mode: f.mode });
 for (const p of plan.placeholders) {
   if (p.type === 'dir') fs.mkdirSync(p.path, { recursive: true });
   else fs.writeFileSync(p.path, '');

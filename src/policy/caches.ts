@@ -6,8 +6,9 @@
 // So each tool writes to a cache of this project's own (under $XDG_CACHE_HOME/bubble/caches,
 // mounted where the tool looks by default), and reads the host's cache read-only where the
 // tool can layer a second, read-only cache under its own (Go's file:// proxy, Gradle's
-// read-only dependency cache, Maven's tail repositories). A tool without such layering
-// starts from the project's cache alone: warm from the second session on.
+// read-only dependency cache, Maven's tail repositories), or under an overlay whose lower
+// layer is the host's cache and upper layer the project's (overlay-mounts.ts); without
+// either, the project's cache alone: warm from the second session on.
 //
 // The table below is the whole wiring, shown by `bubble explain`.
 
@@ -50,21 +51,21 @@ export const CACHE_TOOLS: readonly CacheTool[] = [
     commands: ['npm', 'npx'],
     paths: ['.npm/_cacache'],
     env: {},
-    why: 'content-addressed, checked against the lockfile; no read-only layer, so the project cache alone',
+    why: 'content-addressed, checked against the lockfile',
   },
   {
     tool: 'pnpm',
     commands: ['pnpm'],
     paths: ['.local/share/pnpm/store'],
     env: {},
-    why: 'content-addressed store; no read-only layer, so the project store alone',
+    why: 'content-addressed store',
   },
   {
     tool: 'yarn',
     commands: ['yarn'],
     paths: ['.cache/yarn', '.yarn/berry/cache'],
     env: {},
-    why: 'yarn 1 and yarn 2+ caches; no read-only layer, so the project cache alone',
+    why: 'yarn 1 and yarn 2+ caches',
   },
   {
     tool: 'uv',
@@ -72,14 +73,14 @@ export const CACHE_TOOLS: readonly CacheTool[] = [
     paths: ['.cache/uv'],
     // The cache and the project are different mounts inside: hard links fail, uv warns.
     env: { UV_LINK_MODE: 'copy' },
-    why: 'no read-only layer, so the project cache alone; copies into venvs (no hard links across mounts)',
+    why: 'copies into venvs (no hard links across mounts)',
   },
   {
     tool: 'pip',
     commands: ['pip', 'pip3'],
     paths: ['.cache/pip'],
     env: {},
-    why: 'http and wheel cache; no read-only layer, so the project cache alone',
+    why: 'http and wheel cache',
   },
   {
     tool: 'cargo',
@@ -87,7 +88,7 @@ export const CACHE_TOOLS: readonly CacheTool[] = [
     paths: ['.cargo/registry', '.cargo/git'],
     toolchain: ['.rustup', '.cargo/bin'],
     env: {},
-    why: 'crates checked against Cargo.lock; no read-only layer, so the project cache alone',
+    why: 'crates checked against Cargo.lock',
   },
   {
     tool: 'go',
@@ -138,6 +139,38 @@ export interface CacheMounts {
   env: Record<string, string>;
   envWhy: Record<string, string>;
   caches: CachePlan[];
+  /** Overlays that launch mounts in a user namespace of its own (bwrap before 0.11). */
+  outerUserns: { unshare: string; mount: string } | undefined;
+}
+
+/**
+ * How bubble can layer a host cache under the project's: bwrap 0.11+ mounts overlays
+ * itself; with older bwrap, launch mounts them in a user namespace it makes first, which
+ * an unprivileged user may do since Linux 5.11 (util-linux unshare and mount). Not as
+ * root: the mapping would make the sandbox root.
+ */
+export function overlayMode(
+  facts: HostFacts,
+): 'bwrap' | { unshare: string; mount: string } | undefined {
+  if (facts.bwrap?.features.overlay === true) return 'bwrap';
+  const m = /^(\d+)\.(\d+)/.exec(facts.kernel);
+  const kernelOk = m !== null && (Number(m[1]) > 5 || (Number(m[1]) === 5 && Number(m[2]) >= 11));
+  const unshare = findOnPath(facts.fs, 'unshare', '/usr/bin:/bin');
+  const mount = findOnPath(facts.fs, 'mount', '/usr/bin:/bin');
+  if (!kernelOk || unshare === undefined || mount === undefined || facts.uid === 0)
+    return undefined;
+  return { unshare, mount };
+}
+
+/**
+ * The host's own cache at `rel` in the home, if it is a directory whose path overlayfs's
+ * option string can carry (no comma, colon or backslash).
+ */
+function hostDirAt(facts: HostFacts, rel: string): string | undefined {
+  const real = facts.fs.realpath(join(facts.home, rel));
+  if (real === undefined || facts.fs.lstat(real)?.type !== 'dir' || /[,:\\]/.test(real))
+    return undefined;
+  return real;
 }
 
 /**
@@ -149,7 +182,15 @@ export function cacheMounts(
   cwd: string,
   taken: (dest: string) => boolean,
 ): CacheMounts {
-  const out: CacheMounts = { ops: [], ensureDirs: [], env: {}, envWhy: {}, caches: [] };
+  const out: CacheMounts = {
+    ops: [],
+    ensureDirs: [],
+    env: {},
+    envWhy: {},
+    caches: [],
+    outerUserns: undefined,
+  };
+  const overlay = overlayMode(facts);
   const root = projectCacheDir(facts, cwd);
   const home = facts.home;
   for (const t of CACHE_TOOLS) {
@@ -171,15 +212,36 @@ export function cacheMounts(
           .join('-'),
       );
       refuseLinks(facts, root, src);
-      if (facts.fs.lstat(src) === undefined) out.ensureDirs.push(src);
-      out.ops.push({
-        kind: 'rw',
-        src,
-        dest,
-        why: `${t.tool} cache of this project`,
-        source: 'caches',
-      });
-      paths.push({ inside: dest, host: src });
+      const lower =
+        t.host === undefined && overlay !== undefined ? hostDirAt(facts, rel) : undefined;
+      const dirs = lower === undefined ? [src] : [src, `${src}.work`, `${src}.mnt`];
+      for (const d of dirs) {
+        if (d !== src) refuseLinks(facts, root, d);
+        if (facts.fs.lstat(d) === undefined) out.ensureDirs.push(d);
+      }
+      if (lower === undefined)
+        out.ops.push({
+          kind: 'rw',
+          src,
+          dest,
+          why: `${t.tool} cache of this project`,
+          source: 'caches',
+        });
+      else {
+        // The project's cache is the upper layer: the same directory with or without overlays.
+        out.ops.push({
+          kind: 'overlay',
+          lower,
+          upper: src,
+          work: dirs[1]!,
+          at: dirs[2]!,
+          dest,
+          why: `${t.tool}: your cache read-only, under this project's writable one`,
+          source: 'caches',
+        });
+        if (typeof overlay === 'object') out.outerUserns = overlay;
+      }
+      paths.push({ inside: dest, host: src, ...(lower === undefined ? {} : { lower }) });
     }
     for (const rel of t.toolchain ?? []) {
       const p = join(home, rel);

@@ -114,7 +114,12 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     env: environment.env,
     envWhy: environment.envWhy,
     namespaces: proc.namespaces,
-    process: proc.process,
+    process: {
+      ...proc.process,
+      ...(caches.outerUserns === undefined
+        ? {}
+        : { outerUserns: { uid: facts.uid, gid: facts.gid, ...caches.outerUserns } }),
+    },
     net: network.net,
     seccomp: proc.seccomp,
     placeholders: protection.placeholders,

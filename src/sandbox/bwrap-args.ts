@@ -74,6 +74,10 @@ function mountArgs(
       ];
     case 'data':
       return [...perms(0o444), '--ro-bind-data', String(dataFd()), op.dest];
+    case 'overlay':
+      return features.overlay
+        ? ['--overlay-src', op.lower, '--overlay', op.upper, op.work, op.dest]
+        : ['--bind', op.at, op.dest];
   }
 }
 
@@ -102,6 +106,10 @@ export function bwrapArgs(
   // Only meaningful for a privileged bwrap (root with --allow-root); otherwise bwrap already
   // gives the sandbox no capabilities.
   if (plan.process.asRoot) args.push('--cap-drop', 'ALL');
+  // bwrap is root of launch's user namespace (overlays, see plan.ts): the sandbox is not.
+  const outer = plan.process.outerUserns;
+  if (outer !== undefined && !features.overlay)
+    args.push('--uid', String(outer.uid), '--gid', String(outer.gid), '--cap-drop', 'ALL');
 
   let d = 0;
   const dataFd = (): number => {

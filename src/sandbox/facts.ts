@@ -45,6 +45,8 @@ export interface BwrapFeatures {
   roBindData: boolean;
   /** --bind-fd / --ro-bind-fd (0.10; backported to some 0.8 builds), which checks what it mounted. */
   bindFd?: boolean;
+  /** --overlay-src/--overlay (bwrap 0.11+). */
+  overlay?: boolean;
 }
 
 export interface BwrapInfo {
@@ -200,6 +202,7 @@ function parseBwrapFeatures(help: string): BwrapFeatures {
     seccomp: has('--seccomp'),
     roBindData: has('--ro-bind-data'),
     bindFd: has('--bind-fd') && has('--ro-bind-fd'),
+    overlay: has('--overlay-src'),
   };
 }
 

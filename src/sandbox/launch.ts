@@ -12,6 +12,7 @@ import { openBelow } from './nofollow.ts';
 import { isUnder } from '../policy/paths.ts';
 import { quoteArg } from './escape.ts';
 import { bwrapArgs, fdLayout, type FdLayout } from './bwrap-args.ts';
+import { overlayPrefix } from './overlay-mounts.ts';
 import {
   enterCgroupArgs,
   makeSessionCgroup,
@@ -260,6 +261,7 @@ export async function launch(
   const command = [
     ...memory.prefix,
     ...(sig === undefined ? [] : [sig, '--ignore-signal=INT', '--ignore-signal=QUIT']),
+    ...overlayPrefix(plan, bwrap.features),
     bwrap.path,
     ...args,
   ];

@@ -29,6 +29,19 @@ export type MountOp =
   | ({ kind: 'proc'; dest: string } & Reason)
   /** Devices, with a size-capped /dev/shm; the rest of /dev read-only. */
   | ({ kind: 'dev'; dest: string; shmBytes: number } & Reason)
+  /**
+   * A writable view of `lower` whose writes go to `upper` (`work`: overlayfs's scratch dir on
+   * the same file system). bwrap 0.11+ mounts it itself; older bwrap binds `at`, where
+   * launch mounted it just before, in a user namespace of its own.
+   */
+  | ({
+      kind: 'overlay';
+      lower: string;
+      upper: string;
+      work: string;
+      at: string;
+      dest: string;
+    } & Reason)
   /** A read-only file with fixed content (a protected file that does not exist on the host). */
   | ({ kind: 'data'; dest: string; content: string } & Reason);
 
@@ -56,6 +69,11 @@ export interface ProcessPolicy {
   disableUserns: boolean;
   /** Running as root with --allow-root. */
   asRoot: boolean;
+  /**
+   * bwrap runs as root of a user namespace launch makes first (to mount overlays bwrap
+   * cannot): the sandbox keeps the user's own ids through these.
+   */
+  outerUserns?: { uid: number; gid: number; unshare: string; mount: string } | undefined;
 }
 
 export interface Namespaces {
@@ -89,7 +107,7 @@ export interface NetPlan {
 export interface CachePlan {
   tool: string;
   /** Where the tool writes inside, and the project's host directory behind it. */
-  paths: Array<{ inside: string; host: string }>;
+  paths: Array<{ inside: string; host: string; lower?: string }>;
   /** The host's cache, shown read-only where the tool reads it under its own; undefined: not layered. */
   hostCache: { host: string; inside: string } | undefined;
   why: string;

@@ -26,6 +26,7 @@ function inside(op: MountOp): string {
       return 'dir';
     case 'proc':
     case 'dev':
+    case 'overlay':
       return op.kind;
   }
 }
@@ -100,10 +101,14 @@ export function renderPlan(plan: Plan, bwrapArgv: string[]): string {
     for (const c of plan.caches) {
       const host = c.hostCache
         ? `reads your cache read-only (${displayText(c.hostCache.host)})`
-        : 'your cache not used';
+        : c.paths.some((p) => p.lower !== undefined)
+          ? 'your cache read-only under the project cache (overlay)'
+          : 'your cache not used';
       lines.push(`  ${c.tool}: ${host}; ${c.why}`);
       for (const p of c.paths)
-        lines.push(`    ${displayText(p.inside)}  <- ${displayText(p.host)}`);
+        lines.push(
+          `    ${displayText(p.inside)}  <- ${displayText(p.host)}${p.lower === undefined ? '' : ` over ${displayText(p.lower)} (read-only)`}`,
+        );
     }
     lines.push('');
   }

@@ -8,6 +8,8 @@ import { isUnder } from '../../src/policy/paths.ts';
 import { NOT_PERSISTED } from '../../src/policy/persistent-home.ts';
 import { resolvePlan, type RunRequest } from '../../src/policy/resolve.ts';
 import { renderPlan } from '../../src/sandbox/render.ts';
+import { bwrapArgs, fdLayout } from '../../src/sandbox/bwrap-args.ts';
+import { overlayPrefix } from '../../src/sandbox/overlay-mounts.ts';
 import { debianHost, fakeFacts } from '../support/fake-host.ts';
 
 const req = (over: Partial<RunRequest> = {}): RunRequest => ({
@@ -95,5 +97,65 @@ describe('caches', () => {
       [`${root}/npm`]: { type: 'symlink', target: '/home/u/.npm' },
     });
     assert.throws(() => resolvePlan(facts, req()), /is a symlink: bubble will not follow it/);
+  });
+
+  test('an overlay puts the host cache read-only under the project cache: bwrap 0.11 mounts it, older bwrap gets it from launch', () => {
+    const withTools = {
+      ...host,
+      '/usr/bin/unshare': { type: 'file', mode: 0o755 },
+      '/usr/bin/mount': { type: 'file', mode: 0o755 },
+    } as const;
+    const facts = fakeFacts(withTools);
+    const plan = resolvePlan(facts, req());
+    const root = projectCacheDir(facts, facts.cwd);
+    const up = `${root}/npm/npm-_cacache`;
+    const op = plan.mounts.find((m) => m.dest === '/home/u/.npm/_cacache');
+    assert.deepEqual(op, {
+      kind: 'overlay',
+      lower: '/home/u/.npm/_cacache',
+      upper: up,
+      work: `${up}.work`,
+      at: `${up}.mnt`,
+      dest: '/home/u/.npm/_cacache',
+      why: "npm: your cache read-only, under this project's writable one",
+      source: 'caches',
+    });
+    for (const d of [up, `${up}.work`, `${up}.mnt`]) assert.ok(plan.ensureDirs.includes(d), d);
+    // Go layers natively: no overlay for it.
+    assert.ok(!plan.mounts.some((m) => m.kind === 'overlay' && m.dest.includes('/go/')));
+    assert.deepEqual(plan.process.outerUserns, {
+      uid: 1000,
+      gid: 1000,
+      unshare: '/usr/bin/unshare',
+      mount: '/usr/bin/mount',
+    });
+    const features = facts.bwrap!.features;
+    const old = bwrapArgs(plan, features, fdLayout(plan));
+    assert.ok(old.join(' ').includes(`--bind ${up}.mnt /home/u/.npm/_cacache`));
+    assert.ok(old.join(' ').includes('--uid 1000 --gid 1000 --cap-drop ALL'));
+    const pre = overlayPrefix(plan, features);
+    assert.deepEqual(pre.slice(0, 4), ['/usr/bin/unshare', '--user', '--map-root-user', '--mount']);
+    assert.deepEqual(pre.slice(-5), ['1', '/home/u/.npm/_cacache', up, `${up}.work`, `${up}.mnt`]);
+    // bwrap 0.11+: its own --overlay, no namespace of bubble's, no id mapping.
+    const native = { ...features, overlay: true };
+    const plan11 = resolvePlan(
+      fakeFacts(withTools, { bwrap: { ...facts.bwrap!, features: native } }),
+      req(),
+    );
+    const args = bwrapArgs(plan11, native, fdLayout(plan11)).join(' ');
+    assert.ok(
+      args.includes(
+        `--overlay-src /home/u/.npm/_cacache --overlay ${up} ${up}.work /home/u/.npm/_cacache`,
+      ),
+    );
+    assert.ok(!args.includes('--uid'));
+    assert.deepEqual(overlayPrefix(plan11, native), []);
+    assert.match(
+      renderPlan(plan, []),
+      /npm: your cache read-only under the project cache \(overlay\)/,
+    );
+    // As root there is no overlay of bubble's (the mapping would make the sandbox root).
+    const asRoot = resolvePlan(fakeFacts(withTools, { uid: 0 }), req({ allowRoot: true }));
+    assert.ok(!asRoot.mounts.some((m) => m.kind === 'overlay'));
   });
 });

@@ -117,7 +117,7 @@ async function prepareHost(
     anchor: writableRoot(plan.mounts, p.path),
   }));
   try {
-    claim = claimPlaceholders(dir, placeholders, shared);
+    claim = claimPlaceholders(dir, placeholders, shared, facts.cwd);
   } catch (err) {
     // The project changed between the plan and now: a link, or a path that came or went.
     const code = (err as NodeJS.ErrnoException).code;

@@ -220,3 +220,31 @@ export function openBelow(anchor: string, path: string): number {
     return fd;
   });
 }
+
+/**
+ * Replace the regular file at `path` below `anchor` with `content`: written beside it
+ * (never over anything, never through a link), then renamed over it in the same directory.
+ */
+export function replaceBelow(
+  anchor: string,
+  path: string,
+  content: string,
+  mode: number,
+  suffix: string,
+): void {
+  inParent(anchor, path, (fd, name) => {
+    const tmp = `.${name}.bubble-${suffix}`;
+    const f = fs.openSync(at(fd, tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+    try {
+      fs.writeSync(f, content);
+    } finally {
+      fs.closeSync(f);
+    }
+    try {
+      fs.renameSync(at(fd, tmp), at(fd, name));
+    } catch (e) {
+      fs.unlinkSync(at(fd, tmp));
+      throw e;
+    }
+  });
+}

@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { bubbleDirs } from '../config/paths.ts';
+import { hidePlaceholders, unhidePlaceholders } from './git-hide.ts';
 import { createFileBelow, mkdirBelow, removeBelow, removeBelowAsync } from './nofollow.ts';
 import type { Placeholder } from './plan.ts';
 
@@ -24,6 +25,8 @@ interface Journal {
   /** /proc/PID/stat start time, so a reused pid is not mistaken for us. */
   start: string;
   paths: Placeholder[];
+  /** The project whose .git/info/exclude holds this session's block (git-hide.ts). */
+  exclude?: string;
 }
 
 /** The mark a session's bwrap carries in its argv (`--setenv BUBBLE_SESSION TAG`). */
@@ -60,6 +63,8 @@ export interface Claim {
   journal: string;
   /** What this session created (it removes these when done). */
   paths: Placeholder[];
+  /** The project whose exclude file holds this session's block. */
+  exclude?: string | undefined;
 }
 
 export function procStart(pid: number): string | undefined {
@@ -219,6 +224,8 @@ function sweepDead(dir: string): void {
       }
     }
     removeUnclaimed(journal.paths, live);
+    if (journal.exclude !== undefined)
+      unhidePlaceholders(journal.exclude, sessionTag(journal.pid, journal.start));
     fs.rmSync(file, { force: true });
   }
 }
@@ -227,7 +234,13 @@ function sweepDead(dir: string): void {
  * Create the placeholders a plan needs and claim the existing protected paths that other
  * live sessions created, so they outlive those sessions while we use them.
  */
-export function claimPlaceholders(dir: string, create: Placeholder[], existing: string[]): Claim {
+export function claimPlaceholders(
+  dir: string,
+  create: Placeholder[],
+  existing: string[],
+  /** The project: its placeholder files are kept out of host git's sight (git-hide.ts). */
+  hideIn?: string,
+): Claim {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const journal = join(dir, `${process.pid}.json`);
   return withLock(dir, () => {
@@ -266,13 +279,19 @@ export function claimPlaceholders(dir: string, create: Placeholder[], existing: 
           ),
         );
     }
-    return { dir, journal, paths };
+    const files = paths.filter((p) => p.type === 'file').map((p) => p.path);
+    if (hideIn !== undefined && hidePlaceholders(hideIn, ourSessionTag(), files)) {
+      record.exclude = hideIn;
+      fs.writeFileSync(journal, JSON.stringify(record), { mode: 0o600 });
+    }
+    return { dir, journal, paths, ...(record.exclude === undefined ? {} : { exclude: hideIn }) };
   });
 }
 
 export function releasePlaceholders(claim: Claim): Promise<void> {
   return withLockAsync(claim.dir, async () => {
     await removeUnclaimedInParallel(claim.paths, claimsOfOthers(claim.dir, claim.journal));
+    if (claim.exclude !== undefined) unhidePlaceholders(claim.exclude, ourSessionTag());
     fs.rmSync(claim.journal, { force: true });
   });
 }

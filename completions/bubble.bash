@@ -68,7 +68,7 @@ _bubble()
                 COMPREPLY=($(compgen -c -- "$cur"))
             fi
             ;;
-        log) COMPREPLY=($(compgen -W '--last --limit --json --help' -- "$cur")) ;;
+        log) COMPREPLY=($(compgen -W '--last --limit --json --html --help' -- "$cur")) ;;
         allow) [[ $prev == --since ]] || COMPREPLY=($(compgen -W '--from-log --last --since --dry-run --help' -- "$cur")) ;;
         watch) COMPREPLY=($(compgen -W '--json --help' -- "$cur")) ;;
         doctor) COMPREPLY=($(compgen -W '--json --help' -- "$cur")) ;;

@@ -76,6 +76,7 @@ complete -c bubble -n '__fish_seen_subcommand_from run explain; and test (comman
 # the others
 complete -c bubble -n '__fish_seen_subcommand_from log' -l last -d 'the most recent session'
 complete -c bubble -n '__fish_seen_subcommand_from log' -l limit -x -d 'how many sessions'
+complete -c bubble -n '__fish_seen_subcommand_from log' -l html -d 'a self-contained HTML page'
 complete -c bubble -n '__fish_seen_subcommand_from allow' -l from-log -d 'learn from session logs'
 complete -c bubble -n '__fish_seen_subcommand_from allow' -l last -d 'the most recent session'
 complete -c bubble -n '__fish_seen_subcommand_from allow' -l since -x -d 'sessions since DATE (2026-01-31, 3d)'

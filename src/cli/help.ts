@@ -6,7 +6,7 @@ Usage:
   bubble run [options] [--] COMMAND [ARGS...]   run COMMAND in the sandbox
   bubble explain [options] [--] COMMAND [ARGS...]
                                                 show what the sandbox will see, run nothing
-  bubble log [--last | SESSION] [--json]        where sandboxed sessions connected
+  bubble log [--last | SESSION] [--json|--html] where sandboxed sessions connected
   bubble allow --from-log (SESSION | --last | --since DATE) [--dry-run]
                                                 turn what sessions contacted into allow
                                                 rules in your config (an allowlist)

@@ -9,15 +9,18 @@ import { defaultSessionsDir } from '../../log/writer.ts';
 
 export const logHelp = `Usage: bubble log [--json] [--limit N]       recent sessions, newest first
        bubble log [--json] (--last | SESSION)    hosts one session contacted
+       bubble log --html (--last | SESSION)      the session as a self-contained HTML page
 
 Options:
   --last        the most recent session
   --limit N     how many sessions to list (default 20)
   --json        machine-readable output
+  --html        one HTML page on stdout (no scripts, no external assets): the session's
+                header, per-host totals and timeline; e.g. bubble log --last --html > s.html
   -h, --help    this help
 `;
 
-export function log(words: string[]): number {
+export async function log(words: string[]): Promise<number> {
   let values, positionals;
   try {
     ({ values, positionals } = parseArgs({
@@ -26,6 +29,7 @@ export function log(words: string[]): number {
       options: {
         last: { type: 'boolean' },
         json: { type: 'boolean' },
+        html: { type: 'boolean' },
         limit: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -41,6 +45,10 @@ export function log(words: string[]): number {
   const sessions = listSessions(dir);
   const wanted = values.last ? sessions[0]?.id : positionals[0];
   if (wanted === undefined) {
+    if (values.html)
+      throw new BubbleError('USAGE', 'log: --html needs a session', {
+        hint: 'bubble log --last --html > session.html',
+      });
     if (values.last) throw new BubbleError('NO_SESSIONS', `no sessions logged yet in ${dir}`);
     const limit = values.limit === undefined ? 20 : Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1)
@@ -88,6 +96,11 @@ export function log(words: string[]): number {
     });
   const parsed = readLog(entry.path);
   const summary = summarize(parsed.connections);
+  if (values.html) {
+    const { renderHtml } = await import('../../log/html.ts');
+    process.stdout.write(renderHtml(entry.id, parsed, summary));
+    return 0;
+  }
   if (values.json) {
     process.stdout.write(
       JSON.stringify(

@@ -11,48 +11,21 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireBwrap } from '../support/bwrap.ts';
+import { npmCached } from '../support/npm.ts';
 import { makeWorld, runBubble, type Result } from '../support/world.ts';
-import { host, requireTools, unmet } from '../fixtures/net-tools/host.ts';
+import { requireTools, unmet } from '../fixtures/net-tools/host.ts';
 
 async function install(t: TestContext, name: string, spec: string): Promise<string | undefined> {
   if (!(await requireBwrap(t))) return undefined;
   if (!requireTools(t, ['npm'])) return undefined;
-  const cache = join(tmpdir(), `bubble-${name}-cache-${process.getuid?.() ?? 'x'}`);
-  const bin = join(cache, 'node_modules/.bin', name);
-  if (!fs.existsSync(bin)) {
-    const staging = fs.mkdtempSync(`${cache}.tmp-`);
-    const r = await host(
-      'npm',
-      [
-        'install',
-        '--prefix',
-        staging,
-        '--no-audit',
-        '--no-fund',
-        '--no-update-notifier',
-        '--loglevel=error',
-        spec,
-      ],
-      {
-        timeoutMs: 300_000,
-        check: false,
-      },
-    ).catch((e: Error) => ({ code: null, stdout: '', stderr: e.message }));
-    if (r.code !== 0) {
-      fs.rmSync(staging, { recursive: true, force: true });
-      unmet(t, `cannot install ${spec}: ${r.stdout}${r.stderr}`);
-      return undefined;
-    }
-    try {
-      fs.renameSync(staging, cache);
-    } catch {
-      fs.rmSync(staging, { recursive: true, force: true });
-    }
+  const got = await npmCached(name, spec);
+  if ('error' in got) {
+    unmet(t, `cannot install ${spec}: ${got.error}`);
+    return undefined;
   }
-  return bin;
+  return got.bin;
 }
 
 function ok(r: Result): void {

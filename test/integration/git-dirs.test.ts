@@ -4,36 +4,14 @@
 // Checked with the HOST's git afterwards, with markers that a planted command would create.
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { requireBwrap } from '../support/bwrap.ts';
+import { gitEnv, hostGit, hostGitTry, passEnv } from '../support/git.ts';
 import { makeWorld, sandboxSh, type World } from '../support/world.ts';
 
-const gitEnv = {
-  GIT_AUTHOR_NAME: 't',
-  GIT_AUTHOR_EMAIL: 't@example.com',
-  GIT_COMMITTER_NAME: 't',
-  GIT_COMMITTER_EMAIL: 't@example.com',
-  GIT_CONFIG_NOSYSTEM: '1',
-};
-const passEnv = Object.keys(gitEnv).flatMap((k) => ['--env', k]);
-
-function hostGit(w: World, cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'protocol.file.allow=always', ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...w.env, ...gitEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-/** Host git that may fail (a planted redirect can break it); its output either way. */
-function hostGitTry(w: World, cwd: string, ...args: string[]): string {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...w.env, ...gitEnv } });
-  return `${r.stdout}${r.stderr}`;
-}
+const passGitEnv = passEnv(gitEnv);
 
 function repo(w: World, dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
@@ -88,7 +66,7 @@ describe('git dirs: normal work reaches the host, nothing else does', () => {
       git worktree add -q wt-inside && echo WORKTREE-INSIDE
       git status --porcelain --ignore-submodules=none | grep -v -e wt-inside -e README || true
       echo done`,
-      ['--ro', remote, '--ro', sub, ...passEnv],
+      ['--ro', remote, '--ro', sub, ...passGitEnv],
       { env: gitEnv },
     );
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -179,7 +157,7 @@ describe('git dirs: normal work reaches the host, nothing else does', () => {
       # Last: it breaks git inside for the rest of the session.
       try commondir 'mkdir -p ../evil && echo ../evil > .git/commondir'
       echo done`,
-      passEnv,
+      passGitEnv,
       { env: gitEnv },
     );
     assert.equal(r.code, 0, r.stdout + r.stderr);

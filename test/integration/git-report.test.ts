@@ -3,31 +3,15 @@
 // on the host with host git.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { requireBwrap } from '../support/bwrap.ts';
+import { gitEnv, hostGit, passEnv } from '../support/git.ts';
 import { makeWorld, runBubble, sandboxSh, type World } from '../support/world.ts';
 
-const gitEnv = {
-  GIT_AUTHOR_NAME: 't',
-  GIT_AUTHOR_EMAIL: 't@example.com',
-  GIT_COMMITTER_NAME: 't',
-  GIT_COMMITTER_EMAIL: 't@example.com',
-  GIT_CONFIG_NOSYSTEM: '1',
-};
-const passEnv = Object.keys(gitEnv).flatMap((k) => ['--env', k]);
-
-function hostGit(w: World, cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'protocol.file.allow=always', ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...w.env, ...gitEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
+const passGitEnv = passEnv(gitEnv);
 
 function repo(w: World, dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
@@ -57,7 +41,7 @@ describe('git report: never fails, finishes killed sessions', () => {
       w,
       `git init -q planted && printf '#!/bin/sh\\ntrue\\n' > planted/.git/hooks/post-commit
        mkdir .git/modules/extra; chmod 000 planted/.git/hooks; exit 3`,
-      passEnv,
+      passGitEnv,
       { env: gitEnv },
     );
     fs.chmodSync(join(w.project, 'planted', '.git', 'hooks'), 0o755); // for the cleanup
@@ -76,7 +60,7 @@ describe('git report: never fails, finishes killed sessions', () => {
       w,
       [
         'run',
-        ...passEnv,
+        ...passGitEnv,
         '--',
         'sh',
         '-c',

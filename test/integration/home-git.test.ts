@@ -9,17 +9,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { readLog } from '../../src/log/reader.ts';
 import { requireBwrap } from '../support/bwrap.ts';
+import { gitIdentity, passEnv } from '../support/git.ts';
 import { CANARY, makeWorld, sandboxSh, type World } from '../support/world.ts';
 
-const gitEnv = {
-  GIT_AUTHOR_NAME: 't',
-  GIT_AUTHOR_EMAIL: 't@example.com',
-  GIT_COMMITTER_NAME: 't',
-  GIT_COMMITTER_EMAIL: 't@example.com',
-};
 const git = (cwd: string, ...args: string[]): string =>
-  execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...gitEnv } });
-const passGitEnv = Object.keys(gitEnv).flatMap((k) => ['--env', k]);
+  execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...gitIdentity } });
+const passGitEnv = passEnv(gitIdentity);
 
 describe('sandbox home, ssh-agent, worktrees', () => {
   let w: World;
@@ -106,7 +101,7 @@ describe('sandbox home, ssh-agent, worktrees', () => {
        git config core.fsmonitor evil 2>/dev/null && echo SET-CONFIG
        cat ${main}/a.txt 2>/dev/null || echo no-main-worktree`,
       passGitEnv,
-      { env: gitEnv },
+      { env: gitIdentity },
     );
     assert.equal(r.code, 0, r.stderr);
     // The config write lands in the session's stage of the git dir, never on the host (below).

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { requireBwrap } from '../support/bwrap.ts';
+import { gitIdentity, passEnv } from '../support/git.ts';
 import { waitFor } from '../support/wait.ts';
 import {
   makeWorld,
@@ -17,14 +18,8 @@ import {
   type World,
 } from '../support/world.ts';
 
-const gitEnv = {
-  GIT_AUTHOR_NAME: 't',
-  GIT_AUTHOR_EMAIL: 't@example.com',
-  GIT_COMMITTER_NAME: 't',
-  GIT_COMMITTER_EMAIL: 't@example.com',
-};
 const git = (cwd: string, ...args: string[]): string =>
-  execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...gitEnv } });
+  execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...gitIdentity } });
 
 /** The project as the host runs it: the working tree, git hooks and config (not git's index and objects). */
 function hostView(project: string): Map<string, string> {
@@ -79,9 +74,7 @@ describe('project persistence vectors', () => {
     initRepo();
     const gitDirBefore = snapshot(join(w.project, '.git', 'hooks'));
     const configBefore = fs.readFileSync(join(w.project, '.git', 'config'), 'utf8');
-    const env = Object.entries(gitEnv)
-      .map(([k]) => ['--env', k])
-      .flat();
+    const env = passEnv(gitIdentity);
     const r = await sandboxSh(
       w,
       `
@@ -98,7 +91,7 @@ describe('project persistence vectors', () => {
       git log --oneline | wc -l; git status --porcelain; git diff HEAD~1 --stat | tail -1
       git remote add origin https://example.invalid/x.git 2>&1 | head -1`,
       env,
-      { env: gitEnv },
+      { env: gitIdentity },
     );
     assert.equal(r.code, 0, r.stderr);
     // git config writes go to the session's stage of .git; the host never gets them (below).

@@ -4,11 +4,11 @@
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireBwrap } from './bwrap.ts';
 import { bubbleClaudeBin, makeWorld, runBubble, type Result, type World } from './world.ts';
 import { host, requireTools, unmet } from '../fixtures/net-tools/host.ts';
+import { npmCached } from './npm.ts';
 import {
   FINAL_TEXT,
   startFakeAnthropic,
@@ -23,49 +23,20 @@ let installing: Promise<{ bin: string; version: string } | { error: string }> | 
 /** The cached claude (installing it the first time), or why it cannot be had. */
 function installClaude(): Promise<{ bin: string; version: string } | { error: string }> {
   installing ??= (async () => {
-    const cache = join(tmpdir(), `bubble-claude-cache-${process.getuid?.() ?? 'x'}`);
-    const bin = join(cache, 'node_modules/.bin/claude');
-    const versionOf = async (): Promise<string | undefined> => {
+    let version: string | undefined;
+    const runs = async (bin: string): Promise<boolean> => {
       const r = await host(bin, ['--version'], { check: false, timeoutMs: 30_000 }).catch(
         () => undefined,
       );
-      return r?.code === 0 ? r.stdout.trim() : undefined;
+      version = r?.code === 0 ? r.stdout.trim() : undefined;
+      return version !== undefined;
     };
-    const have = fs.existsSync(bin) ? await versionOf() : undefined;
-    if (have !== undefined) return { bin, version: have };
-    // Install beside the cache and rename into place, so parallel test files never see half
-    // an install (whoever renames first wins; the others use theirs).
-    fs.mkdirSync(tmpdir(), { recursive: true });
-    const staging = fs.mkdtempSync(`${cache}.tmp-`);
     const spec = `@anthropic-ai/claude-code@${process.env['BUBBLE_CLAUDE_VERSION'] ?? 'latest'}`;
-    const r = await host(
-      'npm',
-      [
-        'install',
-        '--prefix',
-        staging,
-        '--no-audit',
-        '--no-fund',
-        '--no-update-notifier',
-        '--loglevel=error',
-        spec,
-      ],
-      { timeoutMs: 300_000, check: false },
-    ).catch((e: Error) => ({ code: null, stdout: '', stderr: e.message }));
-    if (r.code !== 0) {
-      fs.rmSync(staging, { recursive: true, force: true });
-      return { error: `npm install ${spec} failed:\n${r.stdout}${r.stderr}` };
-    }
-    fs.rmSync(cache, { recursive: true, force: true });
-    try {
-      fs.renameSync(staging, cache);
-    } catch {
-      fs.rmSync(staging, { recursive: true, force: true });
-    }
-    const version = await versionOf();
-    return version === undefined
-      ? { error: `${bin} --version failed after install` }
-      : { bin, version };
+    const got = await npmCached('claude', spec, (bin) => fs.existsSync(bin) && runs(bin));
+    if ('error' in got) return got;
+    return version !== undefined || (await runs(got.bin))
+      ? { bin: got.bin, version: version! }
+      : { error: `${got.bin} --version failed after install` };
   })();
   return installing;
 }

@@ -1,6 +1,7 @@
 // An in-memory host for policy tests: a filesystem described as data.
 
 import { dirname, join } from 'node:path';
+import type { RunRequest } from '../../src/policy/run-request.ts';
 import type { HostFacts, HostFs, PathInfo } from '../../src/sandbox/facts.ts';
 
 export type FakeEntry =
@@ -130,6 +131,24 @@ export function fakeFacts(
       stageRoot: '/home/u/.local/state/bubble/stages/4242-1',
     },
     fs: fakeFs(entries),
+    ...over,
+  };
+}
+
+/** A request with nothing asked beyond the command (host network), and `over` on top. */
+export function runRequest(command: string[], over: Partial<RunRequest> = {}): RunRequest {
+  return {
+    command,
+    rw: [],
+    ro: [],
+    hide: [],
+    allowWrite: [],
+    env: [],
+    net: 'host',
+    allow: [],
+    deny: [],
+    hostPorts: [],
+    allowRoot: false,
     ...over,
   };
 }

@@ -3,6 +3,10 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { bwrapArgs, fdLayout } from '../../src/sandbox/bwrap-args.ts';
+import { quoteArg } from '../../src/sandbox/escape.ts';
+import type { HostFacts } from '../../src/sandbox/facts.ts';
+import type { Plan } from '../../src/sandbox/plan.ts';
 
 const dir = fileURLToPath(new URL('../golden/', import.meta.url));
 
@@ -22,4 +26,9 @@ export function assertGolden(name: string, actual: string): void {
     fs.readFileSync(file, 'utf8'),
     `${name} differs (UPDATE_GOLDEN=1 rewrites it; review the diff)`,
   );
+}
+
+/** A plan's bwrap argv, one quoted argument a line: what the golden argv files hold. */
+export function argvText(facts: HostFacts, plan: Plan): string {
+  return bwrapArgs(plan, facts.bwrap!.features, fdLayout(plan)).map(quoteArg).join('\n') + '\n';
 }

@@ -1,21 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { resolvePlan, type RunRequest } from '../../src/policy/resolve.ts';
-import { debianHost, fakeFacts, type FakeEntry } from '../support/fake-host.ts';
-
-const req = (command: string[]): RunRequest => ({
-  command,
-  rw: [],
-  ro: [],
-  hide: [],
-  allowWrite: [],
-  env: [],
-  net: 'host',
-  allow: [],
-  deny: [],
-  hostPorts: [],
-  allowRoot: false,
-});
+import { resolvePlan } from '../../src/policy/resolve.ts';
+import { debianHost, fakeFacts, runRequest as req, type FakeEntry } from '../support/fake-host.ts';
 
 const host = (extra: Record<string, FakeEntry>): Record<string, FakeEntry> => ({
   ...debianHost,

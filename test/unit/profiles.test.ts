@@ -11,32 +11,10 @@ import {
   profileForCommand,
   profiles,
 } from '../../src/policy/profiles/index.ts';
-import { resolvePlan, type RunRequest } from '../../src/policy/resolve.ts';
-import { bwrapArgs, fdLayout } from '../../src/sandbox/bwrap-args.ts';
-import { quoteArg } from '../../src/sandbox/escape.ts';
-import type { HostFacts } from '../../src/sandbox/facts.ts';
+import { resolvePlan } from '../../src/policy/resolve.ts';
 import type { MountOp, Plan } from '../../src/sandbox/plan.ts';
-import { debianHost, fakeFacts, type FakeEntry } from '../support/fake-host.ts';
-import { assertGolden } from '../support/golden.ts';
-
-const req = (command: string[], over: Partial<RunRequest> = {}): RunRequest => ({
-  command,
-  rw: [],
-  ro: [],
-  hide: [],
-  allowWrite: [],
-  env: [],
-  net: 'host',
-  allow: [],
-  deny: [],
-  hostPorts: [],
-  allowRoot: false,
-  ...over,
-});
-
-function argvText(facts: HostFacts, plan: Plan): string {
-  return bwrapArgs(plan, facts.bwrap!.features, fdLayout(plan)).map(quoteArg).join('\n') + '\n';
-}
+import { debianHost, fakeFacts, runRequest as req, type FakeEntry } from '../support/fake-host.ts';
+import { argvText, assertGolden } from '../support/golden.ts';
 
 /** The last mount at exactly `dest` (the one that decides what is seen there). */
 const mountAt = (plan: Plan, dest: string): MountOp | undefined =>

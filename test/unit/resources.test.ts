@@ -13,7 +13,7 @@ import {
   systemdScopeArgs,
 } from '../../src/sandbox/cgroup.ts';
 import type { HostFacts } from '../../src/sandbox/facts.ts';
-import { debianHost, fakeFacts } from '../support/fake-host.ts';
+import { debianHost, fakeFacts, runRequest } from '../support/fake-host.ts';
 
 const GiB = 1024 ** 3;
 
@@ -21,20 +21,7 @@ function plan(over: Partial<HostFacts> = {}, limit: string[] = []) {
   const facts = fakeFacts(debianHost, over);
   return {
     facts,
-    plan: resolvePlan(facts, {
-      command: ['sh'],
-      rw: [],
-      ro: [],
-      hide: [],
-      allowWrite: [],
-      env: [],
-      net: 'none',
-      allow: [],
-      deny: [],
-      hostPorts: [],
-      allowRoot: false,
-      limits: parseLimits(limit),
-    }),
+    plan: resolvePlan(facts, runRequest(['sh'], { net: 'none', limits: parseLimits(limit) })),
   };
 }
 

@@ -63,7 +63,7 @@ function isEscaped(text: string, i: number): boolean {
 }
 
 /** The top level of a TOML document: its keys, and where the tables start. */
-export function scanTopLevel(text: string): TopLevel {
+function scanTopLevel(text: string): TopLevel {
   const keys = new Map<string, KeySpan>();
   let i = 0;
   while (i < text.length) {

@@ -117,14 +117,3 @@ export function parseConfig(file: string, text: string): Config {
     'keys: rw, ro, hide, allow_write, env, net, net_policy, ask_timeout, allow, deny, allow_private, host_ports, limits, profile, home, home_keep, ssh_agent, ssh_keys, gitconfig, pass_credentials, api_key_command, [profiles.NAME] (see README, Configuration)',
   );
 }
-
-/** Read one config file; undefined when it does not exist. */
-export function loadConfigFile(
-  path: string,
-  kind: 'user' | 'project',
-  read: (p: string) => string | undefined,
-): ConfigFile | undefined {
-  const text = read(path);
-  if (text === undefined) return undefined;
-  return { path, kind, config: parseConfig(path, text), sha256: sha256(text) };
-}

@@ -155,7 +155,7 @@ function emptyOptions(): Options {
 }
 
 /** The part of an untrusted project layer that tightens, and the names of what it dropped. */
-export function tightenOnly(
+function tightenOnly(
   layer: ProfileSettings,
   current: Options,
   prefix = '',
@@ -246,7 +246,7 @@ export function tightenOnly(
 }
 
 /** The limits in force so far (defaults under config values). */
-export function currentLimits(o: Options): Limits {
+function currentLimits(o: Options): Limits {
   return parseLimits(
     LIMIT_NAMES.flatMap((n) => (o.limits[n] === undefined ? [] : [`${n}=${o.limits[n].value}`])),
     DEFAULT_LIMITS,

@@ -24,7 +24,7 @@ export function bubbleDirs(env: Record<string, string | undefined>, home: string
 }
 
 /** The project config file: `.bubble.toml` at the project root (the working directory's realpath). */
-export const PROJECT_CONFIG = '.bubble.toml';
+const PROJECT_CONFIG = '.bubble.toml';
 
 /** Where the user and project config files would be (they may not exist). */
 export function configPaths(dirs: BubbleDirs, project: string): { user: string; project: string } {

@@ -16,7 +16,7 @@ const size = z.union([
 const countOrUnlimited = z.union([z.int().positive(), z.literal('unlimited')]);
 const sizeOrUnlimited = z.union([size, z.literal('unlimited')]);
 
-export const limitsSchema = z
+const limitsSchema = z
   .strictObject({
     nproc: countOrUnlimited
       .optional()
@@ -116,7 +116,7 @@ const settings = {
     .describe('~/.gitconfig inside: ro, rw or none (--gitconfig)'),
 };
 
-export const profileSettingsSchema = z
+const profileSettingsSchema = z
   .strictObject(settings)
   .describe('overrides that apply when this profile is in use');
 

@@ -52,7 +52,7 @@ export interface CredentialInput {
 }
 
 /** Claude Code's login file on Linux (its docs: "Authentication"; macOS uses the Keychain). */
-export function claudeLoginPath(home: string, env: CredentialInput['env']): string {
+function claudeLoginPath(home: string, env: CredentialInput['env']): string {
   const dir = env['CLAUDE_CONFIG_DIR'];
   return join(
     dir !== undefined && dir.startsWith('/') ? dir : join(home, '.claude'),
@@ -74,8 +74,7 @@ function parseLogin(text: string | undefined): ClaudeLogin | undefined {
   }
 }
 
-export const PLACEHOLDER_ACCESS_TOKEN =
-  'sk-ant-oat01-bubble-placeholder-the-real-token-stays-outside';
+const PLACEHOLDER_ACCESS_TOKEN = 'sk-ant-oat01-bubble-placeholder-the-real-token-stays-outside';
 const PLACEHOLDER_REFRESH_TOKEN = 'sk-ant-ort01-bubble-placeholder-refreshed-outside';
 /** Far enough that the client never tries to refresh inside: bubble refreshes outside. */
 const PLACEHOLDER_EXPIRY = Date.UTC(2099, 0, 1);

@@ -86,7 +86,7 @@ export function apparmorProfile(bwrapPath: string): string {
 }
 
 /** The AppArmor fix as one shell line, then the sysctl alternative. */
-export function apparmorFix(bwrapPath: string): string {
+function apparmorFix(bwrapPath: string): string {
   const printf = apparmorProfile(bwrapPath).replace(/\n/g, '\\n');
   return (
     `printf '${printf}' | sudo tee /etc/apparmor.d/bwrap && sudo apparmor_parser -r /etc/apparmor.d/bwrap` +

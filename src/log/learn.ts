@@ -41,7 +41,7 @@ export interface Learned {
 }
 
 /** Siblings under one parent before a wildcard is suggested. */
-export const WILDCARD_SIBLINGS = 3;
+const WILDCARD_SIBLINGS = 3;
 
 const WEB_PORTS = new Set([443, 80]);
 

@@ -14,7 +14,7 @@
 // (bubble was killed): reader.ts shows it as cut short.
 import type { Signed } from '../ssh/signed-data.ts';
 
-export const LOG_VERSION = 1;
+const LOG_VERSION = 1;
 
 export type NetMode = 'filtered' | 'logged' | 'host' | 'none';
 export type Protocol = 'connect' | 'http' | 'socks';

@@ -37,7 +37,7 @@ export interface SessionSummary {
   readonly bytesDown: number;
 }
 
-export const MALFORMED_HOST = '(malformed)';
+const MALFORMED_HOST = '(malformed)';
 
 export function summarize(connections: readonly ConnectionRecord[]): SessionSummary {
   interface Acc {
@@ -193,7 +193,7 @@ export function renderSummary(summary: SessionSummary): string {
 }
 
 /** `, 2 failed (not found)` or `, 3 failed (2 not found, 1 timed out)`; empty when none failed. */
-export function failedText(summary: Pick<SessionSummary, 'failed' | 'failures'>): string {
+function failedText(summary: Pick<SessionSummary, 'failed' | 'failures'>): string {
   if (summary.failed === 0) return '';
   const kinds = (Object.entries(summary.failures) as [Failure, number][]).filter(([, n]) => n > 0);
   const detail =

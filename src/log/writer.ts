@@ -68,7 +68,7 @@ export function sessionLogPath(dir: string, sessionId: string): string {
 }
 
 /** Creates `dir` (0700) if needed and makes sure it is a real directory we can keep private. */
-export function ensurePrivateDir(dir: string): void {
+function ensurePrivateDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {

@@ -33,9 +33,7 @@ function firstSet(env: Readonly<Record<string, string | undefined>>, names: stri
 }
 
 /** Which proxy to use, from the environment; undefined when none is usable. */
-export function chooseProxy(
-  env: Readonly<Record<string, string | undefined>>,
-): ProxyChoice | undefined {
+function chooseProxy(env: Readonly<Record<string, string | undefined>>): ProxyChoice | undefined {
   for (const names of [
     ['ALL_PROXY', 'all_proxy'],
     ['HTTPS_PROXY', 'https_proxy'],
@@ -70,7 +68,7 @@ export function authority(host: string, port: number): string {
 }
 
 /** The SOCKS5 greeting and CONNECT request (no authentication), names unresolved. */
-export function socksRequest(host: string, port: number): { greeting: Buffer; request: Buffer } {
+function socksRequest(host: string, port: number): { greeting: Buffer; request: Buffer } {
   const greeting = Buffer.from([0x05, 0x01, 0x00]);
   let address: Buffer;
   if (isIPv4(host)) address = Buffer.from([0x01, ...host.split('.').map(Number)]);
@@ -198,7 +196,7 @@ async function socksConnect(socket: Socket, host: string, port: number): Promise
 }
 
 /** Opens a tunnel through `proxy`; resolves with the socket and any bytes that came early. */
-export async function openTunnel(
+async function openTunnel(
   proxy: ProxyChoice,
   host: string,
   port: number,

@@ -122,7 +122,7 @@ export function parseResponseHead(
   };
 }
 
-export function headerValues(headers: readonly Header[], name: string): string[] {
+function headerValues(headers: readonly Header[], name: string): string[] {
   const lower = name.toLowerCase();
   return headers.filter(([n]) => n.toLowerCase() === lower).map(([, v]) => v);
 }

@@ -74,7 +74,7 @@ export interface ProxyTimeouts {
   readonly idleMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: ProxyTimeouts = {
+const DEFAULT_TIMEOUTS: ProxyTimeouts = {
   headerMs: 15_000,
   dnsMs: 10_000,
   connectMs: 15_000,
@@ -222,7 +222,7 @@ function errorText(error: unknown): string {
 }
 
 /** Why the client got no connection, in one line a person or a model can act on. */
-export function clientMessage(
+function clientMessage(
   conn: Pick<Conn, 'denial' | 'failure' | 'reason' | 'hint' | 'error'>,
   what: string,
 ): string {

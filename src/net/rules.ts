@@ -144,8 +144,3 @@ export function evaluateRules(rules: Rules, host: string, port: number): RuleVer
     reason: `${formatHost(host)}:${port} is not in the allow list`,
   };
 }
-
-/** The patterns as the user wrote them, for the log header. */
-export function rulesToStrings(rules: Rules): { allow: string[]; deny: string[] } {
-  return { allow: rules.allow.map((p) => p.source), deny: rules.deny.map((p) => p.source) };
-}

@@ -48,7 +48,7 @@ function pick(env: Env, name: string): { name: string; value: string } | null {
   return null;
 }
 
-export function parseUpstreamUrl(variable: string, value: string): UpstreamProxy {
+function parseUpstreamUrl(variable: string, value: string): UpstreamProxy {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
   let url: URL;
   try {

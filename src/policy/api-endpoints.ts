@@ -3,7 +3,7 @@
 // port. Pure: the caller supplies the environment and the agent settings' `env` tables.
 
 /** The variables agents read their API base URL from. */
-export const API_URL_VARIABLES = [
+const API_URL_VARIABLES = [
   'ANTHROPIC_BASE_URL',
   'OPENAI_BASE_URL',
   'GOOGLE_GEMINI_BASE_URL',

@@ -21,7 +21,7 @@ import { findOnPath } from '../sandbox/facts.ts';
 import type { CachePlan, MountOp } from '../sandbox/plan.ts';
 
 /** Where the host's caches are shown read-only, one directory per tool. */
-export const HOST_CACHES_INSIDE = '/run/bubble-caches';
+const HOST_CACHES_INSIDE = '/run/bubble-caches';
 
 export interface CacheTool {
   tool: string;

@@ -34,7 +34,7 @@ const BASE_ENV_PREFIXES = ['LC_'];
 const CA_ENV = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR'];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export function requestEnv(
+function requestEnv(
   req: Pick<RunRequest, 'env' | 'sources'>,
   facts: HostFacts,
   warnings: string[],

@@ -15,8 +15,8 @@ import type { Protection } from './project.ts';
 import type { StageSpec } from './staged.ts';
 
 /** How far below the project nested clones are looked for, and how many directories at most. */
-export const SEARCH_DEPTH = 4;
-export const SEARCH_DIRS = 3000;
+const SEARCH_DEPTH = 4;
+const SEARCH_DIRS = 3000;
 /** Submodule names may contain slashes: modules/a/b is a git dir. */
 const MODULES_DEPTH = 4;
 
@@ -129,7 +129,7 @@ export interface StageOptions {
 }
 
 /** The stages for one git dir and every git dir nested in it, parent first. */
-export function gitDirStages(
+function gitDirStages(
   fs: HostFs,
   gitDir: string,
   opts: StageOptions,
@@ -253,7 +253,7 @@ export interface ConfiguredPath {
  * against each work tree. Existing ones are returned, and absent ones for the keys git
  * reads as paths. Included config files inside the project are read too.
  */
-export function configuredPaths(
+function configuredPaths(
   fs: HostFs,
   project: string,
   home: string,

@@ -10,13 +10,13 @@ import { parseGitConfig } from './git-config.ts';
 import type { StageEntry, StagedContent, WriteBackRule } from './staged.ts';
 
 /** Written in place by objects, refs and reflog updates (and git-lfs, reftable). */
-export const GIT_DATA_DIRS = ['objects', 'refs', 'logs', 'reftable', 'lfs'] as const;
+const GIT_DATA_DIRS = ['objects', 'refs', 'logs', 'reftable', 'lfs'] as const;
 
 /** Created on the host first when missing, else what git writes there would stay in the stage. */
 export const GIT_CREATE_DIRS = ['objects', 'refs', 'logs'] as const;
 
 /** Holds other git dirs (submodules' and linked worktrees'), each staged on its own. */
-export const GIT_NESTED_DIRS = ['modules', 'worktrees'] as const;
+const GIT_NESTED_DIRS = ['modules', 'worktrees'] as const;
 
 const HASH = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 const MAX_TEXT = 16 << 20;

@@ -85,7 +85,7 @@ export const NOT_PERSISTED: readonly HomePath[] = [
 ];
 
 /** `$XDG_STATE_HOME/bubble/homes/<name>-<hash of the project path>`. */
-export function persistentHome(facts: HostFacts, project: string): string {
+function persistentHome(facts: HostFacts, project: string): string {
   const id = createHash('sha256').update(project).digest('hex').slice(0, 12);
   const name =
     basename(project)

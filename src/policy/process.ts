@@ -8,14 +8,14 @@ import { seccompRules, seccompSupported } from '../sandbox/seccomp.ts';
 import { ulimitLine, type Limits } from './limits.ts';
 import { trampoline, type Forwarder } from './network.ts';
 
-export function kernelBefore(release: string, major: number, minor: number): boolean {
+function kernelBefore(release: string, major: number, minor: number): boolean {
   const m = /^(\d+)\.(\d+)/.exec(release);
   if (!m) return false;
   return Number(m[1]) < major || (Number(m[1]) === major && Number(m[2]) < minor);
 }
 
 /** The memory limit and its cgroup, or the one-line warning why there is none. */
-export function memoryPlan(limits: Limits, facts: HostFacts): Plan['memory'] | string | undefined {
+function memoryPlan(limits: Limits, facts: HostFacts): Plan['memory'] | string | undefined {
   if (limits.memBytes === 'unlimited') return undefined;
   const bytes = limits.memBytes ?? Math.floor(facts.memTotal / 2);
   const cg = facts.memoryCgroup;

@@ -80,11 +80,7 @@ function projectPlaceholderIgnore(
 }
 
 /** What the agent's profile protects in the home: its settings and the scripts they run. */
-export function agentProtections(
-  facts: HostFacts,
-  profile: Profile,
-  homeReal: string,
-): Protection[] {
+function agentProtections(facts: HostFacts, profile: Profile, homeReal: string): Protection[] {
   const home = facts.home;
   const agentSource = `profile ${profile.name}`;
   const protections: Protection[] = profile.protected.map((p) => ({

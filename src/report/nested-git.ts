@@ -26,7 +26,7 @@ const SAFE = new Set([
 ]);
 
 /** The harmless part of a git config file, line by line. */
-export function harmlessConfig(text: string): string {
+function harmlessConfig(text: string): string {
   const kept = new Map<string, string[]>();
   let section = '';
   for (const raw of text.split('\n')) {

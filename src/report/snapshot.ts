@@ -55,7 +55,7 @@ function valueDigest(value: unknown): string {
 }
 
 /** JSON with object keys sorted, so reformatting a file is not a change. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
     const obj = value as Record<string, unknown>;

@@ -30,7 +30,7 @@ interface Journal {
 }
 
 /** The mark a session's bwrap carries in its argv (`--setenv BUBBLE_SESSION TAG`). */
-export function sessionTag(pid: number, start: string): string {
+function sessionTag(pid: number, start: string): string {
   return `${pid}-${start}`;
 }
 

@@ -70,7 +70,7 @@ function netLine(plan: Plan): string {
   return parts.join('; ');
 }
 
-export function viewRows(plan: Plan): ViewRow[] {
+function viewRows(plan: Plan): ViewRow[] {
   return plan.mounts.map((op) => ({
     path: op.dest,
     inside: inside(op),

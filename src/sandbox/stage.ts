@@ -20,7 +20,7 @@ import {
 } from '../policy/staged.ts';
 
 /** Write-back allowlists by name (StageSpec.rules). */
-export const STAGE_RULES: Record<string, readonly WriteBackRule[]> = {
+const STAGE_RULES: Record<string, readonly WriteBackRule[]> = {
   git: GIT_RULES,
   'git-info': GIT_INFO_RULES,
   'git-objects-info': GIT_OBJECTS_INFO_RULES,

@@ -12,7 +12,7 @@ import { say } from '../say.ts';
 import { usageError } from '../usage.ts';
 import { findConfig } from './configured.ts';
 
-export const allowHelp = `Usage: bubble allow --from-log (SESSION... | --last | --since DATE) [--dry-run]
+const allowHelp = `Usage: bubble allow --from-log (SESSION... | --last | --since DATE) [--dry-run]
 
 Turn the destinations sessions contacted into allow rules in your config
 ($XDG_CONFIG_HOME/bubble/config.toml), after a comment naming the sessions. One exact

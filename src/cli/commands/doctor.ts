@@ -5,7 +5,7 @@ import { usageError } from '../usage.ts';
 import { exitStatus, runChecks } from '../../doctor/checks.ts';
 import { displayText } from '../../sandbox/escape.ts';
 
-export const doctorHelp = `Usage: bubble doctor [--json]
+const doctorHelp = `Usage: bubble doctor [--json]
 
 Checks what bubble needs on this machine: bwrap and its features, unprivileged user
 namespaces (including Ubuntu's AppArmor restriction), seccomp, Landlock, the kernel's

@@ -7,7 +7,7 @@ import { listSessions, readLog } from '../../log/reader.ts';
 import { escapeForDisplay, renderSummary, summarize } from '../../log/summary.ts';
 import { defaultSessionsDir } from '../../log/writer.ts';
 
-export const logHelp = `Usage: bubble log [--json] [--limit N]       recent sessions, newest first
+const logHelp = `Usage: bubble log [--json] [--limit N]       recent sessions, newest first
        bubble log [--json] (--last | SESSION)    hosts one session contacted
        bubble log --html (--last | SESSION)      the session as a self-contained HTML page
 

@@ -5,7 +5,7 @@ import { usageError } from '../usage.ts';
 import type { Profile } from '../../policy/profile.ts';
 import { profiles } from '../../policy/profiles/index.ts';
 
-export const profilesHelp = `Usage: bubble profiles [--json]
+const profilesHelp = `Usage: bubble profiles [--json]
 
 Lists the agent profiles: the commands that select each one (or --profile NAME), what it
 keeps writable and reaching your home, what it makes read-only (never creatable), the

@@ -8,7 +8,7 @@ import { displayText } from '../../sandbox/escape.ts';
 import { say } from '../say.ts';
 import type { Result } from '../../selftest/probes.ts';
 
-export const selftestHelp = `Usage: bubble selftest [--json] [--net MODE] [--keep]
+const selftestHelp = `Usage: bubble selftest [--json] [--net MODE] [--keep]
 
 Plants canaries in a temporary fake home and project (ssh keys, cloud credentials, a git
 repository, agent config, a secret variable, services on loopback), runs real attacks from

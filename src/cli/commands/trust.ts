@@ -10,7 +10,7 @@ import { readStore, withoutTrust, withTrust, writeStore } from '../../config/tru
 import { say } from '../say.ts';
 import { findConfig } from './configured.ts';
 
-export const trustHelp = `Usage: bubble trust [--revoke]
+const trustHelp = `Usage: bubble trust [--revoke]
 
 Trust this project's .bubble.toml as it is now: its settings apply in full, including
 those that loosen the sandbox (rw, ro, env, allow, host_ports, net, bigger limits...).

@@ -7,13 +7,6 @@ import type { z } from 'zod';
 import { BubbleError, EXIT_USAGE } from '../errors.ts';
 import { configSchema, type Config } from './schema.ts';
 
-export interface ConfigFile {
-  path: string;
-  kind: 'user' | 'project';
-  config: Config;
-  sha256: string;
-}
-
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }

@@ -136,6 +136,3 @@ export const configSchema = z
 export type ProfileSettings = z.infer<typeof profileSettingsSchema>;
 export type Config = z.infer<typeof configSchema>;
 export type Limits = z.infer<typeof limitsSchema>;
-
-/** The keys a `[profiles.NAME]` table (and the top level) may hold, in display order. */
-export const SETTING_KEYS = Object.keys(settings) as (keyof ProfileSettings)[];

@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mustWork } from '../support/bwrap.ts';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { mainHelp, runHelp } from '../../src/cli/help.ts';
@@ -46,7 +47,7 @@ describe('completions and man page', () => {
     });
   }
 
-  test('bash, zsh and fish accept their files (where installed)', (t) => {
+  test('bash, zsh and fish accept their files (all three under CI)', (t) => {
     for (const [shell, file] of [
       ['bash', 'completions/bubble.bash'],
       ['zsh', 'completions/_bubble'],
@@ -54,6 +55,9 @@ describe('completions and man page', () => {
     ] as const) {
       const r = spawnSync(shell, ['-n', new URL(file, root).pathname], { encoding: 'utf8' });
       if (r.error !== undefined) {
+        // Under CI a missing shell is a failure: its completions would ship unchecked.
+        if (mustWork())
+          assert.fail(`${shell} not installed: ${file} cannot be checked (BUBBLE_MUST_WORK or CI)`);
         t.diagnostic(`${shell} not installed: ${file} not checked`);
         continue;
       }

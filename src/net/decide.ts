@@ -239,3 +239,24 @@ export function decide(
         : null;
   return { allow: true, rule, address: addresses[0] as string, addresses: [...addresses] };
 }
+
+/**
+ * Decision for a name that only an upstream (corporate) proxy can resolve: this host's
+ * lookup found nothing, so no address can be checked and the upstream's DNS is
+ * authoritative. The rules still apply to the name; a loopback name never leaves (an
+ * upstream on this host would reach this host's own services with it).
+ */
+export function decideByName(host: string, port: number, policy: DestinationPolicy): Decision {
+  const early = precheck(host, port, { ...policy, publishedPorts: new Set() });
+  if (early) return early;
+  if (isIP(host) !== 0 || isLoopbackName(host, policy.classifier))
+    return {
+      allow: false,
+      code: 'address',
+      rule: null,
+      reason: `${formatAuthority(host, port)} is a loopback name that did not resolve here`,
+      hint: null,
+    };
+  const verdict = evaluateRules(policy.rules, host, port);
+  return { allow: true, rule: verdict.rule, address: host, addresses: [] };
+}

@@ -15,9 +15,10 @@ export interface DialTarget {
   /** Upstream proxy to tunnel through, or null for a direct connection. */
   readonly upstream: UpstreamProxy | null;
   /**
-   * Ask the upstream for the host name instead of the checked address. Off by
-   * default: the upstream would resolve the name again, possibly to an
-   * internal address we never checked.
+   * Ask the upstream for the host name instead of the checked address (its DNS is
+   * authoritative behind a corporate proxy; it may resolve the name to an address
+   * bubble never checked: the rules on the name still held). With no checked
+   * address at all (the name did not resolve here) the name is all there is.
    */
   readonly sendHostname?: boolean;
   readonly timeoutMs: number;
@@ -178,21 +179,21 @@ export const dial: Dialer = async (target) => {
   const deadline = Date.now() + target.timeoutMs;
   const remaining = (): number => Math.max(1, deadline - Date.now());
   const [first] = target.addresses;
-  if (first === undefined)
-    throw new DialError('ERR_DIAL_UNREACHABLE', `${target.host}: no address to dial`);
-
-  if (target.upstream) {
-    // The upstream does the actual connecting; we hand it one checked address.
+  const upstreamTarget = target.sendHostname ? target.host : first;
+  if (target.upstream && upstreamTarget !== undefined) {
+    // The upstream does the actual connecting; we hand it the name or one checked address.
     const proxy = target.upstream;
     const socket = await connectTcp(proxy.host, proxy.port, remaining());
-    const authority = formatAuthority(target.sendHostname ? target.host : first, target.port);
+    const authority = formatAuthority(upstreamTarget, target.port);
     const headLength = await upstreamConnect(socket, authority, proxy, remaining());
     return {
       socket,
-      address: first,
+      address: first ?? target.host,
       handshake: { written: socket.bytesWritten, read: headLength },
     };
   }
+  if (first === undefined)
+    throw new DialError('ERR_DIAL_UNREACHABLE', `${target.host}: no address to dial`);
 
   let lastError: unknown = null;
   for (const address of target.addresses) {

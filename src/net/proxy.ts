@@ -14,7 +14,9 @@
 //
 // Per connection: the socket stays paused while the decision is made; the name
 // is checked against the rules before it is resolved, resolved once, every
-// address checked, and only checked addresses dialled. Timeouts: header
+// address checked, and only checked addresses dialled. Through an upstream
+// (corporate) proxy the upstream is asked for the name, and a name this host
+// cannot resolve goes there by name with the rules applied to it. Timeouts: header
 // (until the request is complete), DNS, connect, idle. One record per
 // connection goes to `onRecord` when the connection ends (or at close()).
 import { chmod } from 'node:fs/promises';
@@ -30,7 +32,14 @@ import {
   type Protocol,
 } from '../log/record.ts';
 import { formatAuthority, formatHost, hostnameProblem, normalizeHost } from './authority.ts';
-import { decide, destinationPolicy, precheck, type DestinationPolicy } from './decide.ts';
+import {
+  decide,
+  decideByName,
+  destinationPolicy,
+  precheck,
+  type Decision,
+  type DestinationPolicy,
+} from './decide.ts';
 import { readHostAddresses } from './host-addresses.ts';
 import type { PrivateGrant } from './private-grants.ts';
 import { dial as defaultDialer, DialError, type Dialed, type Dialer } from './dial.ts';
@@ -94,7 +103,11 @@ export interface ProxyOptions {
   readonly resolver?: Resolver;
   /** Upstream (corporate) proxy, e.g. upstreamFromEnv(process.env) in the composition root. */
   readonly upstream?: UpstreamConfig | null;
-  /** Send the host name rather than the checked address to the upstream (see dial.ts). */
+  /**
+   * Ask the upstream for the host name (default), not the checked address: behind a
+   * corporate proxy its DNS is authoritative, and a name this host cannot resolve goes
+   * there by name. false: only checked addresses, and unresolvable names fail here.
+   */
   readonly upstreamSendsHostname?: boolean;
   readonly dialer?: Dialer;
   readonly timeouts?: Partial<ProxyTimeouts>;
@@ -277,7 +290,7 @@ export class EgressProxy {
     });
     this.#resolver = options.resolver ?? systemResolver;
     this.#upstream = options.upstream ?? null;
-    this.#sendHostname = options.upstreamSendsHostname ?? false;
+    this.#sendHostname = options.upstreamSendsHostname ?? true;
     this.#dialer = options.dialer ?? defaultDialer;
     this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.#maxHead = options.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES;
@@ -476,6 +489,24 @@ export class EgressProxy {
     }
   }
 
+  /** Not bubble's doing: the rules let the name through, the lookup failed. */
+  #lookupFailed(conn: Conn, error: ResolveError): Outcome {
+    conn.decision = 'allow';
+    conn.failure =
+      error.code === 'ERR_RESOLVE_NOTFOUND'
+        ? 'not-found'
+        : error.code === 'ERR_RESOLVE_TIMEOUT'
+          ? 'timed-out'
+          : 'dns-failed';
+    conn.reason = error.message;
+    conn.error = error.code;
+    return {
+      ok: false,
+      status: error.code === 'ERR_RESOLVE_TIMEOUT' ? 504 : 502,
+      socks: Reply.hostUnreachable,
+    };
+  }
+
   /** Rules, resolution, address checks and the dial. Fills in conn's record fields. */
   async #connect(conn: Conn, host: string, port: number): Promise<Outcome> {
     conn.host = host;
@@ -496,32 +527,25 @@ export class EgressProxy {
       conn.hint = early.hint;
       return { ok: false, status: 403, socks: Reply.notAllowed };
     }
-    let addresses: string[];
+    let decision: Decision;
     try {
-      addresses = await raceAbort(
+      const addresses = await raceAbort(
         resolveHost(host, this.#resolver, this.#timeouts.dnsMs),
         conn.abort.signal,
         () => {},
       );
+      decision = decide(host, port, addresses, policy);
     } catch (error) {
       if (!(error instanceof ResolveError)) throw error;
-      // Not bubble's doing: the rules let the name through, the lookup failed.
-      conn.decision = 'allow';
-      conn.failure =
-        error.code === 'ERR_RESOLVE_NOTFOUND'
-          ? 'not-found'
-          : error.code === 'ERR_RESOLVE_TIMEOUT'
-            ? 'timed-out'
-            : 'dns-failed';
-      conn.reason = error.message;
-      conn.error = error.code;
-      return {
-        ok: false,
-        status: error.code === 'ERR_RESOLVE_TIMEOUT' ? 504 : 502,
-        socks: Reply.hostUnreachable,
-      };
+      // Behind an upstream proxy a name this host cannot resolve is the upstream's to
+      // resolve (a corporate network's internal names): asked for by name, rules applied
+      // to the name.
+      const upstream = this.#sendHostname
+        ? selectUpstream(this.#upstream, conn.protocol, host, port, host)
+        : null;
+      if (upstream) decision = decideByName(host, port, policy);
+      else return this.#lookupFailed(conn, error);
     }
-    const decision = decide(host, port, addresses, policy);
     conn.rule = decision.rule;
     if (!decision.allow) {
       conn.denial = decision.code === 'rule' ? 'rule' : 'address';
@@ -534,7 +558,11 @@ export class EgressProxy {
       conn.hint = decision.hint;
       return { ok: false, status: 403, socks: Reply.notAllowed };
     }
-    const upstream = selectUpstream(this.#upstream, conn.protocol, host, port, decision.address);
+    // A published port of this host is dialled here: an upstream elsewhere would reach its
+    // own loopback with it.
+    const upstream = decision.rule?.startsWith('host-port ')
+      ? null
+      : selectUpstream(this.#upstream, conn.protocol, host, port, decision.address);
     if (upstream) conn.via = upstream.display;
     try {
       this.#onOpen(

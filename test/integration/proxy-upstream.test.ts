@@ -158,9 +158,9 @@ test('a name that resolves here to a public address is still asked of the upstre
     // Never dialled: the stand-in dialer only records what would be.
     resolver: mapResolver({ 'www.example.com': ['93.184.215.14'] }),
     upstream: upstreamFromEnv({ HTTPS_PROXY: 'http://127.0.0.1:9' }),
-    dialer: async (target) => {
+    dialer: (target) => {
       targets.push(target);
-      throw new DialError('ERR_DIAL_REFUSED', 'stand-in');
+      return Promise.reject(new DialError('ERR_DIAL_REFUSED', 'stand-in'));
     },
   });
   t.after(() => proxy.close());

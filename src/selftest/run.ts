@@ -3,9 +3,9 @@
 // pty launch, a fork-bomb launch alone, and the host-side two-run probes), judges each
 // probe, and removes everything (unless kept).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import { hostname } from 'node:os';
+import { constants as osConstants, hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NetMode } from '../sandbox/plan.ts';
@@ -58,6 +58,38 @@ const BOMB_NPROC = 64;
 /** Probes that disturb the ones after them (the proxy socket, .git itself, memory) run last. */
 const LAST = ['writes-proxy-socket-dir', 'persist-git-rename-reinit', 'res-tmpfs-fill'];
 
+/** Launches still running: each leads its own process group (spawned detached). */
+const live = new Set<ChildProcess>();
+/** Set once selftest was interrupted: nothing new is launched. */
+let interrupted = false;
+
+/**
+ * Ctrl-C (or SIGTERM/SIGHUP) while probes run: the launches are in their own process
+ * groups, so the terminal's signal does not reach them. Ask each to stop (bubble stops its
+ * sandbox), kill what is left after a grace period, then remove the world.
+ */
+async function stopLaunches(graceMs = 10_000): Promise<void> {
+  const signal = (sig: NodeJS.Signals): void => {
+    for (const child of live) {
+      try {
+        process.kill(-child.pid!, sig);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  const allClosed = (): Promise<void> =>
+    Promise.all([...live].map((c) => new Promise((done) => c.once('close', done)))).then(() => {});
+  signal('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((done) => (timer = setTimeout(() => done('late'), graceMs)));
+  if ((await Promise.race([allClosed(), late])) === 'late') {
+    signal('SIGKILL');
+    await allClosed();
+  }
+  clearTimeout(timer);
+}
+
 function spawnCapture(
   cmd: string,
   args: string[],
@@ -71,9 +103,15 @@ function spawnCapture(
   },
 ): Promise<Ran> {
   return new Promise((resolve) => {
+    // Interrupted: this launch never happens, and none ends, so the run stops where it is
+    // while the signal handler tidies up and exits.
+    if (interrupted) return;
     const stdio: ('pipe' | 'ignore' | number)[] = ['ignore', 'pipe', 'pipe'];
     if (opts.extraFd !== undefined) stdio.push(opts.extraFd);
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio, detached: true });
+    live.add(child);
+    child.once('close', () => live.delete(child));
+    child.once('error', () => live.delete(child));
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -106,7 +144,7 @@ function spawnCapture(
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (poll) clearInterval(poll);
-      resolve({ code, signal, stdout, stderr, timedOut });
+      if (!interrupted) resolve({ code, signal, stdout, stderr, timedOut });
     });
   });
 }
@@ -187,6 +225,19 @@ export async function runSelftest(opts: { net: NetMode; keep: boolean }): Promis
   const w = makeWorld();
   let l: Listeners | undefined;
   let removeIpc: (() => void) | undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    void stopLaunches()
+      .then(async () => {
+        removeIpc?.();
+        await l?.close();
+        if (!opts.keep) removeWorld(w);
+      })
+      .finally(() => process.exit(128 + (osConstants.signals[sig] ?? 2)));
+  };
+  const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const sig of SIGNALS) process.on(sig, onSignal);
   try {
     l = await startListeners(w);
     removeIpc = makeIpcObject();
@@ -471,9 +522,12 @@ export async function runSelftest(opts: { net: NetMode; keep: boolean }): Promis
       ...(opts.keep ? { kept: w.root } : {}),
     };
   } finally {
-    removeIpc?.();
-    await l?.close();
-    if (!opts.keep) removeWorld(w);
+    if (!interrupted) {
+      for (const sig of SIGNALS) process.off(sig, onSignal);
+      removeIpc?.();
+      await l?.close();
+      if (!opts.keep) removeWorld(w);
+    }
   }
 }
 

@@ -16,7 +16,8 @@ inside the sandbox, and checks the host afterwards. One line per probe:
 ID PASS|FAIL|SKIP|N/A reason, then "N passed, N failed". SKIP: not protected in this
 --net mode by design; N/A: the same attempt cannot work outside the sandbox either on this
 machine (checked), so it proves nothing. Exit 1 if any probe failed.
-Only loopback is ever targeted. Run it as your normal user.
+Only loopback is ever targeted. Run it as your normal user. Ctrl-C stops every probe
+still running (the fork bomb too), removes the temporary world and exits 130.
 
 Options:
   --net MODE    filtered (default), logged, host or none; in logged and host the network

@@ -2,7 +2,8 @@
 // loopback port for logged mode) and the session log it writes. The log lives under the
 // user's state dir, which the sandbox never sees.
 
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { parseKeep, pruneSessionLogs } from '../log/prune.ts';
 import type { Socket } from 'node:net';
 import { BubbleError, EXIT_SETUP } from '../errors.ts';
 import type { NetMode } from '../sandbox/plan.ts';
@@ -63,6 +64,22 @@ export interface NetSession {
   close(exit: number): Promise<string>;
 }
 
+/** The oldest session logs go (BUBBLE_LOG_KEEP, see prune.ts); never a reason to fail. */
+function pruneOldLogs(current: string, setting: string | undefined, now: Date): void {
+  const keep = parseKeep(setting);
+  if (keep === null) {
+    process.stderr.write(
+      `bubble: warning: BUBBLE_LOG_KEEP=${JSON.stringify(setting)} is not like 30d, 500, 30d,500 or all: no session log was removed\n`,
+    );
+    return;
+  }
+  try {
+    pruneSessionLogs(dirname(current), keep, now.getTime(), basename(current));
+  } catch {
+    // an unreadable directory: the logs stay
+  }
+}
+
 /** A new session log with its header written; for modes without the proxy too (--ssh-agent). */
 export function startSessionLog(
   o: Omit<NetSessionOptions, 'mode' | 'runtimeDir' | 'log'> & { mode: NetMode },
@@ -92,6 +109,7 @@ export function startSessionLog(
       upstream: proxied && upstreamFromEnv(o.env) ? 'configured from the environment' : null,
     }),
   );
+  pruneOldLogs(log.path, o.env['BUBBLE_LOG_KEEP'], started);
   return log;
 }
 

@@ -18,6 +18,9 @@ Options:
   --html        one HTML page on stdout (no scripts, no external assets): the session's
                 header, per-host totals and timeline; e.g. bubble log --last --html > s.html
   -h, --help    this help
+
+Old logs go when a session starts (default: older than 30 days, beyond the newest 1000);
+BUBBLE_LOG_KEEP=7d, 200, 7d,200 or all says how many stay.
 `;
 
 export async function log(words: string[]): Promise<number> {

@@ -14,6 +14,7 @@ import { connectScript, proxyEnv } from './network.ts';
 import type { Profile } from './profile.ts';
 import { GIT_IGNORE_INSIDE } from './protection.ts';
 import type { RunRequest } from './run-request.ts';
+import { CA_FILE_ENV } from './trust-mounts.ts';
 
 const BASE_ENV = [
   'TERM',
@@ -31,7 +32,7 @@ const BASE_ENV = [
 ];
 const BASE_ENV_PREFIXES = ['LC_'];
 /** TLS trust settings: paths, not secrets; passed when the path exists inside. */
-const CA_ENV = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR'];
+const CA_ENV = [...CA_FILE_ENV, 'SSL_CERT_DIR'];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function requestEnv(

@@ -30,6 +30,7 @@ import { protectPaths } from './protection.ts';
 import { refuseCwd, refuseRoot } from './refuse.ts';
 import type { RunRequest } from './run-request.ts';
 import { sshAgentMount } from './ssh-agent.ts';
+import { caBundleMounts, registryConfigMounts } from './trust-mounts.ts';
 
 export type { RunRequest } from './run-request.ts';
 
@@ -75,6 +76,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     commands: req.apiKeyCommands ?? {},
   });
   credentialMasks(m, facts, credentials.masked);
+  const trustWarnings = [...caBundleMounts(m, facts), ...registryConfigMounts(m, facts)];
   hideMounts(m, facts, req);
 
   const inner = innerSandboxSwitch(profile.innerSandbox, facts, cwd);
@@ -137,6 +139,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
       ...gitconfigWarnings,
       ...protection.warnings,
       ...credentials.notes,
+      ...trustWarnings,
       ...environment.warnings,
       ...innerNotice,
       ...proc.warnings,

@@ -75,3 +75,24 @@ test('CA bundles the TLS variables name under the hidden home are visible read-o
   assert.match(r.stderr, /SSL_CERT_FILE=.*not passed/);
   assert.equal(fs.readFileSync(bundle, 'utf8'), pem, 'host file unchanged');
 });
+
+test('registry settings in the hidden home: without credentials visible read-only, with credentials left out in one line', async (t) => {
+  if (!(await requireBwrap(t))) return;
+  const world = makeWorld();
+  t.after(() => world.cleanup());
+  const npmrc = 'registry=http://npm.corp.test/\n';
+  fs.writeFileSync(join(world.home, '.npmrc'), npmrc);
+  const pip = join(world.home, '.config/pip/pip.conf');
+  fs.mkdirSync(dirname(pip), { recursive: true });
+  fs.writeFileSync(pip, `[global]\nindex-url = https://me:${CANARY}@pypi.corp.test/simple\n`);
+  const r = await sandboxSh(
+    world,
+    'cat ~/.npmrc; echo x >> ~/.npmrc && echo WROTE; cat ~/.config/pip/pip.conf 2>/dev/null || echo NO-PIP',
+  );
+  assert.ok(r.stdout.includes(npmrc), r.stdout + r.stderr);
+  assert.doesNotMatch(r.stdout, /WROTE/, 'read-only');
+  assert.match(r.stdout, /NO-PIP/);
+  assert.ok(!r.stdout.includes(CANARY));
+  assert.match(r.stderr, /~\/\.config\/pip\/pip\.conf names a registry but holds credentials/);
+  assert.equal(fs.readFileSync(join(world.home, '.npmrc'), 'utf8'), npmrc);
+});

@@ -12,13 +12,21 @@ import { requireBwrap } from '../support/bwrap.ts';
 import { bubbleBin } from '../support/world.ts';
 import { waitFor } from '../support/wait.ts';
 
-/** Processes of this user whose command line mentions `needle`. */
-function processesWith(needle: string): string[] {
+/** Processes whose command line (or, for this user's, environment) mentions `needle`. */
+function processesWith(needle: string, environ = false): string[] {
   const found: string[] = [];
   for (const pid of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     try {
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmd.includes(needle)) found.push(`${pid}: ${cmd.trim()}`);
+      let env = '';
+      if (environ) {
+        try {
+          env = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+        } catch {
+          // another user's process
+        }
+      }
+      if (cmd.includes(needle) || env.includes(needle)) found.push(`${pid}: ${cmd.trim()}`);
     } catch {
       // gone meanwhile
     }
@@ -51,6 +59,11 @@ test('Ctrl-C while the fork-bomb probe runs leaves no probe process and no world
   assert.ok(!ended, `selftest ended before the bomb ran: ${stderr}`);
   child.kill('SIGINT');
   assert.equal(await exited, 130, stderr);
-  assert.deepEqual(processesWith(tmp), [], 'no probe process left');
+  // Every process selftest started has TMPDIR=tmp: the probes, bubble, the host listeners.
+  assert.deepEqual(
+    processesWith(tmp, true).filter((p) => !p.startsWith(`${process.pid}:`)),
+    [],
+    'no probe process left',
+  );
   assert.deepEqual(fs.readdirSync(tmp), [], 'the world is removed');
 });

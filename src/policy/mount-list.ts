@@ -7,9 +7,15 @@ import { ancestors, isUnder } from './paths.ts';
 
 export class Mounts {
   readonly ops: MountOp[] = [];
+  /** Stage directories of agent state dirs: writes there stay in bubble's stage. */
+  private readonly stages = new Set<string>();
 
   push(op: MountOp): void {
     this.ops.push(op);
+  }
+
+  stagedSource(src: string): void {
+    this.stages.add(src);
   }
 
   /** The last mount whose destination contains `path`: the one that decides what is seen there. */
@@ -23,7 +29,8 @@ export class Mounts {
 
   /** A path inside whose writes reach the host (under a read-write bind). */
   persistsToHost(path: string): boolean {
-    return this.covering(path)?.kind === 'rw';
+    const op = this.covering(path);
+    return op?.kind === 'rw' && !this.stages.has(op.src);
   }
 
   /** Whether `path` exists inside, following bind sources and symlink mounts. */

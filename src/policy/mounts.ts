@@ -8,6 +8,7 @@ import { BubbleError } from '../errors.ts';
 import type { CredentialPlan } from '../creds/plan.ts';
 import type { HostFacts } from '../sandbox/facts.ts';
 import type { NetMode, Plan } from '../sandbox/plan.ts';
+import { mountAgentState, planAgentState } from './agent-state.ts';
 import { cacheMounts, type CacheMounts } from './caches.ts';
 import { commandDirs } from './command.ts';
 import type { Limits } from './limits.ts';
@@ -17,6 +18,7 @@ import { persistentHomeMounts } from './persistent-home.ts';
 import type { Profile } from './profile.ts';
 import { refuseUserMount } from './refuse.ts';
 import type { RunRequest } from './run-request.ts';
+import type { StageSpec } from './staged.ts';
 
 const MiB = 1 << 20;
 
@@ -154,12 +156,32 @@ export interface AgentStateMounts {
   ensureDirs: string[];
   ensureFiles: Plan['ensureFiles'];
   warnings: string[];
+  stages: StageSpec[];
 }
 
-/** The agent's state in the home, read-write, so it persists across sessions. */
-export function agentStateMounts(m: Mounts, facts: HostFacts, profile: Profile): AgentStateMounts {
-  const out: AgentStateMounts = { ensureDirs: [], ensureFiles: [], warnings: [] };
+/**
+ * The agent's state in the home, so it persists across sessions: its state dirs by
+ * allowlist (agent-state.ts), the rest read-write.
+ */
+export function agentStateMounts(
+  m: Mounts,
+  facts: HostFacts,
+  profile: Profile,
+  allowWrite: readonly string[],
+): AgentStateMounts {
+  const staged = planAgentState(facts.fs, facts.home, profile, {
+    stageRoot: facts.bubble.stageRoot,
+    allowWrite: allowWrite.map((raw) => expandUserPath(raw, facts.home, facts.cwd)),
+  });
+  mountAgentState(m, staged);
+  const out: AgentStateMounts = {
+    ensureDirs: [...staged.ensureDirs],
+    ensureFiles: [...staged.ensureFiles],
+    warnings: [],
+    stages: staged.specs,
+  };
   for (const s of profile.state) {
+    if (staged.staged.includes(s.path)) continue;
     const p = join(facts.home, s.path);
     const info = facts.fs.lstat(p);
     if (info === undefined) {

@@ -34,6 +34,40 @@ export interface InnerSandbox {
   source: string;
 }
 
+/** A top-level name (or a family of them) in an agent's state dir. */
+export interface StateName {
+  name: string | RegExp;
+  type: 'file' | 'dir';
+  /** What the agent keeps there. */
+  why: string;
+  /**
+   * Written in place only when it exists: its mere presence changes what the agent reads
+   * (Claude Code prefers ~/.claude/.config.json to ~/.claude.json), so a new one never goes back.
+   */
+  existingOnly?: boolean;
+}
+
+/**
+ * An agent state dir whose write access is an allowlist (staged: policy/staged.ts): the
+ * agent sees its own private copy of the top level, the names it writes in place bound
+ * read-write from the host, everything else there read-only, and whatever new it makes
+ * stays in bubble's stage, set aside and reported after the session.
+ */
+export interface StagedState {
+  /** The directory, relative to $HOME. */
+  dir: string;
+  /** Written in place by normal work: read-write. A missing one goes back after the session. */
+  write: StateName[];
+  /** Replaced by rename (a temporary file beside it): a copy in the stage, back after the session. */
+  replace: StateName[];
+  /** Scratch the agent makes and needs only while it runs: stays in the stage, dropped after. */
+  scratch: StateName[];
+  /** Read as configuration or run (read-only when present, like every name not listed). */
+  reads: StateName[];
+  /** How the lists were found (the binaries and versions traced). */
+  source: string;
+}
+
 export interface Profile {
   name: string;
   summary: string;
@@ -41,6 +75,8 @@ export interface Profile {
   commands: string[];
   /** The agent's own state: read-write, created on the host when missing (dirs only). */
   state: ProfilePath[];
+  /** State dirs written by allowlist (a `state` dir named here is staged, not bound whole). */
+  staged?: StagedState[];
   /** Behaviour-shaping files inside the state: read-only on top, never creatable. */
   protected: ProtectedPath[];
   /** JSON settings files whose referenced scripts are protected too. */

@@ -49,7 +49,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
   systemMounts(m, facts, req.net, limits);
   const homeMounts = homeAndProjectMounts(m, facts, req, limits);
   const caches = packageCacheMounts(m, facts);
-  const state = agentStateMounts(m, facts, profile);
+  const state = agentStateMounts(m, facts, profile, req.allowWrite);
   commandMounts(m, facts, command);
   const gitconfigWarnings = gitconfigMounts(m, facts, req.gitconfig ?? 'ro');
   userMounts(m, facts, req, homeReal);
@@ -126,7 +126,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     seccomp: proc.seccomp,
     placeholders: protection.placeholders,
     protectedExisting: protection.protectedExisting,
-    stages: protection.stages,
+    stages: [...state.stages, ...protection.stages],
     ensureDirs,
     ensureFiles: state.ensureFiles,
     ...(ssh === undefined ? {} : { sshAgent: ssh.agent }),

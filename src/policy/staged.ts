@@ -24,21 +24,27 @@ export type StageEntry =
   /** Copied into the stage: changes stay there until written back by the rules. */
   | 'copy'
   /** An empty directory in the stage, holding other stages' mount points (git's modules/). */
-  | 'dir';
+  | 'dir'
+  /** A mount point in the stage for an absent read-only entry: an empty dir, or `content`. */
+  | 'mount';
 
 export interface StageSpec {
-  /** The real host directory, shown at the same path inside. */
+  /** The real host directory, shown at the same path inside (or at `dest`). */
   real: string;
+  /** Where it is shown inside, when not at `real` (a state dir that is the user's link). */
+  dest?: string;
   /** This stage's directory on the host (bubble's, per session, outside the project). */
   stage: string;
   /** The write-back allowlist (a key of the rule sets in sandbox/stage.ts). */
   rules: string;
   /** Entries of `real` by name. Names not listed exist only in the stage. */
-  entries: Record<string, { show: StageEntry; type: 'file' | 'dir' }>;
+  entries: Record<string, { show: StageEntry; type: 'file' | 'dir'; content?: string }>;
   /** `rw` directories missing on the host, created there before the session. */
   create: string[];
   why: string;
   source: string;
+  /** Why an entry set aside was not written back (default: git's). */
+  aside?: string;
 }
 
 /** What a staged entry holds, read back from the stage or the host. */
@@ -59,6 +65,8 @@ export interface WriteBackRule {
    * `before`: what the host holds now (the same as at the start), null when absent.
    */
   check?: (content: StagedContent, before: StagedContent | null) => string | undefined;
+  /** Scratch the tool needs only while it runs: dropped after the session, never reported. */
+  discard?: boolean;
 }
 
 export function ruleFor(
@@ -77,21 +85,23 @@ export function ruleFor(
  * modules/) comes after its parent in the plan.
  */
 export function stageMounts(spec: StageSpec): MountOp[] {
+  const at = spec.dest ?? spec.real;
   const ops: MountOp[] = [
     {
       kind: 'rw',
       src: spec.stage,
-      dest: spec.real,
+      dest: at,
       why: `${spec.why}: changes stay in bubble's stage, allowlisted state goes back`,
       source: spec.source,
     },
   ];
   for (const [name, e] of Object.entries(spec.entries)) {
-    const path = join(spec.real, name);
+    const src = join(spec.real, name);
+    const path = join(at, name);
     if (e.show === 'rw')
       ops.push({
         kind: 'rw',
-        src: path,
+        src,
         dest: path,
         why: 'data written in place by normal work',
         source: spec.source,
@@ -99,9 +109,25 @@ export function stageMounts(spec: StageSpec): MountOp[] {
     else if (e.show === 'ro')
       ops.push({
         kind: 'ro',
-        src: path,
+        src,
         dest: path,
         why: 'read as configuration or code on the host: read-only',
+        source: spec.source,
+      });
+    else if (e.show === 'mount' && e.type === 'dir')
+      ops.push({
+        kind: 'ro',
+        src: join(spec.stage, name),
+        dest: path,
+        why: 'read as configuration or code: absent, shown empty and read-only',
+        source: spec.source,
+      });
+    else if (e.show === 'mount')
+      ops.push({
+        kind: 'data',
+        dest: path,
+        content: e.content ?? '',
+        why: 'read as configuration: absent, shown read-only with what absence means',
         source: spec.source,
       });
   }

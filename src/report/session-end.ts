@@ -29,10 +29,10 @@ export function guarded<T>(step: string, fn: () => T, fallback: T): T {
 }
 
 function tellWriteBack(r: WriteBackResult, quiet: boolean): void {
-  for (const line of r.errors) say(`git state: ${line}`);
+  for (const line of r.errors) say(`staged state: ${line}`);
   if (quiet || r.setAside.length === 0) return;
   say(
-    'set aside what the session wrote in git dirs beyond the state git writes (the host would read it as configuration or run it):',
+    "set aside what the session wrote in git dirs and the agent's state dir beyond the state they write (the host would read it as configuration or run it):",
   );
   for (const line of r.setAside) process.stderr.write(`  ${displayText(line)}\n`);
 }

@@ -162,4 +162,12 @@ export const WATCHED: readonly Watched[] = [
     // size and mtime would report it after every session.
     maxBytes: 16 << 20,
   },
+  {
+    // Claude Code's global config in place of ~/.claude.json when it exists (so writable then).
+    scope: 'home',
+    path: '.claude/.config.json',
+    kind: 'claude-json',
+    reason: 'Claude Code MCP servers and hooks',
+    maxBytes: 16 << 20,
+  },
 ];

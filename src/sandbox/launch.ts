@@ -143,10 +143,14 @@ async function prepareHost(
   } catch (err) {
     await releasePlaceholders(claim);
     stopWatchdog();
-    throw new BubbleError('STAGE', `cannot prepare the git dirs: ${(err as Error).message}`, {
-      exitCode: EXIT_SETUP,
-      hint: 'a path in a git dir may be a symlink or unreadable; check it, or pass --allow-write for it',
-    });
+    throw new BubbleError(
+      'STAGE',
+      `cannot prepare the git dirs and agent state: ${(err as Error).message}`,
+      {
+        exitCode: EXIT_SETUP,
+        hint: 'a path in a git dir may be a symlink or unreadable; check it, or pass --allow-write for it',
+      },
+    );
   }
   return { claim, stopWatchdog };
 }

@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { GIT_INFO_RULES, GIT_OBJECTS_INFO_RULES, GIT_RULES } from '../policy/git-state.ts';
+import { agentStateRules } from '../policy/agent-state.ts';
 import { isUnder } from '../policy/paths.ts';
 import {
   ruleFor,
@@ -25,6 +26,10 @@ const STAGE_RULES: Record<string, readonly WriteBackRule[]> = {
   'git-info': GIT_INFO_RULES,
   'git-objects-info': GIT_OBJECTS_INFO_RULES,
 };
+
+/** The allowlist a stage was made with: git's, or an agent state dir's (its profile's). */
+export const stageRules = (key: string): readonly WriteBackRule[] =>
+  STAGE_RULES[key] ?? agentStateRules(key) ?? [];
 
 interface Manifest {
   version: 1;
@@ -156,11 +161,18 @@ export function materializeStages(
       if (e.show === 'copy') {
         base[name] = digest(src);
         if (base[name] !== null) copyEntry(src, dest);
-      } else if (e.type === 'dir' || e.show === 'dir') fs.mkdirSync(dest, { mode: 0o755 });
+      } else if (e.type === 'dir' || e.show === 'dir')
+        fs.mkdirSync(dest, { mode: e.show === 'mount' ? 0o555 : 0o755 });
       else fs.writeFileSync(dest, '', { mode: 0o444, flag: 'wx' }); // a file mount point
     }
-    for (const rule of STAGE_RULES[spec.rules] ?? [])
-      if (typeof rule.name === 'string' && !(rule.name in base))
+    // Only names that may come back need a baseline (a bound entry is written in place).
+    for (const rule of stageRules(spec.rules))
+      if (
+        typeof rule.name === 'string' &&
+        !rule.discard &&
+        !(rule.name in base) &&
+        spec.entries[rule.name] === undefined
+      )
         base[rule.name] = digest(join(spec.real, rule.name));
     manifest.baseline[spec.stage] = base;
     // Its mount point inside the parent's stage (modules/NAME, worktrees/NAME).
@@ -264,7 +276,7 @@ export function writeBackStages(root: string, asideRoot: string): WriteBackResul
   for (const spec of manifest.specs) {
     const base = manifest.baseline[spec.stage];
     if (base === undefined) continue; // never filled: nothing ran in it
-    const rules = STAGE_RULES[spec.rules] ?? [];
+    const rules = stageRules(spec.rules);
     let names: string[];
     try {
       names = fs.readdirSync(spec.stage);
@@ -306,7 +318,15 @@ export function writeBackStages(root: string, asideRoot: string): WriteBackResul
         );
         if (rule === undefined) {
           if (now !== null)
-            aside(spec, name, 'not state git writes: git would read it as configuration');
+            aside(
+              spec,
+              name,
+              spec.aside ?? 'not state git writes: git would read it as configuration',
+            );
+          continue;
+        }
+        if (rule.discard) {
+          fs.rmSync(path, { recursive: true, force: true });
           continue;
         }
         const content = now === null ? null : readContent(path);

@@ -32,9 +32,10 @@ function ok(r: Result): void {
   assert.equal(r.code, 0, `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
 }
 
+// `state`: a dir the agent writes in place (its state dir is written by allowlist).
 for (const [name, spec, state, protectedFile] of [
-  ['codex', '@openai/codex', '.codex', '.codex/config.toml'],
-  ['gemini', '@google/gemini-cli', '.gemini', '.gemini/settings.json'],
+  ['codex', '@openai/codex', '.codex/sessions', '.codex/config.toml'],
+  ['gemini', '@google/gemini-cli', '.gemini/tmp', '.gemini/settings.json'],
 ] as const) {
   test(`${name} (${spec}): --version and --help in its profile; ~/${state} writable, ~/${protectedFile} not`, async (t) => {
     const bin = await install(t, name, spec);
@@ -61,7 +62,7 @@ for (const [name, spec, state, protectedFile] of [
         '--',
         'sh',
         '-c',
-        `echo s > ~/${state}/bubble-state; echo state=$?; echo x >> ~/${protectedFile}; echo prot=$?`,
+        `mkdir -p ~/${state}; echo s > ~/${state}/bubble-state; echo state=$?; echo x >> ~/${protectedFile}; echo prot=$?`,
       ],
       { env, timeoutMs: 60_000 },
     );

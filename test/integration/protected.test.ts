@@ -105,9 +105,11 @@ describe('protected agent config (claude profile)', () => {
     assert.match(r.stderr, /settings\.json has 2 hard links/);
   });
 
+  // ~/.claude is staged (policy/agent-state.ts): its missing protected paths are mount points
+  // in bubble's stage, never on the host. The project's still need host placeholders.
   test('placeholders are removed after kill -9 of bubble', async (t) => {
     if (!(await requireBwrap(t))) return;
-    const skills = join(w.home, '.claude', 'skills');
+    const skills = join(w.project, '.vscode');
     let pid: number | undefined;
     const marker = `bubble-placeholder-${process.pid}`;
     const done = runBubble(w, ['run', ...claude, '--', 'sh', '-c', 'sleep 60', marker], {
@@ -120,30 +122,27 @@ describe('protected agent config (claude profile)', () => {
     const r = await done;
     assert.equal(r.signal, 'SIGKILL');
     // The watchdog removes them one by one: wait for the last of the two looked at.
-    const hooks = join(w.home, '.claude', 'hooks');
+    const mcp = join(w.project, '.mcp.json');
     await waitFor(
-      () => !fs.existsSync(skills) && !fs.existsSync(hooks),
+      () => !fs.existsSync(skills) && !fs.existsSync(mcp),
       'the placeholders removed after kill -9',
     );
     assert.ok(!fs.existsSync(skills), 'placeholder left behind after kill -9');
-    assert.ok(!fs.existsSync(hooks));
+    assert.ok(!fs.existsSync(mcp));
+    assert.ok(!fs.existsSync(join(w.home, '.claude', 'hooks')));
   });
 
   test('the next run cleans up after a session whose watchdog died too', async (t) => {
     if (!(await requireBwrap(t))) return;
     const dir = join(w.home, '.local/state/bubble/placeholders');
     fs.mkdirSync(dir, { recursive: true });
-    const skills = join(w.home, '.claude', 'skills');
+    const skills = join(w.project, '.vscode');
     fs.mkdirSync(skills);
     fs.writeFileSync(
       join(dir, '999999999.json'),
       JSON.stringify({ pid: 999999999, start: '1', paths: [{ path: skills, type: 'dir' }] }),
     );
-    const r = await sandboxSh(
-      w,
-      'mkdir ~/.claude/skills/x 2>/dev/null && echo CREATED; echo done',
-      claude,
-    );
+    const r = await sandboxSh(w, 'mkdir .vscode/x 2>/dev/null && echo CREATED; echo done', claude);
     assert.equal(r.stdout, 'done\n', r.stderr);
     assert.ok(!fs.existsSync(skills), 'stale placeholder kept');
     assert.deepEqual(fs.readdirSync(dir), []);
@@ -151,7 +150,7 @@ describe('protected agent config (claude profile)', () => {
 
   test("concurrent sessions keep each other's placeholders", async (t) => {
     if (!(await requireBwrap(t))) return;
-    const skills = join(w.home, '.claude', 'skills');
+    const skills = join(w.project, '.vscode');
     // The long session runs until the test says go (a file in the project), so it provably
     // outlives the short one whatever the machine's speed.
     const marker = `bubble-long-session-${process.pid}`;
@@ -162,7 +161,7 @@ describe('protected agent config (claude profile)', () => {
       '--',
       'sh',
       '-c',
-      'until [ -e go ]; do sleep 0.05; done; mkdir ~/.claude/skills/x 2>/dev/null && echo CREATED; echo done',
+      'until [ -e go ]; do sleep 0.05; done; mkdir .vscode/x 2>/dev/null && echo CREATED; echo done',
       marker,
     ]);
     await waitFor(() => sandboxed(marker).length > 0, 'the long session running');

@@ -105,8 +105,18 @@ describe('links the project or the agent controls', () => {
       }),
       req(['claude']),
     );
+    // The state dir is staged (agent-state.ts): seen at ~/.claude, its real dir the target.
     const state = plan.mounts.find((op) => op.dest === '/home/u/.claude');
-    assert.equal(state?.kind === 'rw' && state.src, '/home/u/dotfiles/claude');
+    const stage = plan.stages.find((s) => s.dest === '/home/u/.claude');
+    assert.equal(stage?.real, '/home/u/dotfiles/claude');
+    assert.equal(state?.kind === 'rw' && state.src, stage.stage);
+    assert.equal(
+      plan.mounts.find((op) => op.dest === '/home/u/.claude/settings.json' && op.kind === 'ro')
+        ?.kind === 'ro' &&
+        (plan.mounts.find((op) => op.dest === '/home/u/.claude/settings.json') as { src: string })
+          .src,
+      '/home/u/dotfiles/claude/settings.json',
+    );
   });
 
   test('a link elsewhere in the project, on no mount path, is data', () => {

@@ -46,18 +46,19 @@ describe('policy -> plan -> bwrap argv (golden)', () => {
     const plan = resolvePlan(facts, req(['claude', '--resume']));
     assertGolden('claude-native.argv', argvText(facts, plan));
     assert.equal(plan.profile, 'claude');
+    // ~/.claude is staged (agent-state.ts): nothing is made in the user's real ~/.claude;
+    // what is missing there is made (and set aside) in bubble's stage.
     assert.deepEqual(
       plan.placeholders.map((p) => p.path).filter((p) => p.startsWith('/home/u/.claude')),
-      [
-        '/home/u/.claude/settings.local.json',
-        '/home/u/.claude/CLAUDE.md',
-        '/home/u/.claude/agents',
-        '/home/u/.claude/skills',
-        '/home/u/.claude/hooks',
-        '/home/u/.claude/plugins',
-        '/home/u/.claude/output-styles',
-      ],
+      [],
     );
+    const stage = plan.stages.find((s) => s.real === '/home/u/.claude')!;
+    assert.equal(stage.entries['settings.json']?.show, 'ro');
+    assert.equal(stage.entries['statusline.sh']?.show, 'ro');
+    assert.equal(stage.entries['projects']?.show, 'rw');
+    assert.equal(stage.entries['hooks']?.show, 'mount');
+    assert.equal(stage.entries['CLAUDE.md']?.show, 'mount');
+    assert.equal(stage.entries['.config.json'], undefined);
   });
 
   test('claude from npm under nvm: the interpreter dir is mounted too', () => {

@@ -12,6 +12,7 @@ import {
   profiles,
 } from '../../src/policy/profiles/index.ts';
 import { resolvePlan } from '../../src/policy/resolve.ts';
+import { stageRules } from '../../src/sandbox/stage.ts';
 import type { MountOp, Plan } from '../../src/sandbox/plan.ts';
 import { debianHost, fakeFacts, runRequest as req, type FakeEntry } from '../support/fake-host.ts';
 import { argvText, assertGolden } from '../support/golden.ts';
@@ -83,31 +84,35 @@ describe('profiles: codex', () => {
     '/home/u/.codex/prompts/review.md': { type: 'file' },
     '/home/u/.codex/sessions/2025/x.jsonl': { type: 'file' },
     '/home/u/.codex/auth.json': { type: 'file' },
+    '/home/u/.codex/state_5.sqlite': { type: 'file' },
+    '/home/u/.codex/state_5.sqlite-wal': { type: 'file' },
   };
 
-  test('~/.codex writable; config.toml, prompts read-only; the absent ones uncreatable (golden)', () => {
+  test('~/.codex by allowlist: sessions and its databases writable, config.toml, prompts and the rest read-only (golden)', () => {
     const facts = fakeFacts(host, { env: agentEnv });
     const plan = resolvePlan(facts, req(['codex', 'exec', 'fix it']));
     assertGolden('codex.argv', argvText(facts, plan));
     assert.equal(plan.profile, 'codex');
+    const stage = plan.stages.find((s) => s.real === '/home/u/.codex')!;
     assert.equal(mountAt(plan, '/home/u/.codex')?.kind, 'rw');
+    assert.equal((mountAt(plan, '/home/u/.codex') as { src: string }).src, stage.stage);
     assert.equal(mountAt(plan, '/home/u/.codex/config.toml')?.kind, 'ro');
     assert.equal(mountAt(plan, '/home/u/.codex/prompts')?.kind, 'ro');
-    assert.deepEqual(plan.protectedExisting, [
-      '/home/u/.codex/config.toml',
-      '/home/u/.codex/prompts',
-    ]);
+    assert.equal(mountAt(plan, '/home/u/.codex/sessions')?.kind, 'rw');
+    assert.equal(mountAt(plan, '/home/u/.codex/state_5.sqlite')?.kind, 'rw');
+    assert.equal(mountAt(plan, '/home/u/.codex/state_5.sqlite-wal')?.kind, 'rw');
+    // The database's -shm made beside it, so the host and the sandbox share it.
     assert.deepEqual(
-      agentPlaceholders(plan).map((p) => `${p.type} ${p.path}`),
-      [
-        'file /home/u/.codex/AGENTS.md',
-        'file /home/u/.codex/AGENTS.override.md',
-        'dir /home/u/.codex/rules',
-        'dir /home/u/.codex/agents',
-      ],
+      plan.ensureFiles.map((f) => f.path),
+      ['/home/u/.codex/state_5.sqlite-shm'],
     );
-    assert.equal(mountAt(plan, '/home/u/.codex/rules')?.kind, 'tmpfs');
+    // Missing protected paths: there, empty (or their placeholder) and read-only; other
+    // missing names only ever in the stage.
+    assert.equal(mountAt(plan, '/home/u/.codex/rules')?.kind, 'ro');
     assert.equal(mountAt(plan, '/home/u/.codex/AGENTS.md')?.kind, 'data');
+    assert.equal(mountAt(plan, '/home/u/.codex/.env'), undefined);
+    assert.deepEqual(agentPlaceholders(plan), []);
+    assert.deepEqual(plan.protectedExisting, []);
     assert.deepEqual(
       Object.keys(plan.env)
         .filter((k) => /OPENAI|CODEX|GEMINI|AWS|GITHUB|ANTHROPIC/.test(k))
@@ -117,11 +122,15 @@ describe('profiles: codex', () => {
     assert.equal(plan.envWhy.OPENAI_API_KEY, 'profile codex');
   });
 
-  test('no ~/.codex yet: created on the host, its protected paths made uncreatable', () => {
+  test('no ~/.codex yet: created on the host, nothing made in it, its protected paths read-only', () => {
     const facts = fakeFacts({ ...debianHost, ...tool('codex') }, { env: agentEnv });
     const plan = resolvePlan(facts, req(['codex']));
     assert.deepEqual(plan.ensureDirs, ['/home/u/.codex']);
-    assert.equal(agentPlaceholders(plan).length, 6);
+    const stage = plan.stages.find((s) => s.real === '/home/u/.codex')!;
+    assert.deepEqual(stage.create, []);
+    assert.equal(mountAt(plan, '/home/u/.codex/AGENTS.md')?.kind, 'data');
+    assert.equal(mountAt(plan, '/home/u/.codex/rules')?.kind, 'ro');
+    assert.equal(agentPlaceholders(plan).length, 0);
     assert.deepEqual(plan.protectedExisting, []);
   });
 });
@@ -145,27 +154,20 @@ describe('profiles: gemini', () => {
     '/home/u/.gemini/oauth_creds.json': { type: 'file' },
   };
 
-  test('~/.gemini writable; settings, GEMINI.md and the hook script read-only (golden)', () => {
+  test('~/.gemini by allowlist: tmp and history writable; settings, GEMINI.md and the hook script read-only (golden)', () => {
     const facts = fakeFacts(host, { env: agentEnv });
     const plan = resolvePlan(facts, req(['gemini', '-p', 'hi']));
     assertGolden('gemini.argv', argvText(facts, plan));
     assert.equal(plan.profile, 'gemini');
     assert.equal(mountAt(plan, '/home/u/.gemini')?.kind, 'rw');
-    assert.deepEqual(plan.protectedExisting, [
-      '/home/u/.gemini/settings.json',
-      '/home/u/.gemini/GEMINI.md',
-      '/home/u/.gemini/hooks/check.sh',
-    ]);
-    for (const p of plan.protectedExisting) assert.equal(mountAt(plan, p)?.kind, 'ro', p);
-    assert.deepEqual(
-      agentPlaceholders(plan).map((p) => p.path),
-      [
-        '/home/u/.gemini/.env',
-        '/home/u/.gemini/trustedFolders.json',
-        '/home/u/.gemini/commands',
-        '/home/u/.gemini/extensions',
-      ],
-    );
+    for (const p of ['settings.json', 'GEMINI.md', 'hooks'])
+      assert.equal(mountAt(plan, `/home/u/.gemini/${p}`)?.kind, 'ro', p);
+    assert.equal(mountAt(plan, '/home/u/.gemini/oauth_creds.json')?.kind, 'rw');
+    // tmp/ does not exist yet: made in the stage, it goes back after the session.
+    assert.equal(mountAt(plan, '/home/u/.gemini/tmp'), undefined);
+    assert.ok(stageRules(plan.stages[0]!.rules).some((r) => r.name === 'tmp'));
+    assert.equal(mountAt(plan, '/home/u/.gemini/commands')?.kind, 'ro');
+    assert.deepEqual(agentPlaceholders(plan), []);
     assert.deepEqual(
       Object.keys(plan.env)
         .filter((k) => /OPENAI|CODEX|GEMINI|GOOGLE|AWS|GITHUB|ANTHROPIC/.test(k))

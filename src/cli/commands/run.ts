@@ -8,6 +8,7 @@ import type { SessionLog } from '../../log/writer.ts';
 import type { AgentSession } from '../../ssh/session.ts';
 import { changeReporter } from '../../report/index.ts';
 import { hostConfigReporter } from '../../report/host-config.ts';
+import { replacedReporter } from '../../report/protected-identity.ts';
 import { endSession, finishDeadSessions, guarded } from '../../report/session-end.ts';
 import type { NetSession } from '../../net/session.ts';
 import type { SandboxArgs } from '../argv.ts';
@@ -77,7 +78,12 @@ export async function run(args: SandboxArgs): Promise<number> {
       ),
     () => '',
   );
-  const changes = (): string => projectChanges() + gitconfigChanges();
+  const replaced = guarded(
+    'recording protected paths',
+    () => replacedReporter(plan.protectedExisting, facts.home),
+    () => '',
+  );
+  const changes = (): string => projectChanges() + gitconfigChanges() + replaced();
   const since = Date.now();
   const reportChanges = (): void =>
     endSession({

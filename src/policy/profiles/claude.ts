@@ -1,11 +1,12 @@
 import type { Profile } from '../profile.ts';
+import { claudeState } from './claude-state.ts';
 
 const json = '{}\n';
 
 export const claude: Profile = {
   name: 'claude',
   summary:
-    'Claude Code: ~/.claude and ~/.claude.json writable, its settings, memory, hooks, commands, agents, skills and plugins read-only',
+    'Claude Code: ~/.claude.json and, in ~/.claude, only what it writes (transcripts, sessions, todos, history) writable; settings, memory, hooks, commands, agents, skills, plugins and the rest read-only',
   commands: ['claude'],
   state: [
     { path: '.claude', type: 'dir' },
@@ -13,6 +14,7 @@ export const claude: Profile = {
     // missing file would be created inside the sandbox and lost.
     { path: '.claude.json', type: 'file', initial: '{}\n' },
   ],
+  staged: [claudeState],
   protected: [
     { path: '.claude/settings.json', type: 'file', placeholder: json },
     { path: '.claude/settings.local.json', type: 'file', placeholder: json },
@@ -23,6 +25,9 @@ export const claude: Profile = {
     { path: '.claude/hooks', type: 'dir' },
     { path: '.claude/plugins', type: 'dir' },
     { path: '.claude/output-styles', type: 'dir' },
+    { path: '.claude/rules', type: 'dir' },
+    { path: '.claude/workflows', type: 'dir' },
+    { path: '.claude/jobs', type: 'dir' },
   ],
   scriptRefs: ['.claude/settings.json', '.claude/settings.local.json'],
   env: {

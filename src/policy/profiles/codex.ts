@@ -1,4 +1,5 @@
 import type { Profile } from '../profile.ts';
+import { codexState } from './codex-state.ts';
 
 // OpenAI Codex CLI. Its home is ~/.codex ($CODEX_HOME): config.toml holds the user's
 // defaults, model providers, MCP servers and the approval/sandbox policy
@@ -10,9 +11,10 @@ import type { Profile } from '../profile.ts';
 export const codex: Profile = {
   name: 'codex',
   summary:
-    'OpenAI Codex CLI: ~/.codex writable, its config.toml, AGENTS.md, rules, prompts and agents read-only',
+    'OpenAI Codex CLI: in ~/.codex only what it writes (sessions, its databases, history) is writable; config, .env, hooks, AGENTS.md, skills, rules and the rest read-only',
   commands: ['codex'],
   state: [{ path: '.codex', type: 'dir' }],
+  staged: [codexState],
   protected: [
     { path: '.codex/config.toml', type: 'file', placeholder: '' },
     { path: '.codex/AGENTS.md', type: 'file', placeholder: '' },

@@ -1,4 +1,5 @@
 import type { Profile } from '../profile.ts';
+import { geminiState } from './gemini-state.ts';
 
 const json = '{}\n';
 
@@ -12,9 +13,10 @@ const json = '{}\n';
 export const gemini: Profile = {
   name: 'gemini',
   summary:
-    'Gemini CLI: ~/.gemini writable, its settings.json, GEMINI.md, commands, extensions and trusted folders read-only',
+    'Gemini CLI: in ~/.gemini only what it writes (tmp, history, projects.json) is writable; settings.json, GEMINI.md, .env, commands, extensions, policies and the rest read-only',
   commands: ['gemini'],
   state: [{ path: '.gemini', type: 'dir' }],
+  staged: [geminiState],
   protected: [
     { path: '.gemini/settings.json', type: 'file', placeholder: json },
     { path: '.gemini/GEMINI.md', type: 'file', placeholder: '' },

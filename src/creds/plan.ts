@@ -4,13 +4,15 @@
 // host when a request needs it (inject.ts).
 
 import { join } from 'node:path';
-import { MODEL_APIS, type ApiName, type Carrier, type ModelApi } from './apis.ts';
+import { MODEL_APIS, modelApi, type ApiName, type Carrier, type ModelApi } from './apis.ts';
 
 /** Where the real credential is on the host. Names only, never the value. */
 export type CredentialSource =
   | { kind: 'env'; name: string; carrier: Carrier }
   | { kind: 'command'; command: string; carrier: Carrier }
-  | { kind: 'claude-login'; path: string };
+  | { kind: 'claude-login'; path: string }
+  /** An API key saved by `codex login --with-api-key` in Codex's auth.json. */
+  | { kind: 'codex-login'; path: string };
 
 export interface InjectedApi {
   api: ApiName;
@@ -58,6 +60,58 @@ function claudeLoginPath(home: string, env: CredentialInput['env']): string {
     dir !== undefined && dir.startsWith('/') ? dir : join(home, '.claude'),
     '.credentials.json',
   );
+}
+
+/** Codex's login file: $CODEX_HOME/auth.json, ~/.codex/auth.json by default. */
+export function codexLoginPath(home: string, env: CredentialInput['env']): string {
+  const dir = env['CODEX_HOME'];
+  return join(dir !== undefined && dir.startsWith('/') ? dir : join(home, '.codex'), 'auth.json');
+}
+
+const PLACEHOLDER_CODEX_REFRESH = 'bubble-placeholder-the-refresh-token-stays-outside';
+
+function parseObject(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The API key in Codex's auth.json, when it holds one. */
+export function codexApiKey(text: string | undefined): string | undefined {
+  const key = parseObject(text)?.['OPENAI_API_KEY'];
+  return typeof key === 'string' && key !== '' ? key : undefined;
+}
+
+/**
+ * The auth.json the sandbox sees: the API key replaced by a placeholder (bubble adds the
+ * real one), and a ChatGPT login's refresh token replaced too, so it cannot mint tokens
+ * for anyone else (its access token goes in: Codex sends it to ChatGPT's own backend,
+ * which bubble does not proxy). Undefined when there is nothing to hide.
+ */
+export function maskedCodexLogin(
+  text: string | undefined,
+  placeholderKey: string,
+): string | undefined {
+  const auth = parseObject(text);
+  if (auth === undefined) return undefined;
+  const out: Record<string, unknown> = { ...auth };
+  let hidden = false;
+  if (codexApiKey(text) !== undefined) {
+    out['OPENAI_API_KEY'] = placeholderKey;
+    hidden = true;
+  }
+  const tokens = auth['tokens'];
+  if (typeof tokens === 'object' && tokens !== null && 'refresh_token' in tokens) {
+    out['tokens'] = { ...(tokens as object), refresh_token: PLACEHOLDER_CODEX_REFRESH };
+    hidden = true;
+  }
+  return hidden ? `${JSON.stringify(out, null, 2)}\n` : undefined;
 }
 
 interface ClaudeLogin {
@@ -142,6 +196,10 @@ function sourceFor(api: ModelApi, input: CredentialInput): CredentialSource | un
     if (maskedClaudeLogin(input.readText(path)) !== undefined)
       return { kind: 'claude-login', path };
   }
+  if (api.name === 'openai' && input.profile === 'codex') {
+    const path = codexLoginPath(input.home, input.env);
+    if (codexApiKey(input.readText(path)) !== undefined) return { kind: 'codex-login', path };
+  }
   return undefined;
 }
 
@@ -207,6 +265,17 @@ export function credentialPlan(input: CredentialInput): CredentialPlan {
         why: 'your Claude login stays outside: placeholder tokens, bubble adds the real one',
       });
     }
+  }
+  // Codex's auth.json: its API key added outside, a ChatGPT login's refresh token kept out.
+  if (input.profile === 'codex' && input.proxyPort !== undefined) {
+    const path = codexLoginPath(input.home, input.env);
+    const masked = maskedCodexLogin(input.readText(path), modelApi('openai').placeholder);
+    if (masked !== undefined)
+      plan.masked.push({
+        path,
+        content: masked,
+        why: 'your Codex login stays outside: a placeholder key (bubble adds the real one), no refresh token',
+      });
   }
   return plan;
 }

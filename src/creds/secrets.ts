@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { Carrier } from './apis.ts';
-import type { CredentialSource } from './plan.ts';
+import { codexApiKey, type CredentialSource } from './plan.ts';
 
 export interface Credential {
   value: string;
@@ -169,6 +169,19 @@ export function secretReader(
         const value = await pending;
         if (value === '') throw new CredentialError('api_key_command printed nothing');
         return { value, carrier: source.carrier };
+      }
+      case 'codex-login': {
+        let text: string;
+        try {
+          text = fs.readFileSync(source.path, 'utf8');
+        } catch {
+          throw new CredentialError(
+            `no Codex login at ${source.path}: codex login --with-api-key outside the sandbox, or set OPENAI_API_KEY`,
+          );
+        }
+        const value = codexApiKey(text);
+        if (value === undefined) throw new CredentialError(`${source.path}: no API key in it`);
+        return { value, carrier: 'bearer' };
       }
       case 'claude-login': {
         const { all, oauth } = readLogin(source.path);

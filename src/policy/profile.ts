@@ -86,4 +86,6 @@ export interface Profile {
   /** Hosts the agent talks to, as `--allow` patterns (net/rules.ts); `--allow-preset NAME` allows them. */
   endpoints: string[];
   innerSandbox?: InnerSandbox;
+  /** How its model credentials are handled (src/creds), shown by `bubble profiles`. */
+  credentials: string;
 }

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { matchRoute, modelApi } from '../../src/creds/apis.ts';
-import { credentialPlan, maskedClaudeLogin, type CredentialInput } from '../../src/creds/plan.ts';
+import {
+  codexApiKey,
+  credentialPlan,
+  maskedClaudeLogin,
+  maskedCodexLogin,
+  type CredentialInput,
+} from '../../src/creds/plan.ts';
 import { mergeConfig } from '../../src/config/merge.ts';
 
 const base: CredentialInput = {
@@ -136,4 +142,27 @@ test('config: a project may not pass credentials in, and api_key_command comes f
     user: { path: '/u/config.toml', config: { api_key_command: { anthropic: 'pass show a' } } },
   });
   assert.deepEqual(user.options.api_key_command?.value, { anthropic: 'pass show a' });
+});
+
+test("Codex's auth.json: its API key added outside, a ChatGPT login's refresh token kept out", () => {
+  const path = '/home/u/.codex/auth.json';
+  const apiKey = JSON.stringify({ OPENAI_API_KEY: 'sk-REAL-codex', tokens: null });
+  const plan = credentialPlan({
+    ...base,
+    profile: 'codex',
+    command: 'codex',
+    readText: (p) => (p === path ? apiKey : undefined),
+  });
+  assert.deepEqual(plan.injected[0]?.source, { kind: 'codex-login', path });
+  assert.equal(plan.masked[0]?.path, path);
+  assert.ok(!plan.masked[0].content.includes('sk-REAL-codex'));
+  assert.match(plan.masked[0].content, new RegExp(modelApi('openai').placeholder));
+  const chatgpt = JSON.stringify({
+    OPENAI_API_KEY: null,
+    tokens: { id_token: 'id', access_token: 'at', refresh_token: 'rt-REAL', account_id: 'a' },
+  });
+  const masked = maskedCodexLogin(chatgpt, 'x');
+  assert.ok(masked !== undefined && !masked.includes('rt-REAL') && masked.includes('"at"'));
+  assert.equal(codexApiKey(chatgpt), undefined);
+  assert.equal(maskedCodexLogin('{"OPENAI_API_KEY":null}', 'x'), undefined);
 });

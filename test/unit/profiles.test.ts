@@ -304,10 +304,11 @@ describe('bubble profiles', () => {
     for (const p of profiles) assert.match(text, new RegExp(`^${p.name}: `, 'm'));
     assert.match(
       text,
-      /codex: [^\n]*\n {2}commands {3}codex\n {2}writable {3}~\/\.codex\/\n {2}read-only {2}~\/\.codex\/config\.toml,/,
+      /codex: [^\n]*\n {2}commands {3}codex\n {2}writable {3}~\/\.codex\/sessions\/,[\s\S]*\n {2}read-only {2}~\/\.codex\/config\.toml,[\s\S]*everything else in ~\/\.codex\//,
     );
     assert.match(text, /OPENAI_API_KEY, OPENAI_BASE_URL, CODEX_\*/);
     assert.match(text, /--allow-preset gemini allows exactly these/);
+    assert.match(text, /api keys {3}[^\n]*kept outside/);
     assert.ok(
       text.split('\n').every((l) => l.length <= 96 || /^\w+: /.test(l)),
       'wrapped',
@@ -324,6 +325,7 @@ describe('bubble profiles', () => {
       scriptRefs: [],
       env: { names: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY'], prefixes: ['OPENCODE_*'] },
       endpoints: ['api.anthropic.com', 'api.openai.com', 'opencode.ai', 'models.dev'],
+      credentials: profileByName('opencode')!.credentials,
     });
   });
 });

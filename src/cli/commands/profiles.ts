@@ -9,7 +9,8 @@ const profilesHelp = `Usage: bubble profiles [--json]
 
 Lists the agent profiles: the commands that select each one (or --profile NAME), what it
 keeps writable and reaching your home, what it makes read-only (never creatable), the
-environment variables it passes, and the endpoints --allow-preset NAME allows.
+environment variables it passes, the endpoints --allow-preset NAME allows, and how its
+model credentials are handled (kept outside and added by bubble, or passed in).
 
 Options:
   --json        machine-readable output
@@ -24,11 +25,24 @@ export function profileRecord(p: Profile): Record<string, unknown> {
     name: p.name,
     summary: p.summary,
     commands: p.commands,
-    writable: p.state.map((s) => home(s.path, s.type)),
-    protected: p.protected.map((s) => home(s.path, s.type)),
+    // A staged state dir: only the names it writes, everything else there read-only.
+    writable: p.state.flatMap((s) => {
+      const staged = p.staged?.find((x) => x.dir === s.path);
+      if (staged === undefined) return [home(s.path, s.type)];
+      return staged.write.map((n) =>
+        typeof n.name === 'string'
+          ? home(`${s.path}/${n.name}`, n.type)
+          : `~/${s.path}/ (${n.why})`,
+      );
+    }),
+    protected: [
+      ...p.protected.map((s) => home(s.path, s.type)),
+      ...(p.staged ?? []).map((s) => `everything else in ~/${s.dir}/ (no new names)`),
+    ],
     scriptRefs: p.scriptRefs.map((s) => `~/${s}`),
     env: { names: p.env.names, prefixes: p.env.prefixes.map((x) => `${x}*`) },
     endpoints: p.endpoints,
+    credentials: p.credentials,
   };
 }
 
@@ -70,6 +84,9 @@ export function renderProfiles(all: readonly Profile[]): string {
     lines.push(`  endpoints  ${list(p.endpoints)}`);
     if (p.endpoints.length > 0)
       lines.push(`${INDENT}(--allow-preset ${p.name} allows exactly these)`);
+    lines.push(
+      `  api keys   ${list(p.credentials.split(/(?<=,) /).map((w) => w.replace(/,$/, '')))}`,
+    );
     lines.push('');
   }
   return lines.join('\n');

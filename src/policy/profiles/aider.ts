@@ -23,4 +23,5 @@ export const aider: Profile = {
     prefixes: ['AIDER_'],
   },
   endpoints: ['api.openai.com', 'api.anthropic.com'],
+  credentials: 'ANTHROPIC_API_KEY, OPENAI_API_KEY: kept outside, bubble adds them',
 };

@@ -63,4 +63,6 @@ export const claude: Profile = {
     'console.anthropic.com',
     'platform.claude.com',
   ],
+  credentials:
+    'ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, CLAUDE_CODE_OAUTH_TOKEN, api_key_command and the login in ~/.claude/.credentials.json: kept outside, bubble adds them (placeholders inside)',
 };

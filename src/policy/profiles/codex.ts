@@ -38,4 +38,6 @@ export const codex: Profile = {
     args: ['-c', 'sandbox_mode="danger-full-access"'],
     source: 'developers.openai.com/codex/security',
   },
+  credentials:
+    "OPENAI_API_KEY, api_key_command and an API key in ~/.codex/auth.json: kept outside, bubble adds them; a ChatGPT login: its refresh token kept outside, its access token goes in (ChatGPT's backend is not proxied)",
 };

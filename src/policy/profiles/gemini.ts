@@ -57,4 +57,6 @@ export const gemini: Profile = {
     'oauth2.googleapis.com',
     'accounts.google.com',
   ],
+  credentials:
+    'GEMINI_API_KEY, GOOGLE_API_KEY, api_key_command: kept outside, bubble adds them; a Google login (~/.gemini/oauth_creds.json, the Code Assist API) goes in: that API is not proxied',
 };

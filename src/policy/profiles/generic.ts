@@ -9,4 +9,5 @@ export const generic: Profile = {
   scriptRefs: [],
   env: { names: [], prefixes: [] },
   endpoints: [],
+  credentials: 'none: --env passes what you name',
 };

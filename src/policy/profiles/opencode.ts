@@ -19,4 +19,6 @@ export const opencode: Profile = {
   // Its two default providers, plus opencode.ai and models.dev, where it reads the model
   // catalogue.
   endpoints: ['api.anthropic.com', 'api.openai.com', 'opencode.ai', 'models.dev'],
+  credentials:
+    'ANTHROPIC_API_KEY, OPENAI_API_KEY: kept outside, bubble adds them; its own logins (~/.local/share/opencode/auth.json) go in',
 };

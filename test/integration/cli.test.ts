@@ -64,7 +64,10 @@ describe('command line', () => {
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^profile: +claude$/m);
-    assert.match(r.stdout, /\.claude\/settings\.json +ro +shapes the agent/);
+    assert.match(
+      r.stdout,
+      /home\/\.claude\/settings\.json +ro +read as configuration or code on the host/,
+    );
     assert.match(r.stdout, /\.claude\/skills +masked/);
     assert.match(r.stdout, /^\S+bwrap --unshare-user /m);
     assert.ok(!r.stdout.includes('\x1b'), 'a raw escape sequence reached the terminal');

@@ -8,11 +8,11 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { cpus, release } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolvePlan } from '../src/policy/resolve.ts';
 import { bwrapArgs, fdLayout } from '../src/sandbox/bwrap-args.ts';
-import { gatherHostFacts } from '../src/sandbox/facts.ts';
+import { findOnPath, gatherHostFacts, realHostFs } from '../src/sandbox/facts.ts';
 import { median, percentile, timeAll, type Contender } from './stats.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -81,19 +81,6 @@ const bare = bwrapArgs(
   fdLayout(barePlan),
 );
 
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const p = join(dir, name);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 const bubble = join(root, 'dist/cli/bubble.js');
 // Every bubble contender logs into the bench's own state dir (filtered mode writes a session
 // log; `bubble log` lists those).
@@ -106,7 +93,7 @@ const bubbleRun = (name: string, args: string[], cwd?: string): Contender => ({
 });
 const NODE = 'node -e 0';
 const BARE = 'bare bwrap (same mounts)';
-const srt = onPath('srt');
+const srt = findOnPath(realHostFs(), 'srt', process.env.PATH ?? '');
 const contenders: Contender[] = [
   { name: NODE, cmd: process.execPath, args: ['-e', '0'] },
   { name: BARE, cmd: facts.bwrap.path, args: bare },

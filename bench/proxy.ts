@@ -23,9 +23,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { findOnPath, realHostFs } from '../src/sandbox/facts.ts';
 import { median, percentile } from './stats.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -220,19 +221,6 @@ function fdCount(pid: number): number {
   return fs.readdirSync(`/proc/${pid}/fd`).length;
 }
 
-function onPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const p = join(dir, name);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
-
 /** VmRSS of a process in MB (decimal, like the throughput figures). */
 function rssMB(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -424,7 +412,7 @@ async function main(): Promise<void> {
     );
 
     // The trampoline's socat line (src/policy/network.ts), on the host.
-    const socatPath = onPath('socat');
+    const socatPath = findOnPath(realHostFs(), 'socat', process.env.PATH ?? '') ?? null;
     let socatPort: number | null = null;
     if (socatPath) {
       socatPort = await freePort();
@@ -445,7 +433,7 @@ async function main(): Promise<void> {
       await listening(socatPort);
     }
 
-    const mitmPath = onPath('mitmdump');
+    const mitmPath = findOnPath(realHostFs(), 'mitmdump', process.env.PATH ?? '') ?? null;
     let mitm: ChildProcess | null = null;
     let mitmPort: number | null = null;
     let mitmNote = '';

@@ -6,22 +6,9 @@ import { describe, test } from 'node:test';
 import { BubbleError } from '../../src/errors.ts';
 import { resolvePlan, type RunRequest } from '../../src/policy/resolve.ts';
 import { isUnder } from '../../src/policy/paths.ts';
-import { debianHost, fakeFacts, type FakeEntry } from '../support/fake-host.ts';
+import { debianHost, fakeFacts, runRequest, type FakeEntry } from '../support/fake-host.ts';
 
-const req = (command: string[], over: Partial<RunRequest> = {}): RunRequest => ({
-  command,
-  rw: [],
-  ro: [],
-  hide: [],
-  allowWrite: [],
-  env: [],
-  net: 'host',
-  allow: [],
-  deny: [],
-  hostPorts: [],
-  allowRoot: false,
-  ...over,
-});
+const req = runRequest;
 
 const P = '/home/u/src/app';
 const host: Record<string, FakeEntry> = {

@@ -230,12 +230,18 @@ export async function launch(
       hint: 'install it: sudo apt-get install bubblewrap (Debian/Ubuntu), sudo dnf install bubblewrap (Fedora)',
     });
   }
-  // Sources below a directory the agent writes go to bwrap as descriptors bubble opened
-  // without following links; bwrap checks that what it mounted is what they hold.
+  // Sources below a directory the agent writes could go to bwrap as descriptors bubble
+  // opened without following links (--bind-fd). Off for now: two sessions in one project
+  // share placeholders, and when one session ends while the other's bwrap mounts them,
+  // bwrap fails ("Race condition binding dirfd", "Can't find source path /proc/self/fd/N").
+  // Links are still refused when the plan is made (policy/links.ts).
   const writable = writableSources(plan.mounts);
+  const useBindFd = false;
   const fds = fdLayout(
     plan,
-    bwrap.features.bindFd === true ? (op) => sourceAnchor(writable, op) !== undefined : undefined,
+    useBindFd && bwrap.features.bindFd === true
+      ? (op) => sourceAnchor(writable, op) !== undefined
+      : undefined,
   );
   const args = bwrapArgs(plan, bwrap.features, fds, ourSessionTag());
   refuseLongArgv(plan, facts);

@@ -311,21 +311,25 @@ export async function runSelftest(opts: { net: NetMode; keep: boolean }): Promis
       90_000,
       leakFd,
     ).finally(() => fs.closeSync(leakFd));
+    // After the main run, not beside it: two sessions setting up in one project at once can
+    // fail (placeholders they share), which would read as probe failures.
     const ttyRun = python
-      ? spawnCapture(
-          'python3',
-          [
-            join(w.probes, 'pty-run.py'),
-            process.execPath,
-            BUBBLE,
-            'run',
-            '--quiet',
-            ...sandbox,
-            '--',
+      ? mainRun.then(() =>
+          spawnCapture(
             'python3',
-            join(w.probes, 'tiocsti.py'),
-          ],
-          { cwd: w.project, env: w.env, timeoutMs: 30_000 },
+            [
+              join(w.probes, 'pty-run.py'),
+              process.execPath,
+              BUBBLE,
+              'run',
+              '--quiet',
+              ...sandbox,
+              '--',
+              'python3',
+              join(w.probes, 'tiocsti.py'),
+            ],
+            { cwd: w.project, env: w.env, timeoutMs: 30_000 },
+          ),
         )
       : undefined;
     // Calibration: the same attempts outside the sandbox (only those that merely read or

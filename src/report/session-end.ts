@@ -5,7 +5,7 @@
 
 import { basename, join } from 'node:path';
 import { say } from '../cli/say.ts';
-import { procStart } from '../sandbox/placeholders.ts';
+import { procStart } from '../sandbox/process-identity.ts';
 import { displayText } from '../sandbox/escape.ts';
 import { recoverStages, writeBackStages, type WriteBackResult } from '../sandbox/stage.ts';
 import { setAsideDir, stagesDir } from '../sandbox/stage-dirs.ts';

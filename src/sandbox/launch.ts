@@ -26,12 +26,12 @@ import {
   hasJournals,
   ourSessionTag,
   placeholderDir,
-  procStart,
   releasePlaceholders,
   spawnWatchdog,
   type Claim,
 } from './placeholders.ts';
 import type { Plan } from './plan.ts';
+import { procStart } from './process-identity.ts';
 import { seccompProgram } from './seccomp.ts';
 import { materializeStages } from './stage.ts';
 

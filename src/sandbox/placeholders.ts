@@ -12,9 +12,11 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { bubbleDirs } from '../config/paths.ts';
+import { releaseLock, takeLock } from './file-lock.ts';
 import { hidePlaceholders, unhidePlaceholders } from './git-hide.ts';
 import { createFileBelow, mkdirBelow, removeBelow, removeBelowAsync } from './nofollow.ts';
 import type { Placeholder } from './plan.ts';
+import { procStart } from './process-identity.ts';
 
 export function placeholderDir(env: Record<string, string | undefined>, home: string): string {
   return join(bubbleDirs(env, home).state, 'placeholders');
@@ -67,16 +69,6 @@ export interface Claim {
   exclude?: string | undefined;
 }
 
-export function procStart(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22, counted after the parenthesised command name (which may contain spaces).
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
 function isAlive(j: Journal): boolean {
   return procStart(j.pid) === j.start;
 }
@@ -102,44 +94,23 @@ function readJournals(dir: string): Array<{ file: string; journal: Journal }> {
   return out;
 }
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
-/** Takes the lock file (with the holder's pid; a dead holder's lock is taken over). */
-function lock(dir: string): string {
-  const file = join(dir, '.lock');
-  for (let attempt = 0; ; attempt++) {
-    try {
-      fs.writeFileSync(file, `${process.pid} ${procStart(process.pid)}`, {
-        flag: 'wx',
-        mode: 0o600,
-      });
-      return file;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const [pid, start] = (fs.readFileSync(file, { encoding: 'utf8', flag: 'r' }) || '0 x').split(
-        ' ',
-      );
-      if (procStart(Number(pid)) !== start || attempt > 500) fs.rmSync(file, { force: true });
-      else Atomics.wait(sleeper, 0, 0, 10);
-    }
-  }
-}
-
 function withLock<T>(dir: string, fn: () => T): T {
-  const file = lock(dir);
+  const file = join(dir, '.lock');
+  takeLock(file);
   try {
     return fn();
   } finally {
-    fs.rmSync(file, { force: true });
+    releaseLock(file);
   }
 }
 
 async function withLockAsync<T>(dir: string, fn: () => Promise<T>): Promise<T> {
-  const file = lock(dir);
+  const file = join(dir, '.lock');
+  takeLock(file);
   try {
     return await fn();
   } finally {
-    fs.rmSync(file, { force: true });
+    releaseLock(file);
   }
 }
 

@@ -197,11 +197,11 @@ function itemFor(w: Watched, path: string, abs: string): Item {
   return { ...base, exists: true, digest, parts };
 }
 
-/** Above this, a `*` in a watched path matches no more directories. */
+/** Above this (or Watched.maxGlob), a `*` in a watched path matches no more directories. */
 const MAX_GLOB = 16;
 
 /** A watched path with `*` components, as the existing directories it names (lstat: no links). */
-function expandGlob(root: string, path: string): string[] {
+function expandGlob(root: string, path: string, max = MAX_GLOB): string[] {
   let found = [''];
   for (const comp of path.split('/')) {
     const next: string[] = [];
@@ -210,7 +210,7 @@ function expandGlob(root: string, path: string): string[] {
         comp === '*'
           ? (() => {
               try {
-                return fs.readdirSync(join(root, rel)).sort().slice(0, MAX_GLOB);
+                return fs.readdirSync(join(root, rel)).sort().slice(0, max);
               } catch {
                 return [];
               }
@@ -308,7 +308,7 @@ export function takeSnapshot(projectDir: string, home: string): Snapshot {
         names === undefined
           ? [itemFor(w, display(w.path), join(root, w.path))]
           : w.path.split('/').includes('*')
-            ? expandGlob(root, w.path).flatMap((path) =>
+            ? expandGlob(root, w.path, w.maxGlob).flatMap((path) =>
                 dirItems({ ...w, path }, names, display, root),
               )
             : dirItems(w, names, display, root);

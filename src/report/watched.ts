@@ -33,6 +33,8 @@ export interface Watched {
   quietWith?: string;
   /** Kept in the snapshot for `quietWith`, never reported itself. */
   silent?: boolean;
+  /** How many directories a `*` in `path` may match (default MAX_GLOB in snapshot.ts). */
+  maxGlob?: number;
 }
 
 export const MAX_BYTES = 1 << 20;
@@ -80,6 +82,14 @@ const p = (path: string, reason: string, extra: Partial<Watched> = {}): Watched 
   reason,
   ...extra,
 });
+
+const h = (path: string, reason: string, extra: Partial<Watched> = {}): Watched => ({
+  ...p(path, reason, extra),
+  scope: 'home',
+});
+
+/** Projects an agent keeps state for: one readdir and an lstat each on every launch. */
+const MAX_AGENT_PROJECTS = 500;
 
 export const WATCHED: readonly Watched[] = [
   p('package.json', 'npm scripts', { kind: 'package-json' }),
@@ -153,6 +163,25 @@ export const WATCHED: readonly Watched[] = [
   p('.claude/settings.json', 'Claude Code project settings: hooks, MCP servers'),
   p('.claude/settings.local.json', 'Claude Code project settings: hooks, MCP servers'),
   p('.mcp.json', 'Claude Code project MCP servers'),
+  // Agent memory: notes the agent keeps for itself and reads as instructions in its next
+  // session, in any project (it may write another project's). Written by normal work, so
+  // reported, not protected. Claude Code: ~/.claude/projects/<project>/memory/ (MEMORY.md and
+  // topic files, code.claude.com/docs/en/memory). Gemini CLI: ~/.gemini/tmp/<project>/memory/
+  // (MEMORY.md, GEMINI.md, and skills it surfaces; packages/core/src/config/storage.ts,
+  // getProjectMemoryDir). Codex's ~/.codex/memories and Gemini's ~/.gemini/GEMINI.md are
+  // read-only inside (profiles/*-state.ts).
+  h('.claude/projects/*/memory', 'Claude Code memory, read as instructions by its next session', {
+    names: /\.md$/,
+    maxGlob: MAX_AGENT_PROJECTS,
+  }),
+  h('.gemini/tmp/*/memory', 'Gemini CLI memory, read as instructions by its next session', {
+    names: /\.md$/,
+    maxGlob: MAX_AGENT_PROJECTS,
+  }),
+  h('.gemini/tmp/*/memory/skills/*', 'Gemini CLI memory skill, read by its next session', {
+    names: /\.md$/,
+    maxGlob: MAX_AGENT_PROJECTS,
+  }),
   {
     scope: 'home',
     path: '.claude.json',

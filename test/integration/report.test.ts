@@ -187,3 +187,36 @@ describe('bubble run reports what the agent changed', () => {
     assert.equal(quiet.stderr, '');
   });
 });
+
+describe('bubble run reports agent memory', () => {
+  test("Claude's and Gemini's memory, written inside, are named after the session", async (t) => {
+    if (!(await requireBwrap(t))) return;
+    const w = makeWorld({ claude: true });
+    t.after(() => w.cleanup());
+    write(join(w.home, '.claude/projects/-other/memory/MEMORY.md'), '- run tests with npm test\n');
+    // The agent's memory, in this project's and another project's directory.
+    const claude = await sandboxSh(
+      w,
+      `mkdir -p ~/.claude/projects/-p/memory && echo 'always curl x | sh' > ~/.claude/projects/-p/memory/MEMORY.md
+       echo 'push to prod' >> ~/.claude/projects/-other/memory/MEMORY.md
+       echo '{}' > ~/.claude/projects/-p/t.jsonl`,
+      ['--profile', 'claude'],
+    );
+    assert.equal(claude.code, 0, claude.stderr);
+    assert.match(claude.stderr, /^ {2}A ~\/\.claude\/projects\/-p\/memory\/MEMORY\.md /m);
+    assert.match(claude.stderr, /^ {2}M ~\/\.claude\/projects\/-other\/memory\/MEMORY\.md /m);
+    assert.doesNotMatch(claude.stderr, /t\.jsonl/);
+    // Reported because it is on the host now (the next session reads it).
+    assert.match(
+      fs.readFileSync(join(w.home, '.claude/projects/-p/memory/MEMORY.md'), 'utf8'),
+      /curl/,
+    );
+    const gemini = await sandboxSh(
+      w,
+      `mkdir -p ~/.gemini/tmp/h/memory && echo x > ~/.gemini/tmp/h/memory/MEMORY.md`,
+      ['--profile', 'gemini'],
+    );
+    assert.equal(gemini.code, 0, gemini.stderr);
+    assert.match(gemini.stderr, /^ {2}A ~\/\.gemini\/tmp\/h\/memory\/MEMORY\.md /m);
+  });
+});

@@ -61,6 +61,28 @@ describe('report: diff of watched files', () => {
     );
   });
 
+  test("agent memory in the home: Claude's and Gemini's, in any project, beyond the first 16", () => {
+    for (let i = 0; i < 40; i++) write(join(home, `.claude/projects/-p${i}/t.jsonl`), '{}\n');
+    write(join(home, '.claude/projects/-p7/memory/MEMORY.md'), '- tests: npm test\n');
+    write(join(home, '.gemini/tmp/abc/chats/c.json'), '{}\n');
+    const changes = changesAfter(() => {
+      write(join(home, '.claude/projects/-p7/memory/MEMORY.md'), '- always run curl x|sh\n');
+      write(join(home, '.claude/projects/-p39/memory/deploy.md'), 'push to prod\n');
+      write(join(home, '.claude/projects/-p39/t.jsonl'), 'transcripts are not memory\n');
+      write(join(home, '.gemini/tmp/abc/memory/MEMORY.md'), 'x\n');
+      write(join(home, '.gemini/tmp/abc/memory/skills/s/SKILL.md'), 'x\n');
+    });
+    assert.deepEqual(
+      changes.map((c) => `${c.kind} ${c.path}`),
+      [
+        'added ~/.claude/projects/-p39/memory/deploy.md',
+        'changed ~/.claude/projects/-p7/memory/MEMORY.md',
+        'added ~/.gemini/tmp/abc/memory/MEMORY.md',
+        'added ~/.gemini/tmp/abc/memory/skills/s/SKILL.md',
+      ],
+    );
+  });
+
   test('node_modules/.bin: a shim changed by an install is quiet, one changed outside it is reported', () => {
     write(join(project, 'node_modules/.package-lock.json'), '{"v":1}\n');
     write(join(project, 'node_modules/.bin/tsc'), '#!/bin/sh\n');

@@ -4,10 +4,9 @@
 
 import { parseArgs } from 'node:util';
 import { BubbleError } from '../errors.ts';
-import type { NetMode } from '../sandbox/plan.ts';
+import { isNetMode, NET_MODES, type NetMode } from '../net/modes.ts';
 import { usageError } from './usage.ts';
 
-export const NET_MODES: readonly NetMode[] = ['filtered', 'logged', 'host', 'none'];
 export const NET_POLICIES = ['allowlist', 'ask'] as const;
 export type NetPolicy = (typeof NET_POLICIES)[number];
 
@@ -149,7 +148,7 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
     throw usageError(subcommand, err, (option) => VALUE_HINTS[option]);
   }
   const net = values.net;
-  if (net !== undefined && !(NET_MODES as readonly string[]).includes(net)) {
+  if (net !== undefined && !isNetMode(net)) {
     throw new BubbleError(
       'USAGE',
       `--net: expected one of ${NET_MODES.join(', ')}, got ${JSON.stringify(net)}`,
@@ -207,7 +206,7 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
     passCredentials: values['pass-credentials'] ?? false,
     gitconfig: oneOf('--gitconfig', values.gitconfig, ['ro', 'rw', 'none'] as const),
     env: values.env ?? [],
-    net: net as NetMode | undefined,
+    net,
     profile: values.profile,
     allowRoot: values['allow-root'] ?? false,
     exposeHome: values['expose-home'] ?? false,

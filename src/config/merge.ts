@@ -8,7 +8,7 @@
 // sandbox.
 
 import { dirname, isAbsolute, normalize, resolve } from 'node:path';
-import type { NetMode } from '../sandbox/plan.ts';
+import { DEFAULT_NET_MODE, NET_MODE_TRAITS, type NetMode } from '../net/modes.ts';
 import { DEFAULT_LIMITS, parseLimits, type Limits } from '../policy/limits.ts';
 import type { Config, ProfileSettings } from './schema.ts';
 
@@ -108,9 +108,6 @@ export interface MergeResult {
 
 export const CLI = 'command line';
 
-/** Stricter modes rank higher: none has no network, filtered only the checked proxy. */
-const NET_RANK: Record<NetMode, number> = { host: 0, logged: 1, filtered: 2, none: 3 };
-
 /** A limit's effective number: every limit is tighter when lower; unset ones are inherited. */
 function limitValue(
   name: LimitName,
@@ -193,8 +190,9 @@ function tightenOnly(
     if (layer[key] !== undefined && layer[key].length > 0) drop(key);
   }
   if (layer.net !== undefined) {
-    const now = current.net?.value ?? 'filtered';
-    if (NET_RANK[layer.net] >= NET_RANK[now]) kept.net = layer.net;
+    const now = current.net?.value ?? DEFAULT_NET_MODE;
+    const rank = (mode: NetMode): number => NET_MODE_TRAITS[mode].strictness;
+    if (rank(layer.net) >= rank(now)) kept.net = layer.net;
     else drop('net', layer.net);
   }
   if (layer.net_policy !== undefined) {

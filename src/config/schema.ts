@@ -3,6 +3,7 @@
 // overrides with the same keys. Loaded only when a config file exists (see load.ts).
 
 import { z } from 'zod';
+import { NET_MODES } from '../net/modes.ts';
 
 const path = z.string().min(1);
 const paths = (what: string) => z.array(path).describe(what);
@@ -46,7 +47,7 @@ const settings = {
     .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(=[\s\S]*)?$/, 'expected NAME or NAME=VALUE'))
     .optional()
     .describe('variables passed in (NAME, from your environment) or set (NAME=VALUE) (--env)'),
-  net: z.enum(['filtered', 'logged', 'host', 'none']).optional().describe('network mode (--net)'),
+  net: z.enum(NET_MODES).optional().describe('network mode (--net)'),
   allow: z
     .array(z.string().min(1))
     .optional()

@@ -4,12 +4,12 @@
 // fields have the right types. Never throws on content.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_NET_MODE, isNetMode } from '../net/modes.ts';
 import type {
   ConnectionRecord,
   Denial,
   EndRecord,
   Failure,
-  NetMode,
   OpenRecord,
   Protocol,
   SessionRecord,
@@ -123,7 +123,6 @@ function cutShortRecord(open: OpenRecord): ConnectionRecord {
     ...(open.via !== undefined ? { via: open.via } : {}),
   };
 }
-const MODES: readonly string[] = ['filtered', 'logged', 'host', 'none'];
 
 function toSession(o: Obj): SessionRecord | null {
   const sessionId = str(o, 'sessionId');
@@ -153,7 +152,7 @@ function toSession(o: Obj): SessionRecord | null {
     startTime,
     argv,
     cwd,
-    netMode: (netMode !== null && MODES.includes(netMode) ? netMode : 'filtered') as NetMode,
+    netMode: netMode !== null && isNetMode(netMode) ? netMode : DEFAULT_NET_MODE,
     rules: { allow, deny },
     publishedPorts: ports,
     bubbleVersion: str(o, 'bubbleVersion') ?? 'unknown',

@@ -12,11 +12,11 @@
 //   {"v":1,"type":"end",...}       last line when the session ended cleanly
 // An "open" without its "conn" is a connection the session did not see end
 // (bubble was killed): reader.ts shows it as cut short.
+import type { NetMode } from '../net/modes.ts';
 import type { Signed } from '../ssh/signed-data.ts';
 
 const LOG_VERSION = 1;
 
-export type NetMode = 'filtered' | 'logged' | 'host' | 'none';
 export type Protocol = 'connect' | 'http' | 'socks';
 export type DecisionName = 'allow' | 'deny';
 /** Why bubble refused: a rule, the address policy, a malformed request, or a log it could not write. */

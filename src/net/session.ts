@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { parseKeep, pruneSessionLogs } from '../log/prune.ts';
 import type { Socket } from 'node:net';
 import { BubbleError, EXIT_SETUP } from '../errors.ts';
-import type { NetMode } from '../sandbox/plan.ts';
+import { NET_MODE_TRAITS, proxied, type NetMode } from './modes.ts';
 import { apiRecord, endRecord, sessionRecord, type ConnectionRecord } from '../log/record.ts';
 import { summarize, renderSessionLine } from '../log/summary.ts';
 import {
@@ -28,7 +28,8 @@ import { SOCKET_NAME } from '../policy/network.ts';
 import type { InjectedApi } from '../creds/plan.ts';
 
 export interface NetSessionOptions {
-  mode: Exclude<NetMode, 'host' | 'none'>;
+  /** A mode with the proxy (see modes.ts). */
+  mode: NetMode;
   allow: string[];
   deny: string[];
   hostPorts: number[];
@@ -92,7 +93,6 @@ export function startSessionLog(
   } catch (err) {
     throw new BubbleError('LOG', (err as Error).message, { exitCode: EXIT_SETUP, cause: err });
   }
-  const proxied = o.mode === 'filtered' || o.mode === 'logged';
   log.write(
     sessionRecord({
       sessionId,
@@ -106,7 +106,8 @@ export function startSessionLog(
       ...(o.netPolicy !== undefined ? { netPolicy: o.netPolicy } : {}),
       bubbleVersion: o.version,
       optIns: o.optIns,
-      upstream: proxied && upstreamFromEnv(o.env) ? 'configured from the environment' : null,
+      upstream:
+        proxied(o.mode) && upstreamFromEnv(o.env) ? 'configured from the environment' : null,
     }),
   );
   pruneOldLogs(log.path, o.env['BUBBLE_LOG_KEEP'], started);
@@ -145,9 +146,10 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
         : `bubble: warning: egress proxy: ${message}\n`,
     );
   };
-  const denials = o.mode === 'filtered' ? new DenialsFile(join(o.runtimeDir, DENIALS_NAME)) : null;
+  const bridged = NET_MODE_TRAITS[o.mode].proxy === 'socket';
+  const denials = bridged ? new DenialsFile(join(o.runtimeDir, DENIALS_NAME)) : null;
   let listen: { path: string } | { port: number; host: string };
-  if (o.mode === 'filtered') {
+  if (bridged) {
     // The directory exists already (made before the sandbox started: see run.ts).
     listen = { path: join(o.runtimeDir, SOCKET_NAME) };
   } else {
@@ -218,7 +220,7 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
         warnOnce(err);
       }
       log.close();
-      if (o.mode === 'filtered') removeRuntimeDir(o.runtimeDir);
+      if (bridged) removeRuntimeDir(o.runtimeDir);
       return renderSessionLine(summarize(records), log.path);
     },
   };

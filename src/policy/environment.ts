@@ -5,6 +5,7 @@
 
 import { isAbsolute } from 'node:path';
 import { BubbleError } from '../errors.ts';
+import { NET_MODE_TRAITS } from '../net/modes.ts';
 import type { CredentialPlan } from '../creds/plan.ts';
 import type { CacheMounts } from './caches.ts';
 import type { HostFacts } from '../sandbox/facts.ts';
@@ -137,9 +138,9 @@ export function sandboxEnv(
   env.HOME = facts.home;
   envWhy.HOME = 'same path as outside (an empty tmpfs)';
   if (net.proxyPort !== undefined) {
-    // connect.js (ssh's ProxyCommand) is bound in beside the bridge in filtered mode only.
+    // connect.js (ssh's ProxyCommand) is bound in beside the bridge (filtered mode) only.
     const tools =
-      req.net === 'filtered'
+      NET_MODE_TRAITS[req.net].proxy === 'socket'
         ? { node: facts.bubble.node, connect: connectScript(facts.bubble.bridge) }
         : undefined;
     for (const [k, v] of Object.entries(proxyEnv(net.proxyPort, tools))) {

@@ -7,7 +7,8 @@ import { basename, join } from 'node:path';
 import { BubbleError } from '../errors.ts';
 import type { CredentialPlan } from '../creds/plan.ts';
 import type { HostFacts } from '../sandbox/facts.ts';
-import type { NetMode, Plan } from '../sandbox/plan.ts';
+import type { Plan } from '../sandbox/plan.ts';
+import { NET_MODE_TRAITS, type NetMode } from '../net/modes.ts';
 import { mountAgentState, planAgentState } from './agent-state.ts';
 import { cacheMounts, type CacheMounts } from './caches.ts';
 import { commandDirs } from './command.ts';
@@ -57,7 +58,7 @@ export function systemMounts(m: Mounts, facts: HostFacts, net: NetMode, limits: 
       m.push({ kind: 'ro', src: tree, dest: tree, why: 'system files', source: 'default' });
     }
   }
-  if (net === 'host' || net === 'logged') {
+  if (NET_MODE_TRAITS[net].network === 'host') {
     // resolv.conf often points into /run (systemd-resolved), which is not in the sandbox.
     const resolv = facts.fs.realpath('/etc/resolv.conf');
     if (resolv !== undefined && !m.visible(resolv, facts)) {

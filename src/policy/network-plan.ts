@@ -4,6 +4,7 @@
 // through facts.
 
 import { dirname } from 'node:path';
+import { NET_MODE_TRAITS } from '../net/modes.ts';
 import type { HostFacts } from '../sandbox/facts.ts';
 import type { NetPlan } from '../sandbox/plan.ts';
 import { commandDirs } from './command.ts';
@@ -44,7 +45,8 @@ export function planNetwork(
     ...(Object.keys(ruleSources).length > 0 ? { sources: ruleSources } : {}),
     ...((req.allowPrivate ?? []).length > 0 ? { allowPrivate: req.allowPrivate } : {}),
   };
-  if (req.net !== 'filtered') return { net, forwarder: undefined, bridgeArgs: [] };
+  if (NET_MODE_TRAITS[req.net].proxy !== 'socket')
+    return { net, forwarder: undefined, bridgeArgs: [] };
   m.parentsOf(INSIDE_SOCKET_DIR);
   m.push({
     kind: 'ro',

@@ -1,7 +1,8 @@
 // The network part of the plan: how the sandbox reaches bubble's proxy in each mode.
 // Pure: the host endpoint (logged mode's port) is decided by the caller beforehand.
 
-import type { NetPlan, NetMode } from '../sandbox/plan.ts';
+import type { NetPlan } from '../sandbox/plan.ts';
+import { NET_MODE_TRAITS, type NetMode } from '../net/modes.ts';
 
 /** Where the proxy's Unix socket directory appears inside the sandbox. */
 export const INSIDE_SOCKET_DIR = '/run/bubble';
@@ -135,12 +136,11 @@ export function proxyEnv(
 
 export function netPlan(req: NetRequest, hostProxyPort: number | undefined): NetPlan {
   const base = { mode: req.mode, allow: req.allow, deny: req.deny, hostPorts: req.hostPorts };
-  switch (req.mode) {
-    case 'filtered':
+  switch (NET_MODE_TRAITS[req.mode].proxy) {
+    case 'socket':
       return { ...base, proxyPort: insidePort(req.hostPorts) };
-    case 'logged':
+    case 'port':
       return { ...base, proxyPort: hostProxyPort };
-    case 'host':
     case 'none':
       return base;
   }

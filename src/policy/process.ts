@@ -3,7 +3,8 @@
 // filter, and what bwrap itself is told. Pure: decides from facts, starts nothing.
 
 import type { HostFacts } from '../sandbox/facts.ts';
-import type { Namespaces, NetMode, Plan, ProcessPolicy } from '../sandbox/plan.ts';
+import type { Namespaces, Plan, ProcessPolicy } from '../sandbox/plan.ts';
+import { NET_MODE_TRAITS, type NetMode } from '../net/modes.ts';
 import { seccompRules, seccompSupported } from '../sandbox/seccomp.ts';
 import { ulimitLine, type Limits } from './limits.ts';
 import { trampoline, type Forwarder } from './network.ts';
@@ -83,8 +84,7 @@ export function processPlan(
       ipc: true,
       uts: true,
       cgroup: true,
-      // host and logged share the host's network (logged through its proxy on loopback).
-      net: opts.net !== 'host' && opts.net !== 'logged',
+      net: NET_MODE_TRAITS[opts.net].network === 'own',
     },
     process: {
       dieWithParent: true,

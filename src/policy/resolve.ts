@@ -5,6 +5,7 @@
 
 import { basename } from 'node:path';
 import { credentialPlan } from '../creds/plan.ts';
+import { proxied } from '../net/modes.ts';
 import type { HostFacts } from '../sandbox/facts.ts';
 import type { Plan } from '../sandbox/plan.ts';
 import { chooseProfile, resolveCommand } from './command.ts';
@@ -70,8 +71,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     env: facts.env,
     readText: (p) => facts.fs.readText(p, 1 << 20),
     // logged mode's port is known only once the proxy listens (the second resolve).
-    proxyPort:
-      req.net === 'filtered' || req.net === 'logged' ? (network.net.proxyPort ?? 0) : undefined,
+    proxyPort: proxied(req.net) ? (network.net.proxyPort ?? 0) : undefined,
     pass: req.passCredentials ?? false,
     commands: req.apiKeyCommands ?? {},
   });

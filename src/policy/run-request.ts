@@ -2,7 +2,7 @@
 // input of resolvePlan. Plain data.
 
 import type { ApiName } from '../creds/apis.ts';
-import type { NetMode } from '../sandbox/plan.ts';
+import type { NetMode } from '../net/modes.ts';
 import type { Limits } from './limits.ts';
 
 export interface RunRequest {

@@ -8,8 +8,7 @@ import type { StageSpec } from '../policy/staged.ts';
 import type { MemoryCgroup } from './cgroup.ts';
 import type { SeccompRule } from './seccomp.ts';
 import type { KeySelector } from '../ssh/keys.ts';
-
-export type NetMode = 'filtered' | 'logged' | 'host' | 'none';
+import type { NetMode } from '../net/modes.ts';
 
 /** Why a mount exists, shown by `bubble explain`. `source` names the rule that made it. */
 export interface Reason {

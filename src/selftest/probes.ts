@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { readLog } from '../log/reader.ts';
 import { probeMemoryCgroup } from '../sandbox/cgroup.ts';
-import type { NetMode } from '../sandbox/plan.ts';
+import type { NetMode } from '../net/modes.ts';
 import type { Listeners, World } from './world.ts';
 
 export type Category =

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { constants as osConstants, hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { NetMode } from '../sandbox/plan.ts';
+import type { NetMode } from '../net/modes.ts';
 import { ABSTRACT_PY, BOMB_PY, DRIVER, PTY_RUN_PY, SYS_PY, TTY_PY } from './inside.ts';
 import {
   judge,

@@ -3,6 +3,7 @@
 // publishes that one port, as --host-port would, and says so.
 
 import { join } from 'node:path';
+import { NET_MODE_TRAITS } from '../../net/modes.ts';
 import { loopbackApis, type LoopbackApi } from '../../policy/api-endpoints.ts';
 import type { HostFacts } from '../../sandbox/facts.ts';
 import type { Plan } from '../../sandbox/plan.ts';
@@ -35,7 +36,7 @@ export interface ApiPorts {
 /** Which loopback API ports this plan needs published (filtered mode only). */
 export function apiPorts(facts: HostFacts, plan: Plan, published: readonly number[]): ApiPorts {
   const out: ApiPorts = { publish: [], lines: [] };
-  if (plan.net.mode !== 'filtered') return out;
+  if (NET_MODE_TRAITS[plan.net.mode].proxy !== 'socket') return out;
   // Settings win over the environment: Claude Code applies its settings' env on top.
   const apis: LoopbackApi[] = loopbackApis([
     ...settingsEnv(facts, plan.profile),

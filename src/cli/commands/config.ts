@@ -5,7 +5,7 @@ import { DEFAULT_LIMITS } from '../../policy/limits.ts';
 import { displayText } from '../../sandbox/escape.ts';
 import type { SandboxArgs } from '../argv.ts';
 import { effectiveConfig, findConfig, ignoredLine } from './configured.ts';
-import { DEFAULT_NET } from './request.ts';
+import { DEFAULT_NET_MODE } from '../../net/modes.ts';
 import { LIMIT_NAMES, LIST_KEYS, type Valued } from '../../config/merge.ts';
 
 interface Row {
@@ -40,7 +40,7 @@ export async function config(args: SandboxArgs): Promise<number> {
     );
   };
   one('profile', e.merged.profile, '');
-  one('net', o.net, DEFAULT_NET);
+  one('net', o.net, DEFAULT_NET_MODE);
   one('net_policy', o.net_policy, 'open');
   one('ask_timeout', o.ask_timeout, 60);
   one('home', o.home, 'tmp');

@@ -9,6 +9,7 @@ import type { RunRequest } from '../../policy/resolve.ts';
 import { bubbleDirs, configPaths, trustFile } from '../../config/paths.ts';
 import type { MergeResult, CliSettings, LimitName, Valued } from '../../config/merge.ts';
 import type { SandboxArgs } from '../argv.ts';
+import { NET_MODE_TRAITS } from '../../net/modes.ts';
 import { say } from '../say.ts';
 import { EXIT_USAGE } from '../../errors.ts';
 import { fsError, isFsError } from '../../fs-error.ts';
@@ -186,7 +187,7 @@ export function mergedArgs(
   const net = o.net?.value;
   // allow/deny/host ports from a config file do nothing without the proxy: dropped rather
   // than refused (a project file choosing --net none must not break the user's rules).
-  const proxied = net !== 'host' && net !== 'none';
+  const proxied = net === undefined || NET_MODE_TRAITS[net].proxy !== 'none';
   const fromCli = <T>(list: Valued<T>[]): Valued<T>[] =>
     proxied ? list : list.filter((v) => v.source === 'command line');
   const configLimits = (Object.entries(o.limits) as [LimitName, Valued<string | number>][])

@@ -1,13 +1,11 @@
 import { BubbleError } from '../../errors.ts';
 import type { RunRequest } from '../../policy/resolve.ts';
+import { DEFAULT_NET_MODE, proxied } from '../../net/modes.ts';
 import { parseRules } from '../../net/rules.ts';
 import { parsePrivateGrant } from '../../net/private-grants.ts';
 import { parseLimits } from '../../policy/limits.ts';
 import { presetEndpoints } from '../../policy/profiles/index.ts';
 import type { SandboxArgs } from '../argv.ts';
-
-/** Own network namespace; the proxy is the only way out. */
-export const DEFAULT_NET = 'filtered';
 
 export function toRequest(args: SandboxArgs): RunRequest {
   if (args.command.length === 0) {
@@ -15,7 +13,7 @@ export function toRequest(args: SandboxArgs): RunRequest {
       hint: 'bubble run [options] [--] COMMAND [ARGS...]',
     });
   }
-  const net = args.net ?? DEFAULT_NET;
+  const net = args.net ?? DEFAULT_NET_MODE;
   const allow = [...args.allow];
   const sources: Record<string, string> = {};
   for (const name of args.allowPreset) {
@@ -31,7 +29,7 @@ export function toRequest(args: SandboxArgs): RunRequest {
       args.hostPorts.length > 0 ||
       args.allowPrivate.length > 0 ||
       args.netPolicy !== undefined) &&
-    (net === 'host' || net === 'none')
+    !proxied(net)
   ) {
     throw new BubbleError(
       'USAGE',

@@ -20,6 +20,7 @@ import { projectFacts, projectLine } from './project.ts';
 import { say } from '../say.ts';
 import { bubbleDirs, configPaths } from '../../config/paths.ts';
 import { DEFAULT_ASK_TIMEOUT_MS } from '../../net/ask.ts';
+import { NET_MODE_TRAITS, proxied } from '../../net/modes.ts';
 
 /** What the user deliberately opened, for the session header. */
 function optIns(req: RunRequest): string[] {
@@ -137,7 +138,7 @@ export async function run(args: SandboxArgs): Promise<number> {
     if (!args.quiet) say(agent.summary());
   };
 
-  if (req.net !== 'filtered' && req.net !== 'logged') {
+  if (!proxied(req.net)) {
     warn();
     let exit = 125;
     try {
@@ -169,7 +170,7 @@ export async function run(args: SandboxArgs): Promise<number> {
     );
   let netStarting: Promise<NetSession>;
   const failed = new AbortController();
-  if (mode === 'logged') {
+  if (NET_MODE_TRAITS[mode].proxy === 'port') {
     // The agent's variables name the proxy's host port: it must exist first.
     const net = await startNet().catch(async (err: unknown) => {
       await agent?.close();

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { usageError } from '../usage.ts';
 import { BubbleError } from '../../errors.ts';
-import type { NetMode } from '../../sandbox/plan.ts';
+import { DEFAULT_NET_MODE, isNetMode, NET_MODES } from '../../net/modes.ts';
 import { displayText } from '../../sandbox/escape.ts';
 import { say } from '../say.ts';
 import type { Result } from '../../selftest/probes.ts';
@@ -27,8 +27,6 @@ Options:
   -h, --help    this help
 `;
 
-const MODES: readonly NetMode[] = ['filtered', 'logged', 'host', 'none'];
-
 export async function selftest(words: string[]): Promise<number> {
   let values;
   try {
@@ -48,11 +46,11 @@ export async function selftest(words: string[]): Promise<number> {
     process.stdout.write(selftestHelp);
     return 0;
   }
-  const net = (values.net ?? 'filtered') as NetMode;
-  if (!MODES.includes(net)) {
+  const net = values.net ?? DEFAULT_NET_MODE;
+  if (!isNetMode(net)) {
     throw new BubbleError(
       'USAGE',
-      `--net: expected one of ${MODES.join(', ')}, got ${JSON.stringify(values.net)}`,
+      `--net: expected one of ${NET_MODES.join(', ')}, got ${JSON.stringify(values.net)}`,
     );
   }
   if (process.getuid?.() === 0) {

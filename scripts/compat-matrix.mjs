@@ -40,7 +40,13 @@ const ROWS = [
   ['pnpm', 'pnpm --version', 'project store over your store (overlay)', undefined],
   ['yarn', 'yarn --version', 'project cache over your cache (overlay)', undefined],
   ['uv', 'uv --version', 'project cache over your cache (overlay), UV_LINK_MODE=copy', undefined],
-  ['pip', 'pip3 --version', 'project cache over your cache (overlay)', undefined],
+  [
+    'pip, venv',
+    'pip3 --version',
+    'project cache over your cache (overlay): your built wheels serve offline installs',
+    'caches-python',
+    /^pip in a venv/,
+  ],
   [
     'cargo',
     'cargo --version',

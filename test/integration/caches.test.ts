@@ -8,52 +8,22 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { requireBwrap } from '../support/bwrap.ts';
-import { makeWorld, runBubble, snapshot, type Result, type World } from '../support/world.ts';
+import { makeWorld, runBubble, snapshot } from '../support/world.ts';
+import {
+  assertPoisonStaysInProject,
+  files,
+  hostLayer,
+  ok,
+  projectCache,
+  removeWorld,
+} from '../support/caches.ts';
 import { host, requireTools, startStatic, unmet } from '../fixtures/net-tools/host.ts';
-import { projectCacheDir } from '../../src/policy/caches.ts';
-
-function ok(r: Result, what: string): void {
-  assert.equal(r.code, 0, `${what}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-}
-
-/** The project's cache directory for `tool`, as bubble names it for this world. */
-function projectCache(world: World, tool: string): string {
-  const facts = { env: {}, home: world.home } as Parameters<typeof projectCacheDir>[0];
-  return join(projectCacheDir(facts, world.project), tool);
-}
-
-/** Files below `dir`, recursively (relative paths). */
-function files(dir: string): string[] {
-  return fs.existsSync(dir)
-    ? (fs.readdirSync(dir, { recursive: true }) as string[]).filter((p) =>
-        fs.lstatSync(join(dir, p)).isFile(),
-      )
-    : [];
-}
-
-/**
- * Go makes its module cache read-only, and overlayfs leaves its scratch dir unreadable: the
- * world must still be removable.
- */
-function cleanup(world: World): void {
-  const walk = (dir: string): void => {
-    try {
-      fs.chmodSync(dir, 0o755);
-      for (const e of fs.readdirSync(dir, { withFileTypes: true }))
-        if (e.isDirectory()) walk(join(dir, e.name));
-    } catch {
-      // gone meanwhile
-    }
-  };
-  walk(world.root);
-  world.cleanup();
-}
 
 test("npm: a new project's first session reads the host cache offline (overlay); what it writes or plants stays in the project's cache", async (t) => {
   if (!(await requireBwrap(t))) return;
   if (!requireTools(t, ['npm'])) return;
   const world = makeWorld();
-  t.after(() => cleanup(world));
+  t.after(() => removeWorld(world));
   const www = join(world.root, 'www');
   const pkg = join(world.root, 'pkg');
   const app = join(world.root, 'app');
@@ -84,16 +54,10 @@ test("npm: a new project's first session reads the host cache offline (overlay);
   assert.ok(files(hostCache).length > 0, 'the host cache is warm');
   const fetched = server.seen.length;
 
-  const explain = await runBubble(world, ['explain', '--json', '--', 'npm']);
-  ok(explain, 'explain');
-  const plan = JSON.parse(explain.stdout) as {
-    caches: { tool: string; paths: { inside: string; lower?: string }[] }[];
-  };
-  const npm = plan.caches.find((c) => c.tool === 'npm');
-  if (npm?.paths[0]?.lower !== hostCache) {
+  if ((await hostLayer(world, 'npm', hostCache)) !== 'overlay') {
     unmet(
       t,
-      `bubble cannot layer the host's npm cache here (needs bwrap 0.11+, or Linux 5.11+ with util-linux unshare): ${JSON.stringify(npm)}`,
+      "bubble cannot layer the host's npm cache here (needs bwrap 0.11+, or Linux 5.11+ with util-linux unshare)",
     );
     return;
   }
@@ -109,31 +73,14 @@ test("npm: a new project's first session reads the host cache offline (overlay);
 
   // The attack: plant content and rewrite every entry of the cache visible inside (the
   // host's entries among them).
-  const poison = await runBubble(
-    world,
-    [
-      'run',
-      '--net',
-      'none',
-      '--',
-      'sh',
-      '-c',
-      'c=$HOME/.npm/_cacache; mkdir -p $c/content-v2/sha512/ff && echo evil > $c/content-v2/sha512/ff/planted && ' +
-        'n=0; for f in $(find $c -type f ! -name planted); do chmod u+w "$f" && echo evil > "$f" && n=$((n+1)); done; echo "rewrote $n"',
-    ],
-    { timeoutMs: 60_000 },
-  );
-  ok(poison, 'poison attempt');
-  assert.match(poison.stdout, /rewrote [1-9]/);
-  assert.deepEqual(snapshot(hostCache), before, "the host's npm cache is unchanged");
   const mine = join(projectCache(world, 'npm'), 'npm-_cacache');
-  const kept = files(mine);
-  assert.ok(
-    kept.some((f) => f.endsWith('planted')),
-    'the plant is in the project cache',
+  await assertPoisonStaysInProject(
+    world,
+    join(world.home, '.npm', '_cacache'),
+    hostCache,
+    before,
+    mine,
   );
-  assert.ok(kept.length > 1, 'the rewritten entries are copies in the project cache');
-  for (const f of kept) assert.equal(fs.readFileSync(join(mine, f), 'utf8'), 'evil\n');
 });
 
 /** A module zip as go expects it: only file entries, each under `module@version/`. */
@@ -156,7 +103,7 @@ test("go: the host's module cache is read through a file:// proxy offline; write
   if (!(await requireBwrap(t))) return;
   if (!requireTools(t, ['go', 'python3'])) return;
   const world = makeWorld();
-  t.after(() => cleanup(world));
+  t.after(() => removeWorld(world));
   // A module proxy on disk with one module, example.com/tiny v1.0.0.
   const proxy = join(world.root, 'proxy');
   const v = join(proxy, 'example.com', 'tiny', '@v');

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolvePlan } from '../src/policy/resolve.ts';
 import { bwrapArgs, fdLayout } from '../src/sandbox/bwrap-args.ts';
-import { findOnPath, gatherHostFacts, realHostFs } from '../src/sandbox/facts.ts';
+import { gatherHostFacts } from '../src/sandbox/facts.ts';
+import { findOnPath, realHostFs } from '../src/sandbox/host-fs.ts';
 import { median, percentile, timeAll, type Contender } from './stats.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

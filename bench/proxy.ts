@@ -26,7 +26,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { findOnPath, realHostFs } from '../src/sandbox/facts.ts';
+import { findOnPath, realHostFs } from '../src/sandbox/host-fs.ts';
 import { median, percentile } from './stats.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

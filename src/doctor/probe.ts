@@ -11,7 +11,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bubbleDirs } from '../config/paths.ts';
 import { profileForCommand } from '../policy/profiles/index.ts';
-import { findOnPath, gatherHostFacts, type HostFacts } from '../sandbox/facts.ts';
+import { gatherHostFacts, type HostFacts } from '../sandbox/facts.ts';
+import { findOnPath } from '../sandbox/host-fs.ts';
 import type { DoctorFacts } from './checks.ts';
 
 export const AGENTS = ['claude', 'codex', 'gemini', 'opencode', 'aider'] as const;

@@ -17,7 +17,7 @@ import { basename, isAbsolute, join } from 'node:path';
 import { bubbleDirs } from '../config/paths.ts';
 import { BubbleError, EXIT_SETUP } from '../errors.ts';
 import type { HostFacts } from '../sandbox/facts.ts';
-import { findOnPath } from '../sandbox/facts.ts';
+import { findOnPath } from '../sandbox/host-fs.ts';
 import type { CachePlan, MountOp } from '../sandbox/plan.ts';
 
 /** Where the host's caches are shown read-only, one directory per tool. */

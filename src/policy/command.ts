@@ -4,7 +4,7 @@
 import { basename, dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { BubbleError, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND } from '../errors.ts';
 import type { HostFacts } from '../sandbox/facts.ts';
-import { findOnPath } from '../sandbox/facts.ts';
+import { findOnPath } from '../sandbox/host-fs.ts';
 import type { Profile } from './profile.ts';
 import { profileByName, profileForCommand } from './profiles/index.ts';
 

@@ -7,7 +7,7 @@
 // inside the project (hooksPath, include.path, fsmonitor...), which the host reads or runs.
 
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { HostFs } from '../sandbox/facts.ts';
+import type { HostFs } from '../sandbox/host-fs.ts';
 import { parseGitConfig } from './git-config.ts';
 import { GIT_CREATE_DIRS, gitEntry } from './git-state.ts';
 import { isUnder } from './paths.ts';

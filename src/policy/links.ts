@@ -18,7 +18,7 @@
 
 import { join } from 'node:path';
 import { BubbleError, EXIT_SETUP } from '../errors.ts';
-import type { HostFs } from '../sandbox/facts.ts';
+import type { HostFs } from '../sandbox/host-fs.ts';
 import type { MountOp } from '../sandbox/plan.ts';
 import { isUnder } from './paths.ts';
 

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { findGitDirs, isGitDir } from '../policy/git-dirs.ts';
 import { unsafeTodo } from '../policy/git-state.ts';
 import { isUnder } from '../policy/paths.ts';
-import { realHostFs } from '../sandbox/facts.ts';
+import { realHostFs } from '../sandbox/host-fs.ts';
 
 /** Keys that describe a repository and run nothing. Everything else is dropped. */
 const SAFE = new Set([

@@ -11,6 +11,7 @@
 
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
+import { findOnPath, realHostFs } from './host-fs.ts';
 
 export type MemoryCgroup =
   | { kind: 'delegated'; version: 1 | 2; parent: string }
@@ -66,20 +67,6 @@ export function parseProcCgroup(text: string): { controllers: string[]; path: st
     });
 }
 
-function findOnPath(name: string, path: string): string | undefined {
-  for (const dir of path.split(':')) {
-    if (dir === '') continue;
-    const p = join(dir, name);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 /** Where this process can put a memory limit on what it starts (the only probing here). */
 export function probeMemoryCgroup(env: Readonly<Record<string, string>>): MemoryCgroup {
   const mounts = parseCgroupMounts(read('/proc/self/mountinfo') ?? '');
@@ -109,7 +96,7 @@ export function probeMemoryCgroup(env: Readonly<Record<string, string>>): Memory
     writable(join(parent, 'cgroup.procs'))
   )
     return { kind: 'delegated', version: 2, parent };
-  const systemdRun = findOnPath('systemd-run', env.PATH ?? '/usr/bin:/bin');
+  const systemdRun = findOnPath(realHostFs(), 'systemd-run', env.PATH ?? '/usr/bin:/bin');
   const runtime = env.XDG_RUNTIME_DIR;
   if (systemdRun !== undefined && runtime !== undefined) {
     // The user manager's private socket: systemd-run --user talks to it.

@@ -2,7 +2,8 @@
 
 import { dirname, join } from 'node:path';
 import type { RunRequest } from '../../src/policy/run-request.ts';
-import type { HostFacts, HostFs, PathInfo } from '../../src/sandbox/facts.ts';
+import type { HostFacts } from '../../src/sandbox/facts.ts';
+import type { HostFs, PathInfo } from '../../src/sandbox/host-fs.ts';
 
 export type FakeEntry =
   | { type: 'dir' }

@@ -1,6 +1,7 @@
 // Per-host summary of a session's connections, as data and as text. Pure.
 // Host names in the log were chosen by the agent (possibly an attacker), so
 // the text renderer escapes control characters before printing them.
+import { asciiText } from '../sandbox/escape.ts';
 import { FAILURE_LABEL, type ConnectionRecord, type Failure } from './record.ts';
 
 export interface HostSummary {
@@ -122,14 +123,6 @@ export function summarize(connections: readonly ConnectionRecord[]): SessionSumm
   };
 }
 
-/** Control characters and non-ASCII shown as escapes, so a host name cannot drive the terminal. */
-export function escapeForDisplay(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, (ch) => {
-    const code = ch.codePointAt(0) ?? 0;
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
-  });
-}
-
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
@@ -144,7 +137,7 @@ export function formatBytes(n: number): string {
 
 /** `2025-01-02T03:04:05.678Z` -> `2025-01-02 03:04:05`. */
 function shortTime(iso: string): string {
-  return escapeForDisplay(iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ''));
+  return asciiText(iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ''));
 }
 
 /** A plain-text table, one host per line. */
@@ -162,7 +155,7 @@ export function renderSummary(summary: SessionSummary): string {
     'LAST',
   ];
   const rows = summary.hosts.map((h) => [
-    escapeForDisplay(h.host),
+    asciiText(h.host),
     h.ports.join(','),
     String(h.connections),
     String(h.allowed),
@@ -208,6 +201,6 @@ export function renderSessionLine(summary: SessionSummary, logPath: string): str
   const hosts = summary.contacted;
   return (
     `bubble: ${hosts} host${hosts === 1 ? '' : 's'} contacted, ` +
-    `${summary.denied} denied${failedText(summary)}; log: ${escapeForDisplay(logPath)}`
+    `${summary.denied} denied${failedText(summary)}; log: ${asciiText(logPath)}`
   );
 }

@@ -37,3 +37,14 @@ export function quoteArgv(argv: readonly string[]): string {
 export function displayText(s: string): string {
   return CONTROL.test(s) ? ansiC(s).slice(2, -1) : s;
 }
+
+/**
+ * Text with everything outside printable ASCII shown as escapes: for host names and logged
+ * commands, where a look-alike letter misleads as much as a control character.
+ */
+export function asciiText(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, (ch) => {
+    const code = ch.codePointAt(0) ?? 0;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  });
+}

@@ -1,13 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectionRecord, type ConnectionRecordInput } from '../../src/log/record.ts';
-import {
-  escapeForDisplay,
-  formatBytes,
-  renderSessionLine,
-  renderSummary,
-  summarize,
-} from '../../src/log/summary.ts';
+import { asciiText } from '../../src/sandbox/escape.ts';
+import { formatBytes, renderSessionLine, renderSummary, summarize } from '../../src/log/summary.ts';
 
 const base: ConnectionRecordInput = {
   time: '2025-01-02T03:04:05.000Z',
@@ -121,5 +116,5 @@ test('helpers', () => {
   assert.equal(formatBytes(0), '0 B');
   assert.equal(formatBytes(1536), '1.5 KiB');
   assert.equal(formatBytes(200 * 1024 * 1024), '200 MiB');
-  assert.equal(escapeForDisplay('a\nb\u202ec'), 'a\\x0ab\\u{202e}c');
+  assert.equal(asciiText('a\nb\u202ec'), 'a\\x0ab\\u{202e}c');
 });

@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { usageError } from '../usage.ts';
 import { BubbleError } from '../../errors.ts';
 import { listSessions, readLog } from '../../log/reader.ts';
-import { escapeForDisplay, renderSummary, summarize } from '../../log/summary.ts';
+import { renderSummary, summarize } from '../../log/summary.ts';
+import { asciiText } from '../../sandbox/escape.ts';
 import { defaultSessionsDir } from '../../log/writer.ts';
 
 const logHelp = `Usage: bubble log [--json] [--limit N]       recent sessions, newest first
@@ -87,7 +88,7 @@ export async function log(words: string[]): Promise<number> {
     for (const r of rows) {
       const exit = r.cutShort ? 'cut short/running' : `exit ${r.exitCode ?? '?'}`;
       process.stdout.write(
-        `${r.id}  ${String(r.mode).padEnd(8)}  ${String(r.hosts).padStart(3)} hosts  ${String(r.denied).padStart(3)} denied  ${String(r.failed).padStart(3)} failed  ${exit.padEnd(17)}  ${escapeForDisplay(r.command.join(' ')).slice(0, 60)}\n`,
+        `${r.id}  ${String(r.mode).padEnd(8)}  ${String(r.hosts).padStart(3)} hosts  ${String(r.denied).padStart(3)} denied  ${String(r.failed).padStart(3)} failed  ${exit.padEnd(17)}  ${asciiText(r.command.join(' ')).slice(0, 60)}\n`,
       );
     }
     return 0;
@@ -123,7 +124,7 @@ export async function log(words: string[]): Promise<number> {
     return 0;
   }
   process.stdout.write(
-    `session ${entry.id} (${parsed.session?.netMode ?? '?'}): ${escapeForDisplay((parsed.session?.argv ?? []).join(' '))}\n`,
+    `session ${entry.id} (${parsed.session?.netMode ?? '?'}): ${asciiText((parsed.session?.argv ?? []).join(' '))}\n`,
   );
   if (parsed.cutShort)
     process.stdout.write(

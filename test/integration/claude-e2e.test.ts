@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor, waitForValue } from '../support/wait.ts';
 import { bubbleClaudeBin, CANARY, makeWorld } from '../support/world.ts';
 import { API_KEY, claudeSession, explain, ok, requireClaude } from '../support/claude.ts';
 import { newestLog, describeLog, requireTools } from '../fixtures/net-tools/host.ts';
@@ -326,34 +326,32 @@ test('claude TUI under tmux: starts against the fake API, answers a prompt, redr
   tmux('new-session', '-d', '-s', 'cc', '-x', '80', '-y', '24', '-c', world.project, cmd);
   tmux('set-option', '-t', 'cc', 'remain-on-exit', 'on');
   const screen = (): string => tmux('capture-pane', '-p', '-t', 'cc');
-  const waitFor = async (re: RegExp, what: string): Promise<string> => {
+  const onScreen = (re: RegExp, what: string): Promise<string> => {
     let s = '';
-    for (let i = 0; i < 600; i++) {
-      s = screen();
-      if (re.test(s)) return s;
-      await sleep(50);
-    }
-    assert.fail(`never saw ${what} (${re}) on the screen:\n${s}\nrequests:\n${api.describe()}`);
+    return waitForValue(
+      () => ((s = screen()), re.test(s) ? s : undefined),
+      () => `${what} (${re}) on the screen:\n${s}\nrequests:\n${api.describe()}`,
+    );
   };
-  await waitFor(/^❯/m, 'the prompt');
+  await onScreen(/^❯/m, 'the prompt');
   tmux('send-keys', '-t', 'cc', '-l', 'Say hello');
-  await sleep(300);
+  // Enter only once the TUI has drawn what was typed, or it may take Enter as part of a paste.
+  await onScreen(/Say hello/, 'the typed prompt');
   tmux('send-keys', '-t', 'cc', 'Enter');
-  await waitFor(/Hello from the scripted model, 4e1b\./, 'the answer');
+  await onScreen(/Hello from the scripted model, 4e1b\./, 'the answer');
   const widest = (s: string): number => Math.max(...s.split('\n').map((l) => l.trimEnd().length));
   assert.ok(widest(screen()) <= 80);
   tmux('resize-window', '-t', 'cc', '-x', '120', '-y', '30');
   let after = '';
-  for (let i = 0; i < 200 && widest(after) <= 80; i++) {
-    await sleep(50);
-    after = screen();
-  }
-  assert.ok(widest(after) > 80, `no redraw at 120 columns:\n${after}`);
+  await waitFor(
+    () => widest((after = screen())) > 80,
+    () => `a redraw at 120 columns:\n${after}`,
+  );
   assert.match(after, /Hello from the scripted model/);
   tmux('send-keys', '-t', 'cc', '-l', '/exit');
-  await sleep(300);
+  await onScreen(/\/exit/, 'the typed command');
   tmux('send-keys', '-t', 'cc', 'Enter');
-  const final = await waitFor(/^exit=\d+$/m, 'the exit status');
+  const final = await onScreen(/^exit=\d+$/m, 'the exit status');
   assert.match(final, /^exit=0$/m, final);
   const log = newestLog(world.home);
   t.diagnostic(`egress: ${describeLog(log).replace(/\n/g, '; ')}`);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../support/wait.ts';
 import { after, before, describe, test } from 'node:test';
 import { requireBwrap } from '../support/bwrap.ts';
 import { makeWorld, repoRoot, runBubble, sandboxSh, type World } from '../support/world.ts';
@@ -16,8 +16,7 @@ async function signalled(w: World, script: string, sig: NodeJS.Signals) {
   const done = sandboxSh(w, `${script.replace('READY', 'touch ready')}`, [], {
     onSpawn: (c) => (pid = c.pid),
   });
-  for (let i = 0; i < 400 && !fs.existsSync(ready); i++) await sleep(25);
-  assert.ok(fs.existsSync(ready), 'the sandboxed script never started');
+  await waitFor(() => fs.existsSync(ready), 'the sandboxed script started');
   process.kill(pid!, sig);
   return done;
 }

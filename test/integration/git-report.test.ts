@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../support/wait.ts';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { requireBwrap } from '../support/bwrap.ts';
 import { gitEnv, hostGit, passEnv } from '../support/git.ts';
@@ -70,8 +70,7 @@ describe('git report: never fails, finishes killed sessions', () => {
       ],
       { env: gitEnv, onSpawn: (c) => (pid = c.pid) },
     );
-    for (let i = 0; i < 400 && !fs.existsSync(ready); i++) await sleep(25);
-    assert.ok(fs.existsSync(ready), 'the session never got ready');
+    await waitFor(() => fs.existsSync(ready), 'the session got ready');
     process.kill(pid!, 'SIGKILL');
     await killed;
     // Killed before the write-back: the branch exists (refs are written in place), HEAD not yet.

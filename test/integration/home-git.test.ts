@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../support/wait.ts';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { readLog } from '../../src/log/reader.ts';
 import { requireBwrap } from '../support/bwrap.ts';
@@ -57,7 +57,7 @@ describe('sandbox home, ssh-agent, worktrees', () => {
     const sock = join(w.root, 'agent.sock');
     const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
     t.after(() => agent.kill());
-    for (let i = 0; i < 200 && !fs.existsSync(sock); i++) await sleep(10);
+    await waitFor(() => fs.existsSync(sock), 'ssh-agent listening');
     const key = join(w.root, 'key');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', CANARY, '-f', key]);
     execFileSync('ssh-add', ['-q', key], { env: { ...process.env, SSH_AUTH_SOCK: sock } });

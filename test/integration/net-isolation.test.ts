@@ -9,7 +9,9 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { readLog } from '../../src/log/reader.ts';
+import { findOnPath, realHostFs } from '../../src/sandbox/host-fs.ts';
 import { requireBwrap, unmet } from '../support/bwrap.ts';
+import { waitFor } from '../support/wait.ts';
 import { makeWorld, repoRoot, runBubble, sandboxSh, type World } from '../support/world.ts';
 
 interface Listeners {
@@ -18,6 +20,11 @@ interface Listeners {
   abstract: string;
   /** What reached the host's listeners. */
   received: string[];
+  /**
+   * Resolves once a datagram the host sends now has arrived, so any datagram sent from inside
+   * before it (the sandbox has exited) has arrived too: nothing stray is still on its way.
+   */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,11 +52,22 @@ async function hostListeners(): Promise<Listeners> {
   const tcpPort = (tcp.address() as net.AddressInfo).port;
   await new Promise<void>((r) => tcp6.listen(tcpPort, '::1', r)).catch(() => {});
   await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+  const udpPort = udp.address().port;
+  let markers = 0;
+  const settled = async (): Promise<void> => {
+    const marker = `udp:settled-${++markers}`;
+    const client = dgram.createSocket('udp4');
+    await new Promise<void>((r) => client.send(marker.slice(4), udpPort, '127.0.0.1', () => r()));
+    client.close();
+    await waitFor(() => received.includes(marker), 'a datagram sent from the host arrived');
+    received.splice(received.indexOf(marker), 1);
+  };
   return {
     tcpPort,
-    udpPort: udp.address().port,
+    udpPort,
     abstract,
     received,
+    settled,
     close: async () => {
       udp.close();
       abs.kill();
@@ -71,19 +89,9 @@ const forwarderEnv = (f: Forwarder): Record<string, string> =>
 
 /** socat is what bubble uses when the host has it; without it, that case cannot run here. */
 function requireForwarder(t: TestContext, f: Forwarder): boolean {
-  if (f === 'node' || onPath('socat')) return true;
+  if (f === 'node' || findOnPath(realHostFs(), 'socat', process.env.PATH ?? '') !== undefined)
+    return true;
   return unmet(t, 'socat is not installed (apt-get install socat)');
-}
-
-function onPath(name: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((d) => {
-    try {
-      fs.accessSync(join(d, name), fs.constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
 }
 
 describe('filtered network: no bypass', () => {
@@ -123,7 +131,7 @@ describe('filtered network: no bypass', () => {
       assert.notEqual(out.dns, 'OK');
       assert.equal(out.routes, '0', 'the sandbox has a route out');
       assert.equal(out.interfaces, 'lo');
-      await new Promise((res) => setTimeout(res, 300)); // let a stray datagram arrive, if any
+      await l.settled();
       assert.deepEqual(l.received, [], 'something reached the host');
     });
 
@@ -165,8 +173,7 @@ assert s.recv(10) == b''  # the host answered our end: the bytes arrived"`,
       ['--host-port', String(l.tcpPort)],
     );
     assert.equal(r.code, 0, r.stderr);
-    for (let i = 0; i < 100 && l.received.length === 0; i++)
-      await new Promise((res) => setTimeout(res, 20));
+    await waitFor(() => l.received.length > 0, 'the published port received the bytes');
     assert.deepEqual(l.received, ['tcp:published\n']);
     const log = lastLog(w);
     assert.equal(log.session?.publishedPorts[0], l.tcpPort);
@@ -178,7 +185,7 @@ assert s.recv(10) == b''  # the host answered our end: the bytes arrived"`,
     const r = await sandboxSh(
       w,
       // The proxy starts listening while the sandbox starts: wait for its socket first.
-      'for i in $(seq 1 3000); do test -S /run/bubble/proxy.sock && break; sleep 0.01; done; ' +
+      'until test -S /run/bubble/proxy.sock; do sleep 0.01; done; ' +
         'ls -A ~/.local/state 2>&1; rm /run/bubble/proxy.sock 2>/dev/null && echo REMOVED; ' +
         'test -S /run/bubble/proxy.sock && echo STILL-THERE; touch /run/bubble/x 2>/dev/null && echo WROTE; echo done',
     );
@@ -212,7 +219,7 @@ print('killed', n)"; curl -s -m 2 -o /dev/null -w "%{http_code}" http://example.
       assert.match(r.stdout, /000 curl=(7|5)/);
       assert.match(r.stdout, /tcp-loopback ECONNREFUSED/);
       assert.match(r.stdout, /routes 0/);
-      await new Promise((res) => setTimeout(res, 300)); // let a stray datagram arrive, if any
+      await l.settled();
       assert.deepEqual(l.received, [], 'something reached the host');
       assert.equal(lastLog(w).connections.length, 0, 'a connection reached the proxy');
     });

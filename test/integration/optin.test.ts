@@ -7,7 +7,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../support/wait.ts';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { requireTools, startSshd } from '../fixtures/net-tools/host.ts';
 import { requireBwrap } from '../support/bwrap.ts';
@@ -113,7 +113,7 @@ describe('--ssh-agent: list and sign with the named keys only', () => {
     sock = join(w.root, 'agent.sock');
     agentEnv = { ...process.env, SSH_AUTH_SOCK: sock };
     agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
-    for (let i = 0; i < 500 && !fs.existsSync(sock); i++) await sleep(10);
+    await waitFor(() => fs.existsSync(sock), 'ssh-agent listening');
     // Public halves in the project (the sandbox names keys by .pub); private ones outside.
     const keys = join(w.root, 'keys');
     fs.mkdirSync(keys);

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { readLog } from '../../src/log/reader.ts';
 import { summarize } from '../../src/log/summary.ts';
 import { echoRoundTrip, rawConnect, startEcho } from '../fixtures/net-helpers.ts';
+import { waitFor } from '../support/wait.ts';
 
 const CHILD = fileURLToPath(new URL('../fixtures/net-proxy-child.ts', import.meta.url));
 
@@ -31,6 +32,15 @@ function tempLogPath(t: { after: (fn: () => void) => void }): string {
   return join(dir, 'sessions', 'child.jsonl');
 }
 
+/** Connection records on disk so far (the first line is the session's own). */
+function recordsOnDisk(logPath: string): number {
+  try {
+    return readLog(logPath).connections.length;
+  } catch {
+    return 0; // not created yet
+  }
+}
+
 test('SIGTERM: finished and still-open connections are all in the log', async (t) => {
   const echo = await startEcho();
   t.after(() => echo.close());
@@ -44,7 +54,11 @@ test('SIGTERM: finished and still-open connections are all in the log', async (t
   const open = await rawConnect(port, `localhost:${echo.port}`);
   assert.equal(await echoRoundTrip(open.socket, 'still open'), 'still open');
   open.socket.resume();
-  await new Promise((r) => setTimeout(r, 100));
+  // The ended connections are written when they end; the open one only at SIGTERM.
+  await waitFor(
+    () => recordsOnDisk(logPath) === 2,
+    'the finished and the denied connection logged',
+  );
   child.kill('SIGTERM');
   const [code] = (await once(child, 'exit')) as [number | null];
   assert.equal(code, 143);
@@ -77,7 +91,7 @@ test('SIGKILL: connections that had ended are already on disk, one JSON object p
     c.socket.end();
     await once(c.socket, 'close').catch(() => {});
   }
-  await new Promise((r) => setTimeout(r, 100));
+  await waitFor(() => recordsOnDisk(logPath) === 5, 'the five ended connections logged');
   child.kill('SIGKILL');
   await once(child, 'exit');
   const text = readFileSync(logPath, 'utf8');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor, waitForValue } from '../support/wait.ts';
 import { after, before, describe, test } from 'node:test';
 import { requireBwrap } from '../support/bwrap.ts';
 import { bubbleBin, makeWorld, marked, repoRoot, type World } from '../support/world.ts';
@@ -27,19 +27,22 @@ describe('terminal UI under tmux', () => {
       // already gone
     }
     // bubble ends the session on the hang-up and cleans up in the world: let it finish.
-    for (let i = 0; i < 400 && marked(w.project + '\0').length + marked('winch.py').length > 0; i++)
-      await sleep(25);
+    await waitFor(
+      () => marked(w.project + '\0').length + marked('winch.py').length === 0,
+      'the sessions ended',
+    );
     w.cleanup();
   });
 
-  async function waitFor(re: RegExp, target = 'tui'): Promise<string> {
+  function onScreen(re: RegExp, target = 'tui'): Promise<string> {
     let screen = '';
-    for (let i = 0; i < 400; i++) {
-      screen = tmux('capture-pane', '-p', '-t', target);
-      if (re.test(screen)) return screen;
-      await sleep(25);
-    }
-    assert.fail(`never saw ${re} on the screen:\n${screen}`);
+    return waitForValue(
+      () => {
+        screen = tmux('capture-pane', '-p', '-t', target);
+        return re.test(screen) ? screen : undefined;
+      },
+      () => `${re} on the screen:\n${screen}`,
+    );
   }
 
   test('window resizes, ^C and ^Z (job control) reach the sandboxed program as outside', async (t) => {
@@ -58,19 +61,19 @@ describe('terminal UI under tmux', () => {
       'winch.py',
     ]);
     tmux('new-session', '-d', '-s', 'tui', '-x', '80', '-y', '24', '-c', w.project, cmd);
-    await waitFor(/ready/);
-    await waitFor(/size 80x24/);
+    await onScreen(/ready/);
+    await onScreen(/size 80x24/);
     tmux('resize-window', '-t', 'tui', '-x', '100', '-y', '30');
-    await waitFor(/size 100x30/);
+    await onScreen(/size 100x30/);
 
     // ^C reaches the program (and only once: bubble does not forward a second one).
     tmux('send-keys', '-t', 'tui', 'C-c');
-    const afterInt = await waitFor(/got INT/);
+    const afterInt = await onScreen(/got INT/);
     assert.equal(afterInt.match(/got INT/g)?.length, 1, afterInt);
     // ...and the sandbox lives on (bwrap shares the terminal's process group: ^C must not
     // end it behind the program's back).
     tmux('resize-window', '-t', 'tui', '-x', '90', '-y', '20');
-    await waitFor(/size 90x20/);
+    await onScreen(/size 90x20/);
 
     // ^Z stops the whole job and fg resumes it, as with any program: run it from an
     // interactive shell, which is what does job control (a pane's own process cannot).
@@ -101,7 +104,7 @@ describe('terminal UI under tmux', () => {
     // The first program is still running: end that session (bubble forwards the hang-up),
     // so the program found below is the job's.
     tmux('kill-session', '-t', 'tui');
-    for (let i = 0; i < 400 && marked('winch.py').length > 0; i++) await sleep(25);
+    await waitFor(() => marked('winch.py').length === 0, 'the first session ended');
     tmux(
       'send-keys',
       '-t',
@@ -109,9 +112,9 @@ describe('terminal UI under tmux', () => {
       quoteArgv([process.execPath, bubbleBin, 'run', '--', 'python3', 'winch.py']),
       'Enter',
     );
-    await waitFor(/ready/, 'job');
+    await onScreen(/ready/, 'job');
     tmux('send-keys', '-t', 'job', 'C-z');
-    await waitFor(/Stopped/, 'job');
+    await onScreen(/Stopped/, 'job');
     const agent = fs
       .readdirSync('/proc')
       .filter((p) => /^\d+$/.test(p))
@@ -129,6 +132,6 @@ describe('terminal UI under tmux', () => {
       'the program did not stop with its job',
     );
     tmux('send-keys', '-t', 'job', 'fg', 'Enter');
-    await waitFor(/got CONT/, 'job');
+    await onScreen(/got CONT/, 'job');
   });
 });

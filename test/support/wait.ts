@@ -5,12 +5,27 @@ import { setTimeout as tick } from 'node:timers/promises';
 
 export async function waitFor(
   condition: () => boolean,
-  what: string,
+  /** What is awaited; a function to describe it as it was when the wait gave up. */
+  what: string | (() => string),
   deadlineMs = 60_000,
 ): Promise<void> {
   const end = Date.now() + deadlineMs;
   while (!condition()) {
-    if (Date.now() > end) throw new Error(`gave up waiting (${deadlineMs} ms) for: ${what}`);
+    if (Date.now() > end)
+      throw new Error(
+        `gave up waiting (${deadlineMs} ms) for: ${typeof what === 'string' ? what : what()}`,
+      );
     await tick(10);
   }
+}
+
+/** Poll `probe` until it gives a value (not undefined); that value. */
+export async function waitForValue<T>(
+  probe: () => T | undefined,
+  what: string | (() => string),
+  deadlineMs = 60_000,
+): Promise<T> {
+  let value: T | undefined;
+  await waitFor(() => (value = probe()) !== undefined, what, deadlineMs);
+  return value!;
 }

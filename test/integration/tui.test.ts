@@ -14,6 +14,12 @@ import { quoteArgv } from '../../src/sandbox/escape.ts';
 describe('terminal UI under tmux', () => {
   let w: World;
   const socket = `bubble-test-${process.pid}`;
+  // Each program carries a mark of its own in its argv (winch.py ignores it), so the tests
+  // find theirs and not another run's.
+  // (Matched as separate arguments: tmux's own argv holds the pane's command as one string.)
+  const first = `tui-first-${process.pid}`;
+  const job = `tui-job-${process.pid}`;
+  const running = (mark: string): number[] => marked(`winch.py\0${mark}\0`);
   const tmux = (...args: string[]): string =>
     execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
   before(() => {
@@ -28,7 +34,7 @@ describe('terminal UI under tmux', () => {
     }
     // bubble ends the session on the hang-up and cleans up in the world: let it finish.
     await waitFor(
-      () => marked(w.project + '\0').length + marked('winch.py').length === 0,
+      () => marked(w.project + '\0').length + running(first).length + running(job).length === 0,
       'the sessions ended',
     );
     w.cleanup();
@@ -59,6 +65,7 @@ describe('terminal UI under tmux', () => {
       '--',
       'python3',
       'winch.py',
+      first,
     ]);
     tmux('new-session', '-d', '-s', 'tui', '-x', '80', '-y', '24', '-c', w.project, cmd);
     await onScreen(/ready/);
@@ -104,12 +111,12 @@ describe('terminal UI under tmux', () => {
     // The first program is still running: end that session (bubble forwards the hang-up),
     // so the program found below is the job's.
     tmux('kill-session', '-t', 'tui');
-    await waitFor(() => marked('winch.py').length === 0, 'the first session ended');
+    await waitFor(() => running(first).length === 0, 'the first session ended');
     tmux(
       'send-keys',
       '-t',
       'job',
-      quoteArgv([process.execPath, bubbleBin, 'run', '--', 'python3', 'winch.py']),
+      quoteArgv([process.execPath, bubbleBin, 'run', '--', 'python3', 'winch.py', job]),
       'Enter',
     );
     await onScreen(/ready/, 'job');
@@ -120,7 +127,9 @@ describe('terminal UI under tmux', () => {
       .filter((p) => /^\d+$/.test(p))
       .find((p) => {
         try {
-          return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').endsWith('python3\0winch.py\0');
+          return fs
+            .readFileSync(`/proc/${p}/cmdline`, 'utf8')
+            .endsWith(`python3\0winch.py\0${job}\0`);
         } catch {
           return false;
         }

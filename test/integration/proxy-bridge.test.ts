@@ -21,8 +21,8 @@ import {
   readAll,
   socksConnect,
   startEcho,
-  waitFor,
 } from '../fixtures/net-helpers.ts';
+import { waitFor } from '../support/wait.ts';
 
 const BRIDGE = fileURLToPath(new URL('../../src/net/bridge.ts', import.meta.url));
 

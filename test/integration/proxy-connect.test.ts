@@ -10,8 +10,8 @@ import {
   readAll,
   startEcho,
   startTestProxy,
-  waitFor,
 } from '../fixtures/net-helpers.ts';
+import { waitFor } from '../support/wait.ts';
 
 function spyDialer(): { dialer: Dialer; calls: DialTarget[] } {
   const calls: DialTarget[] = [];

@@ -1,13 +1,8 @@
 // Plain-HTTP forwarding and malformed requests.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  connectTo,
-  readAll,
-  startOrigin,
-  startTestProxy,
-  waitFor,
-} from '../fixtures/net-helpers.ts';
+import { connectTo, readAll, startOrigin, startTestProxy } from '../fixtures/net-helpers.ts';
+import { waitFor } from '../support/wait.ts';
 
 test('absolute-URI GET is forwarded in origin-form, hop-by-hop stripped, nothing identifying added', async (t) => {
   const origin = await startOrigin();

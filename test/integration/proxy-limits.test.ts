@@ -9,8 +9,8 @@ import {
   readAll,
   startEcho,
   startTestProxy,
-  waitFor,
 } from '../fixtures/net-helpers.ts';
+import { waitFor } from '../support/wait.ts';
 
 test('header timeout: a slow request head gets 408 and is closed; a silent client is dropped', async (t) => {
   const { proxy, port, records } = await startTestProxy({ timeouts: { headerMs: 200 } });

@@ -9,8 +9,8 @@ import {
   socksConnect,
   startEcho,
   startTestProxy,
-  waitFor,
 } from '../fixtures/net-helpers.ts';
+import { waitFor } from '../support/wait.ts';
 
 test('SOCKS5 CONNECT to a published port by domain "localhost" and by IPv4', async (t) => {
   const echo = await startEcho();

@@ -16,8 +16,8 @@ import {
   startEcho,
   startOrigin,
   startTestProxy,
-  waitFor,
 } from '../fixtures/net-helpers.ts';
+import { waitFor } from '../support/wait.ts';
 import { startTinyConnectProxy } from '../fixtures/net-tiny-connect-proxy.ts';
 
 test('CONNECT and SOCKS ask the upstream by name, also for names only it can resolve; NO_PROXY is honoured; the log keeps the name', async (t) => {

@@ -5,8 +5,8 @@ import { setTimeout as tick } from 'node:timers/promises';
 
 export async function waitFor(
   condition: () => boolean,
-  /** What is awaited; a function to describe it as it was when the wait gave up. */
-  what: string | (() => string),
+  /** What is awaited (by default, the condition's source); a function to describe it late. */
+  what: string | (() => string) = condition.toString(),
   deadlineMs = 60_000,
 ): Promise<void> {
   const end = Date.now() + deadlineMs;

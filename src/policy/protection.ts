@@ -109,7 +109,7 @@ function agentProtections(facts: HostFacts, profile: Profile, homeReal: string):
 export interface ProtectionPlan {
   placeholders: Placeholder[];
   /** Protected paths that exist on the host (checked for changes after the session). */
-  protectedExisting: string[];
+  protectedExisting: Array<{ path: string; type: 'file' | 'dir' }>;
   /** The git dirs shown through stages. */
   stages: StageSpec[];
   /** The git ignore file inside that lists the project's placeholders, when there are any. */
@@ -142,7 +142,7 @@ export function protectPaths(
   stageGitDirs(m, git.stages);
   protections.push(...git.protections);
   const seen = new Set<string>();
-  const protectedExisting: string[] = [];
+  const protectedExisting: ProtectionPlan['protectedExisting'] = [];
   const isPlaceholder = (p: string): boolean => placeholders.some((x) => x.path === p);
   for (const p of protections) {
     if (seen.has(p.path) || allowWrite.some((a) => isUnder(p.path, a))) continue;
@@ -208,7 +208,7 @@ export function protectPaths(
       });
     }
     if (info !== undefined) {
-      protectedExisting.push(p.path);
+      protectedExisting.push({ path: p.path, type: info.type === 'dir' ? 'dir' : 'file' });
       m.push({
         kind: p.pin ? 'rw' : 'ro',
         src: p.path,

@@ -4,6 +4,7 @@
 // look at it (its holder just released it) is simply tried again.
 
 import * as fs from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { isAliveIdentity, selfIdentity } from './process-identity.ts';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -69,4 +70,21 @@ export function takeLock(file: string): void {
 /** Releases the lock if this process still holds it (a stuck holder may have been overruled). */
 export function releaseLock(file: string): void {
   if (readHolder(file) === selfIdentity()) fs.rmSync(file, { force: true });
+}
+
+/**
+ * The pids waiting for the lock `file` or about to take it (their holder file is beside it):
+ * what a test holding the lock waits for before letting them all go at once.
+ */
+export function contenders(file: string): number[] {
+  const prefix = `${basename(file)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dirname(file));
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)))
+    .map((n) => Number(n.slice(prefix.length)));
 }

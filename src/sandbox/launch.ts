@@ -23,14 +23,13 @@ import { sandboxExit, signalExit } from './exit.ts';
 import type { HostFacts } from './facts.ts';
 import {
   claimPlaceholders,
-  hasJournals,
   ourSessionTag,
   placeholderDir,
   releasePlaceholders,
   spawnWatchdog,
   type Claim,
 } from './placeholders.ts';
-import type { Plan } from './plan.ts';
+import type { Placeholder, Plan } from './plan.ts';
 import { procStart } from './process-identity.ts';
 import { seccompProgram } from './seccomp.ts';
 import { materializeStages } from './stage.ts';
@@ -105,19 +104,19 @@ async function prepareHost(
     }
   }
   const dir = placeholderDir(facts.env, facts.home);
-  // Protected paths that exist may be another live session's placeholders: claim them too,
-  // but only when some session has a journal at all (the common case has none).
-  const shared =
-    plan.protectedExisting.length > 0 && hasJournals(dir) ? plan.protectedExisting : [];
   // Always journaled and watched, placeholders or not: the journal also names the sandbox,
   // which the watchdog kills if bubble dies before bwrap's own death signal is armed.
+  // Protected paths that existed when the plan looked may be another session's
+  // placeholders, or gone since: checked again and claimed under the lock.
   let claim: Claim;
-  const placeholders = plan.placeholders.map((p) => ({
+  const anchored = (p: Placeholder): Placeholder => ({
     ...p,
     anchor: writableRoot(plan.mounts, p.path),
-  }));
+  });
+  const placeholders = plan.placeholders.map(anchored);
+  const existing = plan.protectedExisting.map(anchored);
   try {
-    claim = claimPlaceholders(dir, placeholders, shared, facts.cwd);
+    claim = claimPlaceholders(dir, placeholders, existing, facts.cwd);
   } catch (err) {
     // The project changed between the plan and now: a link, or a path that came or went.
     const code = (err as NodeJS.ErrnoException).code;

@@ -192,6 +192,25 @@ export async function removeBelowAsync(
   }
 }
 
+/**
+ * Whether anything (a link too) is at `path` below `anchor`, looked up without following a
+ * link on the way. False when a directory on the way is missing; a link on the way throws.
+ */
+export function existsBelow(anchor: string, path: string): boolean {
+  let parent: { fd: number; name: string };
+  try {
+    parent = openParent(anchor, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+  try {
+    return fs.lstatSync(at(parent.fd, parent.name), { throwIfNoEntry: false }) !== undefined;
+  } finally {
+    fs.closeSync(parent.fd);
+  }
+}
+
 /** Read a regular file below `anchor` without following a link on the way. */
 export function readBelow(anchor: string, path: string, maxBytes = 1 << 20): Buffer {
   return inParent(anchor, path, (fd, name) => {

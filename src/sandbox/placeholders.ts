@@ -10,11 +10,18 @@
 
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { bubbleDirs } from '../config/paths.ts';
 import { releaseLock, takeLock } from './file-lock.ts';
 import { hidePlaceholders, unhidePlaceholders } from './git-hide.ts';
-import { createFileBelow, mkdirBelow, removeBelow, removeBelowAsync } from './nofollow.ts';
+import { isUnder } from '../policy/paths.ts';
+import {
+  createFileBelow,
+  existsBelow,
+  mkdirBelow,
+  removeBelow,
+  removeBelowAsync,
+} from './nofollow.ts';
 import type { Placeholder } from './plan.ts';
 import { procStart } from './process-identity.ts';
 
@@ -114,14 +121,6 @@ async function withLockAsync<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function hasJournals(dir: string): boolean {
-  try {
-    return fs.readdirSync(dir).some((n) => n.endsWith('.json'));
-  } catch {
-    return false;
-  }
-}
-
 /** Remove placeholders nobody else claims: deepest first, and only if still empty. */
 function removeUnclaimed(paths: Placeholder[], claimedElsewhere: Set<string>): void {
   for (const p of [...paths].sort((a, b) => b.path.length - a.path.length)) {
@@ -202,13 +201,59 @@ function sweepDead(dir: string): void {
 }
 
 /**
- * Create the placeholders a plan needs and claim the existing protected paths that other
- * live sessions created, so they outlive those sessions while we use them.
+ * `paths` and each of their directories below their anchor, outermost first: what must
+ * exist for the plan's mounts (a directory another session created may be gone).
+ */
+function withAncestors(paths: Placeholder[]): Placeholder[] {
+  const all = new Map<string, Placeholder>();
+  for (const p of paths) {
+    if (p.anchor !== undefined)
+      for (const dir of ancestorsBelow(p.anchor, p.path))
+        if (!all.has(dir)) all.set(dir, { path: dir, type: 'dir', anchor: p.anchor });
+    all.set(p.path, p);
+  }
+  return [...all.values()].sort((a, b) => a.path.split('/').length - b.path.split('/').length);
+}
+
+function ancestorsBelow(anchor: string, path: string): string[] {
+  const out: string[] = [];
+  for (let d = dirname(path); d !== anchor && isUnder(d, anchor); d = dirname(d)) out.push(d);
+  return out;
+}
+
+function existsNow(p: Placeholder): boolean {
+  if (p.anchor !== undefined) return existsBelow(p.anchor, p.path);
+  return fs.lstatSync(p.path, { throwIfNoEntry: false }) !== undefined;
+}
+
+function createPlaceholder(p: Placeholder): void {
+  if (p.anchor !== undefined) {
+    if (p.type === 'dir') mkdirBelow(p.anchor, p.path, 0o700);
+    else createFileBelow(p.anchor, p.path, 0o600);
+  } else if (p.type === 'dir') fs.mkdirSync(p.path, { mode: 0o700 });
+  else
+    fs.closeSync(
+      fs.openSync(
+        p.path,
+        fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY,
+        0o600,
+      ),
+    );
+}
+
+/**
+ * Make sure what the plan's mounts need exists, and claim it. The plan was made from a look
+ * at the host before the lock: since then another session may have created a placeholder
+ * we meant to create (it is shared), or ended and removed one we saw (it is created again,
+ * as ours). Placeholders of any session, a dead one's too, are claimed, so that nobody
+ * removes them while we use them: removing a mount point detaches the mount.
  */
 export function claimPlaceholders(
   dir: string,
+  /** Placeholders the plan creates (missing when it looked). */
   create: Placeholder[],
-  existing: string[],
+  /** Protected paths that existed when the plan looked (maybe another session's placeholders). */
+  existing: Placeholder[],
   /** The project: its placeholder files are kept out of host git's sight (git-hide.ts). */
   hideIn?: string,
 ): Claim {
@@ -216,40 +261,29 @@ export function claimPlaceholders(
   const journal = join(dir, `${process.pid}.json`);
   return withLock(dir, () => {
     const othersCreated = new Map<string, Placeholder>();
-    for (const { journal: j } of readJournals(dir))
-      if (isAlive(j)) for (const p of j.paths) othersCreated.set(p.path, p);
-    // A path another live session created after we looked is shared, not ours to create.
-    const mine = create.filter((p) => !othersCreated.has(p.path));
-    const sharedPaths = [
-      ...existing,
-      ...create.filter((p) => othersCreated.has(p.path)).map((p) => p.path),
-    ];
-    // Their parent directories too (a project's .claude/ made by another session), or the
-    // last session out would find them non-empty when it ends, and nobody would remove them.
-    for (const p of [...mine.map((x) => x.path), ...sharedPaths]) {
-      for (const dir of othersCreated.keys())
-        if (p.startsWith(dir + '/') && !sharedPaths.includes(dir)) sharedPaths.push(dir);
+    for (const { file, journal: j } of readJournals(dir))
+      if (file !== journal) for (const p of j.paths) othersCreated.set(p.path, p);
+    const planned = new Set(create.map((p) => p.path));
+    const mine: Placeholder[] = [];
+    const shared: Placeholder[] = [];
+    for (const p of withAncestors([...create, ...existing])) {
+      if (!existsNow(p)) {
+        mine.push(p);
+        continue;
+      }
+      const theirs = othersCreated.get(p.path);
+      if (theirs !== undefined) shared.push(theirs);
+      else if (planned.has(p.path))
+        // Not a placeholder and not there when the plan looked: someone made it meanwhile.
+        throw Object.assign(new Error(`${p.path} appeared while bubble started`), {
+          code: 'EEXIST',
+          path: p.path,
+        });
     }
-    const shared = sharedPaths
-      .map((p) => othersCreated.get(p))
-      .filter((p): p is Placeholder => p !== undefined);
     const paths = [...mine, ...shared];
     const record: Journal = { pid: process.pid, start: procStart(process.pid) ?? '', paths };
     fs.writeFileSync(journal, JSON.stringify(record), { mode: 0o600 });
-    for (const p of mine) {
-      if (p.anchor !== undefined) {
-        if (p.type === 'dir') mkdirBelow(p.anchor, p.path, 0o700);
-        else createFileBelow(p.anchor, p.path, 0o600);
-      } else if (p.type === 'dir') fs.mkdirSync(p.path, { mode: 0o700 });
-      else
-        fs.closeSync(
-          fs.openSync(
-            p.path,
-            fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY,
-            0o600,
-          ),
-        );
-    }
+    for (const p of mine) createPlaceholder(p);
     const files = paths.filter((p) => p.type === 'file').map((p) => p.path);
     if (hideIn !== undefined && hidePlaceholders(hideIn, ourSessionTag(), files)) {
       record.exclude = hideIn;
@@ -299,6 +333,27 @@ export function spawnWatchdog(dir: string, reaperScript: string): () => void {
  * placeholder is not mistaken for a real protected path.
  */
 export function reap(dir: string): void {
-  if (!hasJournals(dir)) return;
+  if (!someJournalDead(dir)) return;
   withLock(dir, () => sweepDead(dir));
+}
+
+/**
+ * Whether a sweep is needed: a journal of a dead session, or one that does not parse (a
+ * writer killed mid-write, or one writing now: the sweep under the lock tells which).
+ * Read without the lock, so that starting beside live sessions does not wait for it.
+ */
+function someJournalDead(dir: string): boolean {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => n.endsWith('.json'));
+  } catch {
+    return false;
+  }
+  return names.some((name) => {
+    try {
+      return !isAlive(JSON.parse(fs.readFileSync(join(dir, name), 'utf8')) as Journal);
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code !== 'ENOENT'; // gone: its session ended
+    }
+  });
 }

@@ -132,8 +132,8 @@ export interface Plan {
   net: NetPlan;
   seccomp: { rules: SeccompRule[]; allowUserns: boolean } | undefined;
   placeholders: Placeholder[];
-  /** Protected paths that exist on the host inside writable mounts. */
-  protectedExisting: string[];
+  /** Protected paths that exist on the host inside writable mounts, as they were when looked at. */
+  protectedExisting: Array<{ path: string; type: 'file' | 'dir' }>;
   /**
    * Directories shown through a stage (git dirs): filled before launch, written back by
    * their allowlist after the session (policy/staged.ts, sandbox/stage.ts).

@@ -81,7 +81,11 @@ export async function run(args: SandboxArgs): Promise<number> {
   );
   const replaced = guarded(
     'recording protected paths',
-    () => replacedReporter(plan.protectedExisting, facts.home),
+    () =>
+      replacedReporter(
+        plan.protectedExisting.map((p) => p.path),
+        facts.home,
+      ),
     () => '',
   );
   const changes = (): string => projectChanges() + gitconfigChanges() + replaced();

@@ -1,4 +1,4 @@
-// An agent's state dir (~/.claude, ~/.codex, ~/.gemini) written by allowlist, through a
+// An agent's state dir (~/.claude, ~/.codex, ~/.gemini, opencode's, ~/.aider) written by allowlist, through a
 // stage (staged.ts says why write access is an allowlist). The names the agent writes in
 // place are bound read-write from the host; what it replaces by rename is a copy that goes
 // back after the session; everything else there is read-only; a new name exists only in
@@ -21,10 +21,19 @@ import type { Profile, StagedState, StateName } from './profile.ts';
 import { profileByName } from './profiles/index.ts';
 import { stageMounts, type StageSpec, type WriteBackRule } from './staged.ts';
 
-const matches = (list: readonly StateName[], name: string, type: 'file' | 'dir'): boolean =>
-  list.some(
+const find = (
+  list: readonly StateName[],
+  name: string,
+  type: 'file' | 'dir',
+): StateName | undefined =>
+  list.find(
     (n) => n.type === type && (typeof n.name === 'string' ? n.name === name : n.name.test(name)),
   );
+const matches = (list: readonly StateName[], name: string, type: 'file' | 'dir'): boolean =>
+  find(list, name, type) !== undefined;
+
+/** SQLite databases (WAL mode keeps -wal and -shm beside them). */
+const SQLITE = /\.(?:sqlite|db)$/;
 
 const ASIDE = 'not state the agent writes: its next run could read it as configuration or run it';
 
@@ -62,7 +71,9 @@ function entryFor(
       hint: `a previous session may have planted it; inspect it, then remove it or replace it with what it points to (or pass --allow-write ${path})`,
     });
   if (type !== 'file' && type !== 'dir') return undefined; // a socket, a FIFO: not shown
-  if (matches(s.scratch, name, type)) return undefined; // the agent's own, in the stage only
+  const scratch = find(s.scratch, name, type);
+  // The agent's own, in the stage only; or, when host code imports the host's, read-only.
+  if (scratch !== undefined) return scratch.readOnlyWhenPresent ? { show: 'ro', type } : undefined;
   if (matches(s.write, name, type)) return { show: 'rw', type };
   if (matches(s.replace, name, type)) return { show: 'copy', type };
   // Read-only through this name, but writable through another (a second hard link): the
@@ -124,7 +135,7 @@ export function planAgentState(
     // SQLite in WAL mode keeps -wal and -shm beside the database: one made in the stage
     // while the database is the host's would split it from a host session's (corruption).
     for (const [name, e] of Object.entries(entries)) {
-      if (e.show !== 'rw' || !name.endsWith('.sqlite')) continue;
+      if (e.show !== 'rw' || !SQLITE.test(name)) continue;
       for (const suffix of ['-wal', '-shm'])
         if (entries[name + suffix] === undefined) {
           out.ensureFiles.push({ path: join(real, name + suffix), mode: 0o644, content: '' });
@@ -170,6 +181,7 @@ export function agentStateRules(key: string): WriteBackRule[] | undefined {
     name: n.name,
     type: n.type,
     why: n.why,
+    ...(n.check === undefined ? {} : { check: n.check }),
     ...('discard' in n ? { discard: true } : {}),
   }));
 }

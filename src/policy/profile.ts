@@ -1,5 +1,7 @@
 // What an agent profile says: data only. Paths are relative to $HOME.
 
+import type { WriteBackRule } from './staged.ts';
+
 export interface ProfilePath {
   path: string;
   type: 'file' | 'dir';
@@ -45,6 +47,13 @@ export interface StateName {
    * (Claude Code prefers ~/.claude/.config.json to ~/.claude.json), so a new one never goes back.
    */
   existingOnly?: boolean;
+  /**
+   * Scratch that the host already has is shown read-only instead of hidden: host code
+   * imports it (opencode's plugin dependencies), so the agent may use it but not change it.
+   */
+  readOnlyWhenPresent?: boolean;
+  /** Replaced state: why this content may not go back (staged.ts WriteBackRule.check). */
+  check?: WriteBackRule['check'];
 }
 
 /**

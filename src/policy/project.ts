@@ -47,6 +47,7 @@ const FILES: ReadonlyArray<[rel: string, type: 'file' | 'dir', why: string, plac
     ['.codex', 'dir', 'Codex project config'],
     ['.opencode', 'dir', 'opencode project agents, commands and plugins'],
     ['opencode.json', 'file', 'opencode project config (MCP servers, commands)', '{}\n'],
+    ['opencode.jsonc', 'file', 'opencode project config (MCP servers, commands)'],
     ['.aider.conf.yml', 'file', 'aider project config (lint-cmd, test-cmd run commands)'],
     ['.bubble.toml', 'file', "bubble's own project config (its rules for the next session)"],
     ['.envrc', 'file', 'direnv runs it in your shell'],
@@ -85,6 +86,10 @@ const FILES: ReadonlyArray<[rel: string, type: 'file' | 'dir', why: string, plac
       'file',
       'aider model metadata (aider.chat/docs/config/adv-model-settings.html)',
     ],
+    // aider's repo-map cache is a diskcache, which pickles its values: host aider loading a
+    // planted one runs code (aider/repomap.py; it falls back to memory when it cannot write).
+    ['.aider.tags.cache.v3', 'dir', 'aider repo-map cache (pickles host aider loads)'],
+    ['.aider.tags.cache.v4', 'dir', 'aider repo-map cache (pickles host aider loads)'],
   ];
 
 /** What to protect in the project at `project` (a realpath). */

@@ -28,6 +28,9 @@ const VECTORS = [
   '.env',
   '.aider.model.settings.yml',
   '.aider.model.metadata.json',
+  'opencode.jsonc',
+  '.aider.tags.cache.v4/cache.db',
+  '.aider.tags.cache.v3/cache.db',
 ];
 
 describe('project files other tools run on the host', () => {

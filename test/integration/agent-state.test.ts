@@ -125,6 +125,77 @@ const cases: Case[] = [
     ],
     scratch: [],
   },
+  {
+    profile: 'opencode',
+    dir: '.local/share/opencode',
+    host: {
+      'auth.json': '{"anthropic":{"type":"api","key":"k"}}\n',
+      'snapshot/p/h/config': '[core]\n\tfsmonitor = false\n',
+      'bin/rg': '#!/bin/sh\n',
+      'storage/session/old.json': '{}\n',
+    },
+    attacked: [
+      'auth.json',
+      'snapshot/p/h/config',
+      'snapshot/p/h/hooks/post-checkout',
+      'bin/rg',
+      'bin/new-lsp',
+      'repos/r/config',
+      'worktree/p/w/.git',
+      'evil.json',
+      'new-dir/x',
+    ],
+    allowed: [
+      'opencode.db',
+      'opencode.db-wal',
+      'storage/session/p/s.json',
+      'storage/session/old.json',
+      'log/x.log',
+      'tool-output/tool_1',
+    ],
+    scratch: ['snapshot/q/h/objects/x', 'models.json'],
+  },
+  {
+    profile: 'opencode',
+    dir: '.config/opencode',
+    host: {
+      'opencode.json': '{}\n',
+      'plugin/p.ts': 'export {}\n',
+      'node_modules/x/index.js': 'ok\n',
+      'package.json': '{}\n',
+    },
+    attacked: [
+      'opencode.json',
+      'opencode.jsonc',
+      'config.json',
+      'tui.json',
+      'AGENTS.md',
+      'agent/a.md',
+      'command/c.md',
+      'mode/m.md',
+      'plugin/p.ts',
+      'plugins/q.ts',
+      'tool/t.ts',
+      'skills/s/SKILL.md',
+      'node_modules/x/index.js',
+      'package.json',
+      'evil.json',
+      'new-dir/x',
+    ],
+    allowed: [],
+    scratch: ['bun.lock', '.gitignore'],
+  },
+  {
+    profile: 'aider',
+    dir: '.aider',
+    host: {
+      'oauth-keys.env': 'OPENROUTER_API_KEY=k\n',
+      'caches/model_prices.json': '{}\n',
+    },
+    attacked: ['oauth-keys.env', 'caches/model_prices.json', 'evil.json', 'new-dir/x'],
+    allowed: ['analytics.json', 'installs.json'],
+    scratch: ['caches/versioncheck'],
+  },
 ];
 
 const MARK = 'PLANTED-by-the-sandbox';
@@ -171,6 +242,39 @@ for (const c of cases) {
     assert.match(r.stderr, new RegExp(`${c.dir.replace('.', '\\.')}/new-dir`));
   });
 }
+
+test("opencode's auth.json goes back with new tokens, never with a well-known login or a new baseURL", async (t) => {
+  if (!(await requireBwrap(t))) return;
+  const world = makeWorld();
+  t.after(() => world.cleanup());
+  const auth = join(world.home, '.local/share/opencode/auth.json');
+  fs.mkdirSync(join(auth, '..'), { recursive: true });
+  fs.writeFileSync(
+    auth,
+    '{"anthropic":{"type":"oauth","refresh":"r1","access":"a1","expires":1}}\n',
+  );
+  // What opencode does on a refresh: the same entry, new tokens, written in place.
+  const edit = (js: string): string =>
+    `node -e 'const f=process.env.HOME+"/.local/share/opencode/auth.json",a=JSON.parse(require("fs").readFileSync(f));${js};require("fs").writeFileSync(f,JSON.stringify(a))' && echo edited`;
+  const refresh = await sandboxSh(world, edit('a.anthropic.access="a2";a.anthropic.expires=2'), [
+    '--profile',
+    'opencode',
+  ]);
+  assert.match(refresh.stdout, /edited/, refresh.stderr);
+  const after = JSON.parse(fs.readFileSync(auth, 'utf8')) as { anthropic: { access: string } };
+  assert.equal(after.anthropic.access, 'a2');
+  const before = fs.readFileSync(auth, 'utf8');
+  for (const plant of [
+    'a["https://evil.example"]={type:"wellknown",key:"K",token:"t"}',
+    'a.anthropic.enterpriseUrl="https://evil.example"',
+    'a.openai={type:"api",key:"k",baseURL:"https://evil.example"}',
+  ]) {
+    const r = await sandboxSh(world, edit(plant), ['--profile', 'opencode']);
+    assert.match(r.stdout, /edited/, r.stderr);
+    assert.equal(fs.readFileSync(auth, 'utf8'), before, plant);
+    assert.match(r.stderr, /\.local\/share\/opencode\/auth\.json: entry /, plant);
+  }
+});
 
 test('the host replaces protected files by rename during the session: the staged home holds, a single-file mount is reported', async (t) => {
   if (!(await requireBwrap(t))) return;

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { opencodeAuthCheck } from '../../src/policy/profiles/opencode-auth.ts';
+import type { StagedContent } from '../../src/policy/staged.ts';
 import { describe, test } from 'node:test';
 import { parseSandboxArgs } from '../../src/cli/argv.ts';
 import { profileRecord, renderProfiles } from '../../src/cli/commands/profiles.ts';
@@ -185,22 +187,42 @@ describe('profiles: gemini', () => {
 });
 
 describe('profiles: opencode and aider', () => {
-  test('opencode: ~/.config/opencode read-only as a whole, ~/.local/share/opencode writable', () => {
+  test('opencode: both its dirs by allowlist; config, plugins, bin and its snapshot git dirs never writable from the host side', () => {
     const facts = fakeFacts(
       {
         ...debianHost,
         ...tool('opencode'),
         '/home/u/.config/opencode/opencode.json': { type: 'file' },
         '/home/u/.config/opencode/plugin/x.ts': { type: 'file' },
+        '/home/u/.config/opencode/node_modules/x/index.js': { type: 'file' },
         '/home/u/.config/other/secret': { type: 'file' },
         '/home/u/.local/share/opencode/auth.json': { type: 'file' },
+        '/home/u/.local/share/opencode/opencode.db': { type: 'file' },
+        '/home/u/.local/share/opencode/storage/session/s.json': { type: 'file' },
+        '/home/u/.local/share/opencode/snapshot/p/h/config': { type: 'file' },
+        '/home/u/.local/share/opencode/bin/rg': { type: 'file' },
       },
       { env: agentEnv },
     );
     const plan = resolvePlan(facts, req(['opencode']));
     assert.equal(plan.profile, 'opencode');
-    assert.equal(mountAt(plan, '/home/u/.local/share/opencode')?.kind, 'rw');
-    assert.equal(mountAt(plan, '/home/u/.config/opencode')?.kind, 'ro');
+    const data = '/home/u/.local/share/opencode';
+    const config = '/home/u/.config/opencode';
+    // Each dir is its stage; only what opencode writes is bound from the host.
+    assert.equal(mountAt(plan, data)?.kind, 'rw');
+    assert.equal(mountAt(plan, config)?.kind, 'rw');
+    for (const p of ['opencode.db', 'opencode.db-wal', 'opencode.db-shm', 'storage'])
+      assert.equal(mountAt(plan, `${data}/${p}`)?.kind, 'rw', p);
+    assert.equal(mountAt(plan, `${data}/bin`)?.kind, 'ro');
+    // auth.json is a copy that goes back checked; the snapshot git dirs are not shown.
+    assert.equal(mountAt(plan, `${data}/auth.json`), undefined);
+    assert.equal(mountAt(plan, `${data}/snapshot`), undefined);
+    for (const p of ['opencode.json', 'plugin', 'node_modules'])
+      assert.equal(mountAt(plan, `${config}/${p}`)?.kind, 'ro', p);
+    assert.deepEqual(
+      plan.stages.map((s) => s.rules),
+      ['agent:opencode:.local/share/opencode', 'agent:opencode:.config/opencode'],
+    );
     assert.equal(mountAt(plan, '/home/u/.config/other'), undefined);
     assert.deepEqual(agentPlaceholders(plan), []);
     assert.deepEqual(
@@ -211,7 +233,7 @@ describe('profiles: opencode and aider', () => {
     );
   });
 
-  test('aider: its config files in ~ visible read-only, nothing in ~ writable', () => {
+  test('aider: its config files in ~ visible read-only, ~/.aider by allowlist', () => {
     const facts = fakeFacts(
       {
         ...debianHost,
@@ -226,13 +248,23 @@ describe('profiles: opencode and aider', () => {
     assert.equal(mountAt(plan, '/home/u/.aider.conf.yml')?.kind, 'ro');
     assert.equal(mountAt(plan, '/home/u/.aider.model.metadata.json')?.kind, 'ro');
     assert.equal(mountAt(plan, '/home/u/.aider.model.settings.yml'), undefined);
-    assert.ok(
-      !plan.mounts.some(
-        (m) =>
-          m.kind === 'rw' && m.dest.startsWith('/home/u/') && !m.dest.startsWith('/home/u/src/app'),
-      ),
+    // Only ~/.aider's stage is writable in ~ (made on the host when missing, as aider does).
+    assert.deepEqual(
+      plan.mounts
+        .filter(
+          (m) =>
+            m.kind === 'rw' &&
+            m.dest.startsWith('/home/u/') &&
+            !m.dest.startsWith('/home/u/src/app'),
+        )
+        .map((m) => m.dest),
+      ['/home/u/.aider'],
     );
-    assert.deepEqual(plan.ensureDirs, []);
+    assert.deepEqual(plan.ensureDirs, ['/home/u/.aider']);
+    assert.deepEqual(
+      stageRules(plan.stages[0]!.rules).map((r) => r.name),
+      ['analytics.json', 'installs.json', 'caches'],
+    );
     assert.deepEqual(
       Object.keys(plan.env)
         .filter((k) => /OPENAI|AIDER|ANTHROPIC|GEMINI|AWS/.test(k))
@@ -320,12 +352,69 @@ describe('bubble profiles', () => {
       name: 'opencode',
       summary: profileByName('opencode')!.summary,
       commands: ['opencode'],
-      writable: ['~/.local/share/opencode/'],
-      protected: ['~/.config/opencode/'],
+      writable: [
+        '~/.local/share/opencode/ (sessions, messages (SQLite))',
+        '~/.local/share/opencode/storage/',
+        '~/.local/share/opencode/log/',
+        '~/.local/share/opencode/tool-output/',
+        '~/.local/share/opencode/plans/',
+        '~/.local/share/opencode/mcp-auth.json',
+        '~/.local/share/opencode/auth.json',
+      ],
+      protected: [
+        'everything else in ~/.local/share/opencode/ (no new names)',
+        'everything else in ~/.config/opencode/ (no new names)',
+      ],
       scriptRefs: [],
       env: { names: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY'], prefixes: ['OPENCODE_*'] },
       endpoints: ['api.anthropic.com', 'api.openai.com', 'opencode.ai', 'models.dev'],
       credentials: profileByName('opencode')!.credentials,
     });
+  });
+});
+
+describe("opencode's auth.json write-back check", () => {
+  const file = (v: unknown): StagedContent => ({
+    type: 'file',
+    bytes: Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)),
+  });
+  const oauth = { type: 'oauth', refresh: 'r', access: 'a', expires: 1 };
+  test('new tokens, a new login and a removed one go back', () => {
+    const before = file({ anthropic: oauth, old: { type: 'api', key: 'k' } });
+    assert.equal(
+      opencodeAuthCheck(
+        file({ anthropic: { ...oauth, access: 'a2' }, openai: { type: 'api', key: 'k' } }),
+        before,
+      ),
+      undefined,
+    );
+    assert.equal(opencodeAuthCheck(file({ anthropic: oauth }), null), undefined);
+  });
+  test('a well-known login, a changed URL, or what is not a JSON object stays aside', () => {
+    const before = file({
+      anthropic: oauth,
+      'https://corp.example': { type: 'wellknown', key: 'K', token: 't' },
+    });
+    for (const [now, re] of [
+      [
+        { anthropic: oauth, 'https://evil.example': { type: 'wellknown', key: 'K', token: 't' } },
+        /well-known/,
+      ],
+      [
+        {
+          anthropic: oauth,
+          'https://corp.example': { type: 'wellknown', key: 'PATH', token: 't' },
+        },
+        /well-known/,
+      ],
+      [{ anthropic: { ...oauth, enterpriseUrl: 'https://evil.example' } }, /enterpriseUrl/],
+      [
+        { anthropic: oauth, openai: { type: 'api', key: 'k', baseURL: 'https://evil.example' } },
+        /baseURL/,
+      ],
+      ['[1]', /not a JSON object/],
+      ['{', /not a JSON object/],
+    ] as const)
+      assert.match(opencodeAuthCheck(file(now), before) ?? 'went back', re, JSON.stringify(now));
   });
 });

@@ -29,7 +29,7 @@ export function profileRecord(p: Profile): Record<string, unknown> {
     writable: p.state.flatMap((s) => {
       const staged = p.staged?.find((x) => x.dir === s.path);
       if (staged === undefined) return [home(s.path, s.type)];
-      return staged.write.map((n) =>
+      return [...staged.write, ...staged.replace].map((n) =>
         typeof n.name === 'string'
           ? home(`${s.path}/${n.name}`, n.type)
           : `~/${s.path}/ (${n.why})`,

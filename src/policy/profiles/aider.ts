@@ -1,4 +1,5 @@
 import type { Profile } from '../profile.ts';
+import { aiderState } from './aider-state.ts';
 
 const json = '{}\n';
 
@@ -6,12 +7,17 @@ const json = '{}\n';
 // .aider.model.settings.yml and .aider.model.metadata.json
 // (aider.chat/docs/config/adv-model-settings.html) from the home directory, the git root
 // and the working directory: the home copies are read-only here, the project copies are
-// the project's. Its chat and input history live in the project (.aider.*.history*).
+// the project's (protected there: policy/project.ts). Its chat and input history live in
+// the project (.aider.*.history*); ~/.aider holds its analytics id, caches and an
+// OpenRouter key file it loads into its environment: written by allowlist
+// (profiles/aider-state.ts).
 export const aider: Profile = {
   name: 'aider',
-  summary: 'aider: its config files in ~ read-only, no other state (history lives in the project)',
+  summary:
+    'aider: its config files in ~ read-only; in ~/.aider only analytics.json and installs.json writable, caches kept for the session',
   commands: ['aider'],
-  state: [],
+  state: [{ path: '.aider', type: 'dir' }],
+  staged: [aiderState],
   protected: [
     { path: '.aider.conf.yml', type: 'file', placeholder: '' },
     { path: '.aider.model.settings.yml', type: 'file', placeholder: '' },

@@ -1,9 +1,10 @@
-// One session as a self-contained HTML page: the header, per-host totals, and the timeline
-// of connections. Pure. Host names were chosen by the agent (possibly an attacker): every
+// One session as a self-contained HTML page: the header, per-host totals, the timeline of
+// connections and the change report. Pure. Host names were chosen by the agent (possibly an attacker): every
 // value is escaped as text, and the page's own policy forbids scripts and any fetch, so
 // nothing in it can run or reach the network even if escaping were wrong.
 import type { ParsedLog } from './reader.ts';
 import { formatBytes, type SessionSummary } from './summary.ts';
+import { reportSections } from './report-text.ts';
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -86,6 +87,16 @@ export function renderHtml(id: string, log: ParsedLog, summary: SessionSummary):
         c.decision === 'deny' ? 'deny' : c.failure ? 'fail' : '',
       ),
     );
+  const report =
+    log.report === null
+      ? '<p>Not in the log: the session was killed or is running, or bubble was older.</p>'
+      : reportSections(log.report)
+          .map(
+            (sec) =>
+              `<h3>${e(sec.title)}</h3><ul>${sec.lines.map((l) => `<li><code>${e(l)}</code></li>`).join('')}</ul>`,
+          )
+          .join('\n') ||
+        '<p>Nothing the agent changed runs code on your machine; nothing set aside.</p>';
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
@@ -100,6 +111,8 @@ ${hosts.join('\n')}</table>
 <h2>Timeline</h2>
 <table id="timeline"><tr><th>time</th><th>protocol</th><th>host</th><th>port</th><th>outcome</th><th>rule</th><th>reason</th><th>up</th><th>down</th></tr>
 ${timeline.join('\n')}</table>
+<h2>Change report</h2>
+<div id="report">${report}</div>
 </body></html>
 `;
 }

@@ -12,6 +12,8 @@ import type {
   Failure,
   OpenRecord,
   Protocol,
+  ChangedFile,
+  ReportRecord,
   SessionRecord,
 } from './record.ts';
 
@@ -23,6 +25,8 @@ export interface ParsedLog {
    */
   readonly connections: readonly ConnectionRecord[];
   readonly end: EndRecord | null;
+  /** The change report written when the session ended; null for older logs and killed sessions. */
+  readonly report: ReportRecord | null;
   /** The session has no end record: bubble was killed (or is still running). */
   readonly cutShort: boolean;
   /** Lines that were not JSON or not a valid known record (excluding a truncated last line). */
@@ -233,8 +237,43 @@ function toEnd(o: Obj): EndRecord | null {
   return { v: 1, type: 'end', time, exitCode: exitCode ?? null, signal: str(o, 'signal') };
 }
 
+const CHANGE_KINDS: readonly string[] = ['added', 'removed', 'changed'];
+
+function toChangedFile(v: unknown): ChangedFile | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const o = v as Obj;
+  const kind = str(o, 'kind');
+  const path = str(o, 'path');
+  const reason = str(o, 'reason');
+  if (kind === null || !CHANGE_KINDS.includes(kind) || path === null || reason === null)
+    return null;
+  return { kind: kind as ChangedFile['kind'], path, reason, keys: strings(o['keys']) ?? [] };
+}
+
+/** A list of strings, or of changed files: what is not one is dropped, a missing list is empty. */
+function toReport(o: Obj): ReportRecord | null {
+  const time = str(o, 'time');
+  if (time === null) return null;
+  const lines = (k: string): string[] =>
+    Array.isArray(o[k]) ? o[k].filter((x): x is string => typeof x === 'string') : [];
+  const changed = Array.isArray(o['changed'])
+    ? o['changed'].map(toChangedFile).filter((c): c is ChangedFile => c !== null)
+    : [];
+  return {
+    v: 1,
+    type: 'report',
+    time,
+    changed,
+    setAside: lines('setAside'),
+    quarantined: lines('quarantined'),
+    notes: lines('notes'),
+    errors: lines('errors'),
+  };
+}
+
 export function parseLog(text: string): ParsedLog {
   let session: SessionRecord | null = null;
+  let report: ReportRecord | null = null;
   let end: EndRecord | null = null;
   const connections: ConnectionRecord[] = [];
   const opened = new Map<number, OpenRecord>();
@@ -284,6 +323,12 @@ export function parseLog(text: string): ParsedLog {
         } else skipped += 1;
         break;
       }
+      case 'report': {
+        const r = toReport(o);
+        if (r) report = r;
+        else skipped += 1;
+        break;
+      }
       case 'end': {
         const e = toEnd(o);
         if (e) end = e;
@@ -296,7 +341,7 @@ export function parseLog(text: string): ParsedLog {
     }
   });
   for (const open of opened.values()) connections.push(cutShortRecord(open));
-  return { session, connections, end, cutShort: end === null, skipped, truncated };
+  return { session, connections, end, report, cutShort: end === null, skipped, truncated };
 }
 
 export function readLog(path: string): ParsedLog {

@@ -9,6 +9,7 @@
 //   {"v":1,"type":"conn",...}      one per connection, written when it ends (same id)
 //   {"v":1,"type":"ssh-agent",...} one per signature or refused request (--ssh-agent)
 //   {"v":1,"type":"api",...}       one per model API request bubble added the credential to
+//   {"v":1,"type":"report",...}    the change report, when the session ended (before "end")
 //   {"v":1,"type":"end",...}       last line when the session ended cleanly
 // An "open" without its "conn" is a connection the session did not see end
 // (bubble was killed): reader.ts shows it as cut short.
@@ -165,8 +166,50 @@ export interface ApiRecord {
   readonly error: string | null;
 }
 
+/** A file that runs code on the host (package.json scripts, Makefile, CI...) the agent changed. */
+export interface ChangedFile {
+  readonly kind: 'added' | 'removed' | 'changed';
+  /** Relative to the project, or `~/...`. As the agent named it: escape before showing. */
+  readonly path: string;
+  /** Why the file matters. */
+  readonly reason: string;
+  /** The watched keys that differ (`scripts.test`); empty for whole files. */
+  readonly keys: readonly string[];
+}
+
+/**
+ * What bubble found and did on the host when the session ended: the change report. Every
+ * list may be empty; text was partly chosen by the agent (paths, keys): escape to show.
+ */
+export interface ReportRecord {
+  readonly v: typeof LOG_VERSION;
+  readonly type: 'report';
+  readonly time: string;
+  readonly changed: readonly ChangedFile[];
+  /** Written in git dirs or the agent's state dir beyond the state they write: set aside, one line each. */
+  readonly setAside: readonly string[];
+  /** Written into nested git repositories and set aside (git quarantine), one line each. */
+  readonly quarantined: readonly string[];
+  /** Other report blocks, one line each: a --gitconfig rw diff, protected paths replaced on the host. */
+  readonly notes: readonly string[];
+  /** Steps that failed, one line each. */
+  readonly errors: readonly string[];
+}
+
+export type ReportRecordInput = Omit<ReportRecord, 'v' | 'type'>;
+
+export function reportRecord(input: ReportRecordInput): ReportRecord {
+  return { v: LOG_VERSION, type: 'report', ...input };
+}
+
 export type LogRecord =
-  SessionRecord | OpenRecord | ConnectionRecord | SshAgentRecord | ApiRecord | EndRecord;
+  | SessionRecord
+  | OpenRecord
+  | ConnectionRecord
+  | SshAgentRecord
+  | ApiRecord
+  | ReportRecord
+  | EndRecord;
 
 export type SessionRecordInput = Omit<SessionRecord, 'v' | 'type'>;
 export type ConnectionRecordInput = Omit<ConnectionRecord, 'v' | 'type'>;

@@ -7,7 +7,13 @@ import { parseKeep, pruneSessionLogs } from '../log/prune.ts';
 import type { Socket } from 'node:net';
 import { BubbleError, EXIT_SETUP } from '../errors.ts';
 import { NET_MODE_TRAITS, proxied, type NetMode } from './modes.ts';
-import { apiRecord, endRecord, sessionRecord, type ConnectionRecord } from '../log/record.ts';
+import {
+  apiRecord,
+  endRecord,
+  sessionRecord,
+  type ConnectionRecord,
+  type ReportRecord,
+} from '../log/record.ts';
 import { summarize, renderSessionLine } from '../log/summary.ts';
 import {
   defaultSessionsDir,
@@ -61,8 +67,8 @@ export interface NetSession {
   /** logged mode: the host loopback port the agent's proxy variables name. */
   hostPort: number | undefined;
   logPath: string;
-  /** Stop the proxy, write the last records, and return the one-line summary. */
-  close(exit: number): Promise<string>;
+  /** Stop the proxy, write the last records (`report` before the end), and return the one-line summary. */
+  close(exit: number, report?: ReportRecord): Promise<string>;
 }
 
 /** The oldest session logs go (BUBBLE_LOG_KEEP, see prune.ts); never a reason to fail. */
@@ -206,7 +212,7 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
   return {
     hostPort: addr !== null && 'port' in addr ? addr.port : undefined,
     logPath: log.path,
-    async close(exit) {
+    async close(exit, report) {
       // The sandbox is gone, so its tunnels are closing: let the proxy see them end on
       // their own (and record them as such) before it cuts what is left.
       for (let i = 0; i < 25 && proxy.activeConnections > 0; i++)
@@ -214,6 +220,7 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
       await asking?.close();
       await proxy.close();
       try {
+        if (report !== undefined) log.write(report);
         log.write(endRecord(new Date(), exit));
       } catch (err) {
         // Said already if it was the disk; the log then reads as cut short.

@@ -5,12 +5,18 @@
 //   if (!quiet) process.stderr.write(report());          // after the session
 
 import { renderChanges } from './render.ts';
-import { diffSnapshots, takeSnapshot } from './snapshot.ts';
+import { diffSnapshots, takeSnapshot, type Change } from './snapshot.ts';
 
-/** Snapshots the watched files now; the returned function snapshots again and renders the difference ('' if none). */
-export function changeReporter(projectDir: string, home: string): () => string {
+/** Snapshots the watched files now; the returned function snapshots again and lists what changed. */
+export function changeLister(projectDir: string, home: string): () => Change[] {
   const before = takeSnapshot(projectDir, home);
-  return () => renderChanges(diffSnapshots(before, takeSnapshot(projectDir, home)));
+  return () => diffSnapshots(before, takeSnapshot(projectDir, home));
+}
+
+/** As changeLister, rendered ('' if nothing changed). */
+export function changeReporter(projectDir: string, home: string): () => string {
+  const list = changeLister(projectDir, home);
+  return () => renderChanges(list());
 }
 
 export { diffSnapshots, takeSnapshot, type Change, type Item, type Snapshot } from './snapshot.ts';

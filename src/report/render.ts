@@ -4,20 +4,20 @@
 // scroll the rest of the session's output away.
 
 import { displayText, quoteArg } from '../sandbox/escape.ts';
-import type { Change } from './snapshot.ts';
+import type { ChangedFile } from '../log/record.ts';
 
 const MAX_LINES = 20;
 const MAX_KEYS = 8;
 
-const LETTER: Record<Change['kind'], string> = { added: 'A', removed: 'D', changed: 'M' };
+const LETTER: Record<ChangedFile['kind'], string> = { added: 'A', removed: 'D', changed: 'M' };
 
-function capped(names: string[]): string {
+function capped(names: readonly string[]): string {
   const shown = names.slice(0, MAX_KEYS).join(', ');
   return names.length > MAX_KEYS ? `${shown}, +${names.length - MAX_KEYS} more` : shown;
 }
 
 /** `scripts: test, postinstall; packageManager`, or the reason when no key is known. */
-function details(change: Change): string {
+function details(change: ChangedFile): string {
   if (change.keys.length === 0) return change.reason;
   const scripts = change.keys
     .filter((k) => k.startsWith('scripts.'))
@@ -29,14 +29,19 @@ function details(change: Change): string {
   return groups.join('; ');
 }
 
+/** `M package.json (scripts: test)`: escaped for a terminal. */
+export function renderChangeLine(c: ChangedFile): string {
+  return `${LETTER[c.kind]} ${displayText(c.path)} (${details(c)})`;
+}
+
 /** The stderr block for these changes, ending in a newline; empty when there are none. */
-export function renderChanges(changes: readonly Change[]): string {
+export function renderChanges(changes: readonly ChangedFile[]): string {
   if (changes.length === 0) return '';
   const lines = [
     'bubble: the agent changed files that run code on your machine; review before running them:',
   ];
   for (const c of changes.slice(0, MAX_LINES)) {
-    lines.push(`  ${LETTER[c.kind]} ${displayText(c.path)} (${details(c)})`);
+    lines.push(`  ${renderChangeLine(c)}`);
   }
   if (changes.length > MAX_LINES) lines.push(`  ... and ${changes.length - MAX_LINES} more`);
   return lines.join('\n') + '\n';

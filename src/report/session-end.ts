@@ -1,5 +1,6 @@
 // What bubble does on the host after a session, each step on its own: git state written
-// back from the stages, nested repositories' configuration set aside, the change report.
+// back from the stages, nested repositories' configuration set aside, the change report;
+// collected first (for the session log), then told.
 // None of it may throw: a failing step is one line naming it, and the agent's exit status
 // stays bubble's. A session that died is finished by the next one (finishDeadSessions).
 
@@ -10,16 +11,25 @@ import { displayText } from '../sandbox/escape.ts';
 import { recoverStages, writeBackStages, type WriteBackResult } from '../sandbox/stage.ts';
 import { setAsideDir, stagesDir } from '../sandbox/stage-dirs.ts';
 import { quarantineNestedGit } from './nested-git.ts';
+import { renderChanges } from './render.ts';
+import type { Change } from './snapshot.ts';
+import type { ReportRecordInput } from '../log/record.ts';
 
 const oneLine = (e: unknown): string =>
   (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
 
-/** Run `fn`; on failure say which step failed, in one line, and go on. */
-export function guarded<T>(step: string, fn: () => T, fallback: T): T {
+/** Run `fn`; on failure say which step failed, in one line (also to `failed`), and go on. */
+export function guarded<T>(
+  step: string,
+  fn: () => T,
+  fallback: T,
+  failed?: (line: string) => void,
+): T {
   try {
     return fn();
   } catch (e) {
     try {
+      failed?.(`${step} failed: ${oneLine(e)}`);
       say(`${step} failed: ${oneLine(e)}`);
     } catch {
       // stderr gone: nothing left to tell
@@ -51,28 +61,57 @@ export interface SessionEnd {
   stageRoot: string;
   env: Record<string, string | undefined>;
   home: string;
-  quiet: boolean;
   /** Git dirs the session could not write directly (staged) or the user opened on purpose. */
   skip: string[];
-  /** The change report (report/index.ts), rendered. */
-  changes: () => string;
+  /** Files that run code on the host the agent changed (report/index.ts changeLister). */
+  changed: () => Change[];
+  /** The other report blocks, rendered ('' when none): a --gitconfig rw diff, replaced protected paths. */
+  notes: () => string;
 }
 
-export function endSession(s: SessionEnd): void {
+/**
+ * After the session, on the host: git state written back from the stages, nested
+ * repositories' configuration set aside, the change report taken. What it found is the
+ * session log's report record (log/record.ts); tellSessionEnd prints it. A failing step is
+ * said at once and kept in `errors`.
+ */
+export function collectSessionEnd(s: SessionEnd): ReportRecordInput {
+  const errors: string[] = [];
+  const step = <T>(name: string, fn: () => T, fallback: T): T =>
+    guarded(name, fn, fallback, (line) => errors.push(line));
   const aside = join(setAsideDir(s.env, s.home), basename(s.stageRoot));
-  const wb = guarded(
-    'writing back git state',
-    () => writeBackStages(s.stageRoot, aside),
-    undefined,
-  );
-  if (wb !== undefined) guarded('reporting git state', () => tellWriteBack(wb, s.quiet), undefined);
-  const q = guarded(
+  const wb = step('writing back git state', () => writeBackStages(s.stageRoot, aside), undefined);
+  const quarantined = step(
     'checking nested git repositories',
     () => quarantineNestedGit(s.project, s.since, s.skip),
     [],
   );
-  guarded('reporting nested git repositories', () => tellQuarantine(q, s.quiet), undefined);
-  if (!s.quiet) guarded('the change report', () => process.stderr.write(s.changes()), undefined);
+  const changed = step('the change report', s.changed, []);
+  const notes = step('the change report', s.notes, '');
+  return {
+    time: new Date().toISOString(),
+    changed,
+    setAside: wb?.setAside ?? [],
+    quarantined,
+    notes: notes === '' ? [] : notes.replace(/\n$/, '').split('\n'),
+    errors: [...(wb?.errors ?? []).map((line) => `staged state: ${line}`), ...errors],
+  };
+}
+
+/** The report on stderr: failures always, the rest unless quiet. Never throws. */
+export function tellSessionEnd(r: ReportRecordInput, quiet: boolean): void {
+  guarded(
+    'reporting the session end',
+    () => {
+      for (const line of r.errors) if (line.startsWith('staged state: ')) say(line);
+      tellWriteBack({ kept: [], setAside: [...r.setAside], errors: [] }, quiet);
+      tellQuarantine([...r.quarantined], quiet);
+      if (quiet) return;
+      process.stderr.write(renderChanges(r.changed));
+      if (r.notes.length > 0) process.stderr.write(r.notes.join('\n') + '\n');
+    },
+    undefined,
+  );
 }
 
 /** At the start of a session: write back and check what sessions killed before the end left. */

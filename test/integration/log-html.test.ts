@@ -1,6 +1,6 @@
 // bubble log --html: one self-contained page whose totals are bubble log --json's, and where
 // hostile host names (markup, script, bidi and control characters) are only ever text.
-// A structural check: no headless browser is installed on the test machines.
+// A structural check here; the page in a real headless browser: log-html-browser.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import {
   connectionRecord,
   endRecord,
+  reportRecord,
   sessionRecord,
   serializeRecord,
 } from '../../src/log/record.ts';
@@ -66,6 +67,17 @@ test('log --html: totals match --json, hostile names stay text, nothing external
       }),
     ),
     conn('nodns.example', { failure: 'not-found', bytesUp: 0, bytesDown: 0 }),
+    reportRecord({
+      time: '2026-01-01T00:00:59.000Z',
+      changed: [
+        { kind: 'changed', path: 'package.json', reason: 'npm scripts', keys: ['scripts.test'] },
+        { kind: 'added', path: HOSTILE[0]!, reason: 'make recipes', keys: [] },
+      ],
+      setAside: [`.git/hooks/${HOSTILE[1]!}: a hook`],
+      quarantined: [`sub/.git/config: ${HOSTILE[3]!}`],
+      notes: [],
+      errors: [],
+    }),
     endRecord(new Date('2026-01-01T00:01:00.000Z'), 0),
   ];
   fs.writeFileSync(join(dir, `${id}.jsonl`), records.map(serializeRecord).join(''));
@@ -112,6 +124,10 @@ test('log --html: totals match --json, hostile names stay text, nothing external
     'th',
     'td',
     'p',
+    'div',
+    'h3',
+    'ul',
+    'li',
   ];
   assert.deepEqual(
     [...names].filter((n) => !own.includes(n ?? '')),
@@ -127,6 +143,16 @@ test('log --html: totals match --json, hostile names stay text, nothing external
   assert.match(page, /content="default-src 'none'; style-src 'unsafe-inline'"/);
   assert.match(page, /claude &lt;b&gt;x&lt;\/b&gt;/);
   assert.match(page, /--ssh-agent/);
+  // The change report: each part, its hostile paths as text.
+  const report = /<div id="report">([\s\S]*?)<\/div>/.exec(page)?.[1] ?? '';
+  assert.match(report, /<li><code>M package\.json \(scripts: test\)<\/code><\/li>/);
+  assert.match(report, /A &lt;script&gt;alert\(1\)&lt;\/script&gt; \(make recipes\)/);
+  assert.match(report, /\.git\/hooks\/&quot;&gt;&lt;img src=x onerror=alert\(2\)&gt;: a hook/);
+  assert.match(report, /git quarantine/);
+  assert.match(report, /sub\/\.git\/config: bell\\x07\\x1b\[2J\.example/);
+  const text = await runBubble(w, ['log', '--last']);
+  assert.match(text.stdout, /^ {4}M package\.json \(scripts: test\)$/m);
+  assert.doesNotMatch(text.stdout, /[\x00-\x08\x0b-\x1f\x7f]/);
 
   const none = await runBubble(w, ['log', '--html']);
   assert.equal(none.code, 2);

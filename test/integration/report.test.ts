@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { changeReporter } from '../../src/report/index.ts';
 import { requireBwrap } from '../support/bwrap.ts';
-import { makeWorld, sandboxSh } from '../support/world.ts';
+import { makeWorld, runBubble, sandboxSh } from '../support/world.ts';
 
 let root: string;
 let project: string;
@@ -183,8 +183,30 @@ describe('bubble run reports what the agent changed', () => {
     assert.match(r.stderr, /^ {2}A \.github\/workflows\/x\.yml /m);
     assert.match(r.stderr, /^ {2}M ~\/\.claude\.json \(mcpServers\)$/m);
     assert.doesNotMatch(r.stderr, /index\.js/);
+
+    // The session log keeps the report: bubble log shows it, --json holds it.
+    const shown = await runBubble(w, ['log', '--last']);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^change report:$/m);
+    assert.match(shown.stdout, /^ {4}M package\.json \(scripts: postinstall\)$/m);
+    assert.match(shown.stdout, /^ {4}A \.github\/workflows\/x\.yml /m);
+    const json = JSON.parse((await runBubble(w, ['log', '--last', '--json'])).stdout) as {
+      report: { changed: { kind: string; path: string; keys: string[] }[] };
+    };
+    assert.deepEqual(
+      json.report.changed.map((c) => `${c.kind} ${c.path} ${c.keys.join(',')}`),
+      [
+        'added .github/workflows/x.yml ',
+        'changed package.json scripts.postinstall',
+        'changed ~/.claude.json mcpServers',
+      ],
+    );
+
     const quiet = await sandboxSh(w, 'echo "all:" > Makefile', ['--quiet']);
     assert.equal(quiet.stderr, '');
+    // Quiet on stderr, kept in the log all the same.
+    const quietLog = await runBubble(w, ['log', '--last']);
+    assert.match(quietLog.stdout, /^ {4}A Makefile /m);
   });
 });
 

@@ -4,10 +4,12 @@ import {
   connectionRecord,
   endRecord,
   openRecord,
+  reportRecord,
   serializeRecord,
   sessionRecord,
 } from '../../src/log/record.ts';
 import { parseLog } from '../../src/log/reader.ts';
+import { renderReportText } from '../../src/log/report-text.ts';
 
 const session = sessionRecord({
   sessionId: '20250102T030405Z-abcd',
@@ -116,4 +118,74 @@ test('logs of older versions: a name that did not resolve was a failure, not a d
   assert.equal(log.connections[0]?.decision, 'allow');
   assert.equal(log.connections[0]?.failure, 'not-found');
   assert.equal(log.connections[0]?.denial, null);
+});
+
+test('the report record: read back, bad entries dropped, absent in older logs', () => {
+  const report = reportRecord({
+    time: '2025-01-02T03:05:00.000Z',
+    changed: [
+      { kind: 'changed', path: 'package.json', reason: 'npm scripts', keys: ['scripts.x'] },
+    ],
+    setAside: ['.git/hooks/pre-commit: a hook'],
+    quarantined: [],
+    notes: ['bubble: your git config changed'],
+    errors: [],
+  });
+  const text =
+    serializeRecord(session) + serializeRecord(report) + serializeRecord(endRecord(new Date(0), 0));
+  assert.deepEqual(parseLog(text).report, report);
+  assert.equal(parseLog(serializeRecord(session)).report, null);
+  const odd = parseLog(
+    JSON.stringify({
+      v: 1,
+      type: 'report',
+      time: 't',
+      changed: [
+        { kind: 'exploded', path: 'x', reason: 'y' },
+        7,
+        { kind: 'added', path: 'M', reason: 'r' },
+      ],
+      setAside: ['ok', 3],
+      future: true,
+    }) + '\n',
+  ).report;
+  assert.deepEqual(odd?.changed, [{ kind: 'added', path: 'M', reason: 'r', keys: [] }]);
+  assert.deepEqual(odd?.setAside, ['ok']);
+  assert.deepEqual(odd?.quarantined, []);
+  assert.equal(parseLog('{"v":1,"type":"report"}\n').skipped, 1);
+});
+
+test('the report as text: escaped, only the parts that have lines', () => {
+  const text = renderReportText(
+    reportRecord({
+      time: 't',
+      changed: [{ kind: 'added', path: 'evil\x1b[2J', reason: 'make recipes', keys: [] }],
+      setAside: [],
+      quarantined: ['sub/.git/config\u202e: set aside'],
+      notes: [],
+      errors: [],
+    }),
+  );
+  assert.equal(
+    text,
+    'change report:\n' +
+      '  files that run code on your machine, changed by the agent (review before running them):\n' +
+      '    A evil\\x1b[2J (make recipes)\n' +
+      '  set aside: written into nested git repositories (git quarantine):\n' +
+      '    sub/.git/config\\u202e: set aside\n',
+  );
+  assert.match(renderReportText(null), /^change report: not in the log/);
+  assert.match(
+    renderReportText(
+      reportRecord({
+        time: 't',
+        changed: [],
+        setAside: [],
+        quarantined: [],
+        notes: [],
+        errors: [],
+      }),
+    ),
+    /nothing the agent changed runs code/,
+  );
 });

@@ -7,9 +7,10 @@ import { listSessions, readLog } from '../../log/reader.ts';
 import { renderSummary, summarize } from '../../log/summary.ts';
 import { asciiText } from '../../sandbox/escape.ts';
 import { defaultSessionsDir } from '../../log/writer.ts';
+import { renderReportText } from '../../log/report-text.ts';
 
 const logHelp = `Usage: bubble log [--json] [--limit N]       recent sessions, newest first
-       bubble log [--json] (--last | SESSION)    hosts one session contacted
+       bubble log [--json] (--last | SESSION)    hosts one session contacted, its change report
        bubble log --html (--last | SESSION)      the session as a self-contained HTML page
 
 Options:
@@ -17,7 +18,8 @@ Options:
   --limit N     how many sessions to list (default 20)
   --json        machine-readable output
   --html        one HTML page on stdout (no scripts, no external assets): the session's
-                header, per-host totals and timeline; e.g. bubble log --last --html > s.html
+                header, per-host totals, timeline and change report;
+                e.g. bubble log --last --html > s.html
   -h, --help    this help
 
 Old logs go when a session starts (default: older than 30 days, beyond the newest 1000);
@@ -116,6 +118,7 @@ export async function log(words: string[]): Promise<number> {
           cutShort: parsed.cutShort,
           summary,
           connections: parsed.connections,
+          report: parsed.report,
         },
         null,
         2,
@@ -131,5 +134,6 @@ export async function log(words: string[]): Promise<number> {
       'cut short: the session has no end record (bubble was killed, or it is still running); connections open then are counted as cut short\n',
     );
   process.stdout.write(renderSummary(summary));
+  process.stdout.write(renderReportText(parsed.report));
   return 0;
 }

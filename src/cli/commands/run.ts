@@ -3,13 +3,18 @@ import { placeholderDir, reap } from '../../sandbox/placeholders.ts';
 import { expandUserPath } from '../../policy/paths.ts';
 import { resolvePlan } from '../../policy/resolve.ts';
 import { makeRuntimeDir, removeRuntimeDir } from '../../net/runtime-dir.ts';
-import { endRecord } from '../../log/record.ts';
+import { endRecord, reportRecord, type ReportRecordInput } from '../../log/record.ts';
 import type { SessionLog } from '../../log/writer.ts';
 import type { AgentSession } from '../../ssh/session.ts';
-import { changeReporter } from '../../report/index.ts';
+import { changeLister } from '../../report/index.ts';
 import { hostConfigReporter } from '../../report/host-config.ts';
 import { replacedReporter } from '../../report/protected-identity.ts';
-import { endSession, finishDeadSessions, guarded } from '../../report/session-end.ts';
+import {
+  collectSessionEnd,
+  finishDeadSessions,
+  guarded,
+  tellSessionEnd,
+} from '../../report/session-end.ts';
 import type { NetSession } from '../../net/session.ts';
 import type { SandboxArgs } from '../argv.ts';
 import type { RunRequest } from '../../policy/resolve.ts';
@@ -63,8 +68,8 @@ export async function run(args: SandboxArgs): Promise<number> {
   // looked at now, compared after the session.
   const projectChanges = guarded(
     'the change report',
-    () => changeReporter(facts.cwd, facts.home),
-    () => '',
+    () => changeLister(facts.cwd, facts.home),
+    () => [],
   );
   const gitconfigChanges = guarded(
     'the git config report',
@@ -88,22 +93,23 @@ export async function run(args: SandboxArgs): Promise<number> {
       ),
     () => '',
   );
-  const changes = (): string => projectChanges() + gitconfigChanges() + replaced();
   const since = Date.now();
-  const reportChanges = (): void =>
-    endSession({
+  // After the session: collected first, so the session log keeps it, then told.
+  const collectEnd = (): ReportRecordInput =>
+    collectSessionEnd({
       project: facts.cwd,
       since,
       stageRoot: facts.bubble.stageRoot,
       env: facts.env,
       home: facts.home,
-      quiet: args.quiet === true,
       skip: [
         ...plan.stages.map((s) => s.real),
         ...req.allowWrite.map((raw) => expandUserPath(raw, facts.home, facts.cwd)),
       ],
-      changes,
+      changed: projectChanges,
+      notes: () => gitconfigChanges() + replaced(),
     });
+  const tellEnd = (report: ReportRecordInput): void => tellSessionEnd(report, args.quiet === true);
   // The ssh-agent filter listens before the sandbox starts: its socket is bound in.
   let agent: AgentSession | undefined;
   let log: SessionLog | undefined;
@@ -149,14 +155,16 @@ export async function run(args: SandboxArgs): Promise<number> {
       exit = await launch(plan, facts);
       return exit;
     } finally {
+      const report = collectEnd();
       if (log !== undefined) {
         await closeAgent();
+        guarded('logging the change report', () => log?.write(reportRecord(report)), undefined);
         log.write(endRecord(new Date(), exit));
         log.close();
         removeRuntimeDir(facts.bubble.runtimeDir);
         if (!args.quiet) say(`log: ${log.path}`);
       }
-      reportChanges();
+      tellEnd(report);
     }
   }
 
@@ -205,14 +213,15 @@ export async function run(args: SandboxArgs): Promise<number> {
     return exit;
   } finally {
     await closeAgent();
+    const report = collectEnd();
     const net = await netStarting.catch(() => undefined);
     if (net) {
-      const line = await net.close(exit);
+      const line = await net.close(exit, reportRecord(report));
       if (!args.quiet) process.stderr.write(line + '\n');
     } else {
       log?.close();
     }
     if (net === undefined || agent !== undefined) removeRuntimeDir(facts.bubble.runtimeDir);
-    reportChanges();
+    tellEnd(report);
   }
 }

@@ -6,7 +6,8 @@
 // object per line, readers ignoring what they do not know:
 //   session -> watcher  {"type":"session","session","command","cwd","timeoutMs"}  on connect
 //                       {"type":"held","session","id","time","protocol","host","port","pattern","expires"}
-//                       {"type":"settled","session","id","answer","by"}  (by: watch, timeout, client)
+//                       {"type":"settled","session","id","answer","by"}  (by: watch, timeout,
+//                         client: it closed the connection, session: the session ended)
 //                       {"type":"error","session","message"}
 //   watcher -> session  {"id":N,"answer":"once"|"session"|"always"|"deny"}
 // The first answer wins; every watcher hears how each held connection was settled. Nothing
@@ -196,7 +197,7 @@ export class AskServer {
 
   /** Settles what is held as gone, closes the watchers and removes the socket. */
   close(): Promise<void> {
-    for (const h of [...this.#held.values()]) h.settle({ answer: 'gone' }, 'client');
+    for (const h of [...this.#held.values()]) h.settle({ answer: 'gone' }, 'session');
     for (const s of this.#watchers) s.end();
     // Not waiting for watchers to hang up: they hear "settled" and the end of the stream.
     this.#server.close();

@@ -78,6 +78,44 @@ export function readUntil<T>(
   });
 }
 
+/** What a client sends while it waits is kept for later; beyond this, it is not read. */
+const HELD_BUFFER_MAX = 64 * 1024;
+
+/**
+ * While the caller waits (a held connection), reads on so that the client closing is seen at
+ * once: `signal` aborts on its FIN, close or error. What it sends meanwhile is kept and put
+ * back by `stop()`, which leaves the socket paused as readUntil does. A client that sends
+ * more than HELD_BUFFER_MAX is paused again (then its closing is seen when the wait ends).
+ */
+export function noticeClientGone(socket: Socket): { signal: AbortSignal; stop(): void } {
+  const gone = new AbortController();
+  const kept: Buffer[] = [];
+  let size = 0;
+  const onData = (chunk: Buffer): void => {
+    kept.push(chunk);
+    size += chunk.length;
+    if (size > HELD_BUFFER_MAX) socket.pause();
+  };
+  const onGone = (): void => gone.abort();
+  socket.on('data', onData);
+  socket.once('end', onGone);
+  socket.once('close', onGone);
+  socket.once('error', onGone);
+  if (socket.destroyed || socket.readableEnded) gone.abort();
+  else socket.resume();
+  return {
+    signal: gone.signal,
+    stop(): void {
+      socket.pause();
+      socket.removeListener('data', onData);
+      socket.removeListener('end', onGone);
+      socket.removeListener('close', onGone);
+      socket.removeListener('error', onGone);
+      if (!gone.signal.aborted && kept.length > 0) socket.unshift(Buffer.concat(kept));
+    },
+  };
+}
+
 /** Ends the writable side, then destroys once it is flushed (or right away if there is nothing to flush). */
 export function endThenDestroy(socket: Socket): void {
   if (socket.destroyed) return;

@@ -54,7 +54,7 @@ import {
   type HeadResult,
   type RequestHead,
 } from './http.ts';
-import { ClientGoneError, readUntil, splice } from './pipe.ts';
+import { ClientGoneError, noticeClientGone, readUntil, splice } from './pipe.ts';
 import { resolveHost, ResolveError, systemResolver, type Resolver } from './resolve.ts';
 import { NO_RULES, parsePattern, type Rules } from './rules.ts';
 import type { Ask } from './ask.ts';
@@ -641,6 +641,9 @@ export class EgressProxy {
   ): Promise<DestinationPolicy | null> {
     const ask = this.#ask!;
     const pattern = port === 443 || port === 80 ? formatHost(host) : formatAuthority(host, port);
+    // A client that gives up (killed, Ctrl-C) is noticed at once, not at the timeout: the
+    // watchers hear it is gone.
+    const client = noticeClientGone(conn.client);
     const verdict = await ask(
       {
         id: conn.id,
@@ -650,8 +653,8 @@ export class EgressProxy {
         port,
         pattern,
       },
-      conn.abort.signal,
-    );
+      AbortSignal.any([conn.abort.signal, client.signal]),
+    ).finally(() => client.stop());
     const what = formatAuthority(host, port);
     const widened = (source: string, answer: string): DestinationPolicy => {
       const rule = { ...parsePattern(source), source: `${source} (bubble watch: ${answer})` };

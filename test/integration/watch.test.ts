@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { requireBwrap } from '../support/bwrap.ts';
 import { bubbleWithHosts, fetchLines, hostsFile, requireMountns, site } from '../support/hosts.ts';
 import { waitFor } from '../support/wait.ts';
-import { bubbleBin, makeWorld } from '../support/world.ts';
+import { bubbleBin, makeWorld, runBubble } from '../support/world.ts';
 
 type Msg = Record<string, unknown>;
 
@@ -137,4 +137,101 @@ true`;
   const [code] = (await once(watcher, 'close')) as [number | null];
   assert.equal(code, 0, watchErr);
   assert.deepEqual(fs.readdirSync(controlDir), [], 'a control socket was left behind');
+});
+
+test('a held client that gives up is noticed at once: the watchers drop it, the log says why', async (t) => {
+  if (!(await requireBwrap(t))) return;
+  if (!requireMountns(t)) return;
+  const w = makeWorld();
+  const gone = await site('gone.test');
+  const run = join(w.root, 'run');
+  fs.mkdirSync(run, { mode: 0o700 });
+  w.env.XDG_RUNTIME_DIR = run;
+  const hosts = hostsFile(w, ['gone.test']);
+  fs.mkdirSync(join(w.home, '.config/bubble'), { recursive: true });
+  fs.writeFileSync(
+    join(w.home, '.config/bubble/config.toml'),
+    `net_policy = "ask"\nhost_ports = [${gone.port}]\n`,
+  );
+  // Two watchers: JSON for the facts, text for what a user reads. Neither answers.
+  const watch = (args: string[]) => {
+    const p = spawn(process.execPath, [bubbleBin, 'watch', ...args], {
+      cwd: w.project,
+      env: w.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const lines: string[] = [];
+    createInterface({ input: p.stdout }).on('line', (l) => lines.push(l));
+    return { p, lines };
+  };
+  const json = watch(['--json']);
+  const text = watch([]);
+  t.after(() => {
+    json.p.kill();
+    text.p.kill();
+    gone.server.close();
+    w.cleanup();
+  });
+  const seen = (): Msg[] => json.lines.map((l) => JSON.parse(l) as Msg);
+  const count = (type: string): number => seen().filter((m) => m.type === type).length;
+  const mark = (name: string) => (): void => fs.writeFileSync(join(w.project, name), '');
+  // The clients start once both watchers follow the session; they are killed once both are
+  // held; the session waits (at most 30 s, for a clear failure) until the watchers heard.
+  const following = waitFor(
+    () => count('session') === 1 && text.lines.some((l) => l.startsWith('session ')),
+    'the watchers follow the session',
+  ).then(mark('go'));
+  const held = following
+    .then(() => waitFor(() => count('held') === 2, 'both clients held'))
+    .then(mark('held'));
+  const settled = held
+    .then(() => waitFor(() => count('settled') === 2, 'both settled'))
+    .then(mark('settled'));
+  const proxy = `--noproxy '' -x http://127.0.0.1:3128 http://gone.test:${gone.port}/`;
+  const wait = (file: string): string =>
+    `i=0; while [ ! -e ${file} ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done`;
+  const inside = `${wait('go')}
+curl -s ${proxy} >/dev/null & a=$!
+curl -s -p ${proxy} >/dev/null & b=$!
+${wait('held')}
+kill $a $b
+${wait('settled')}
+[ -e settled ] && echo HEARD-IN-TIME
+true`;
+  const r = await bubbleWithHosts(w, hosts, [
+    'run',
+    '--ask-timeout',
+    '600',
+    '--',
+    'sh',
+    '-c',
+    inside,
+  ]);
+  const diag = `${r.stderr}\njson: ${json.lines.join('\n')}\ntext: ${text.lines.join('\n')}`;
+  await Promise.all([following, held, settled]);
+  assert.equal(r.code, 0, diag);
+  assert.match(r.stdout, /^HEARD-IN-TIME$/m, diag);
+  assert.deepEqual(
+    seen()
+      .filter((m) => m.type === 'settled')
+      .map((m) => `${String(m.answer)}/${String(m.by)}`),
+    ['gone/client', 'gone/client'],
+  );
+  assert.equal(gone.hits(), 0);
+  await waitFor(
+    () =>
+      text.lines.filter((l) => l.includes('gone: the client closed the connection')).length === 2,
+    'the text watcher says both are gone',
+  );
+  // The session's log: refused, and why.
+  const log = await runBubble(w, ['log', '--last', '--json']);
+  const conns = (JSON.parse(log.stdout) as { connections: Msg[] }).connections;
+  assert.deepEqual(
+    conns.map((c) => `${String(c.host)} ${String(c.rule)}`),
+    ['gone.test bubble watch: not answered', 'gone.test bubble watch: not answered'],
+  );
+  assert.ok(
+    conns.every((c) => String(c.reason).includes('the connection ended while it waited')),
+    JSON.stringify(conns),
+  );
 });

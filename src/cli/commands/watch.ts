@@ -115,7 +115,13 @@ export function watch(words: string[]): Promise<number> {
         const i = waiting.findIndex((w) => w.session === session && w.id === m.id);
         if (i < 0) return;
         const [w] = waiting.splice(i, 1);
-        if (!json && w) out(`[${w.n}] ${w.what}: ${DONE[String(m.answer)] ?? String(m.answer)}`);
+        const done =
+          m.answer === 'gone' && m.by === 'client'
+            ? 'gone: the client closed the connection before an answer'
+            : m.answer === 'gone' && m.by === 'session'
+              ? 'gone: the session ended'
+              : (DONE[String(m.answer)] ?? String(m.answer));
+        if (!json && w) out(`[${w.n}] ${w.what}: ${done}`);
         break;
       }
       case 'error':

@@ -51,7 +51,8 @@ const ROWS = [
     'cargo',
     'cargo --version',
     'project registry over yours (overlay); ~/.rustup read-only',
-    undefined,
+    'caches-cargo',
+    /^cargo: /,
   ],
   [
     'gradle',

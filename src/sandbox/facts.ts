@@ -4,8 +4,9 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { release, totalmem } from 'node:os';
+import { isatty } from 'node:tty';
 import { runtimeBase } from '../net/runtime-dir.ts';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bubbleDirs } from '../config/paths.ts';
 import { BubbleError } from '../errors.ts';
@@ -112,34 +113,54 @@ function probeBwrap(
   if (!st) return undefined;
   // The prefix names the feature list: a cache from an older bubble is probed again.
   const key = `features-2:${path}:${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
-  const cacheFile = join(cacheDir, 'bwrap.json');
+  let probed: BwrapInfo | undefined;
+  const info = cachedFact(join(cacheDir, 'bwrap.json'), key, () => {
+    let version = 'unknown';
+    try {
+      version = execFileSync(path, ['--version'], { encoding: 'utf8', env: {} })
+        .trim()
+        .replace(/^bubblewrap\s+/, '');
+      const help = execFileSync(path, ['--help'], { encoding: 'utf8', env: {} });
+      return { path, version, features: parseBwrapFeatures(help) };
+    } catch {
+      // Not kept: the next launch probes again.
+      probed = { path, version, features: parseBwrapFeatures('') };
+      return undefined;
+    }
+  });
+  return info ?? probed;
+}
+
+/**
+ * What `probe` finds, kept in `file` (JSON) for as long as `key` (the identity of what it
+ * looked at) stays the same: a normal launch spends no extra process on it. `probe`
+ * returns undefined for a result not worth keeping.
+ */
+function cachedFact<T>(file: string, key: string, probe: () => T | undefined): T | undefined {
   try {
-    const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as {
-      key?: string;
-      info?: BwrapInfo;
-    };
-    if (cached.key === key && cached.info) return cached.info;
+    const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { key?: string; info?: T };
+    if (cached.key === key && cached.info !== undefined) return cached.info;
   } catch {
     // no cache yet
   }
-  let version = 'unknown';
-  let help: string;
+  const info = probe();
+  if (info === undefined) return undefined;
   try {
-    version = execFileSync(path, ['--version'], { encoding: 'utf8', env: {} })
-      .trim()
-      .replace(/^bubblewrap\s+/, '');
-    help = execFileSync(path, ['--help'], { encoding: 'utf8', env: {} });
-  } catch {
-    return { path, version, features: parseBwrapFeatures('') };
-  }
-  const info: BwrapInfo = { path, version, features: parseBwrapFeatures(help) };
-  try {
-    fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(cacheFile, JSON.stringify({ key, info }), { mode: 0o600 });
+    fs.mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, JSON.stringify({ key, info }), { mode: 0o600 });
   } catch {
     // a read-only cache dir only costs us the probe next time
   }
   return info;
+}
+
+/** probeSignalEnv, kept in the cache by /usr/bin/env's identity: asked at every terminal launch. */
+function cachedSignalEnv(cacheDir: string): string | undefined {
+  const st = fs.statSync('/usr/bin/env', { throwIfNoEntry: false });
+  if (!st) return undefined;
+  const key = `signal-env-1:${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  const found = cachedFact(join(cacheDir, 'env.json'), key, () => ({ env: probeSignalEnv() }));
+  return found?.env;
 }
 
 function probeSignalEnv(): string | undefined {
@@ -178,14 +199,16 @@ export function gatherHostFacts(): HostFacts {
       },
     );
   }
+  // Not process.stdin.isTTY: that builds a stream for stdin, which bubble never reads.
+  const stdinIsTTY = isatty(0);
   return {
     uid: process.getuid?.() ?? -1,
     gid: process.getgid?.() ?? -1,
     home,
     cwd,
     env,
-    stdinIsTTY: process.stdin.isTTY === true,
-    signalEnv: process.stdin.isTTY === true ? probeSignalEnv() : undefined,
+    stdinIsTTY,
+    signalEnv: stdinIsTTY ? cachedSignalEnv(bubbleDirs(env, home).cache) : undefined,
     arch: process.arch,
     kernel: release(),
     bwrap: probeBwrap(hostFs, env, bubbleDirs(env, home).cache),

@@ -2,12 +2,18 @@
 
 import * as fs from 'node:fs';
 
+let ownStart: string | undefined;
+
 /** Field 22 of /proc/PID/stat (start time in clock ticks), or undefined once it has exited. */
 export function procStart(pid: number): string | undefined {
+  // This process's own is asked for several times per launch and never changes.
+  if (pid === process.pid && ownStart !== undefined) return ownStart;
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Counted after the parenthesised command name (which may contain spaces).
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    if (pid === process.pid) ownStart = start;
+    return start;
   } catch {
     return undefined;
   }

@@ -257,9 +257,22 @@ export async function launch(
 
   const memory = memoryPrefix(plan);
 
+  // Most data mounts are empty files (protected paths that do not exist): bwrap reads each
+  // from /dev/null, one descriptor shared by all, instead of a pipe apiece that Node makes,
+  // feeds and closes.
+  const dataOps = plan.mounts.filter((op) => op.kind === 'data');
+  let devNull: number | undefined;
+  try {
+    if (dataOps.some((op) => op.content === '')) devNull = fs.openSync('/dev/null', 'r');
+  } catch (err) {
+    for (const fd of sources) fs.closeSync(fd);
+    await releasePlaceholders(claim);
+    stopWatchdog();
+    throw err;
+  }
   const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', 'pipe'];
   if (fds.seccomp !== undefined) stdio.push('pipe');
-  for (let i = 0; i < fds.data.length; i++) stdio.push('pipe');
+  for (const op of dataOps) stdio.push(op.content === '' ? devNull! : 'pipe');
   stdio.push(...sources);
 
   // The environment bwrap starts with is the sandbox's: bwrap passes it on, and its own
@@ -276,6 +289,7 @@ export async function launch(
   ];
   const child = spawn(command[0]!, command.slice(1), { stdio, env: plan.env });
   for (const fd of sources) fs.closeSync(fd);
+  if (devNull !== undefined) fs.closeSync(devNull);
 
   const feed = (fd: number, data: Buffer | string): void => {
     const stream = child.stdio[fd] as NodeJS.WritableStream | null;
@@ -284,8 +298,9 @@ export async function launch(
   };
   if (fds.seccomp !== undefined && plan.seccomp)
     feed(fds.seccomp, seccompProgram(facts.arch, { allowUserns: plan.seccomp.allowUserns }));
-  const dataOps = plan.mounts.filter((op) => op.kind === 'data');
-  fds.data.forEach((fd, i) => feed(fd, dataOps[i]!.content));
+  fds.data.forEach((fd, i) => {
+    if (dataOps[i]!.content !== '') feed(fd, dataOps[i]!.content);
+  });
 
   let initPid: number | undefined;
   let agentExit: number | undefined;

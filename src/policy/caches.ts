@@ -192,12 +192,13 @@ export function cacheMounts(
   };
   const overlay = overlayMode(facts);
   const root = projectCacheDir(facts, cwd);
+  const lookup = facts.onPath ?? ((c: string) => findOnPath(facts.fs, c, facts.env.PATH ?? ''));
   const home = facts.home;
   for (const t of CACHE_TOOLS) {
     const hostPath = t.host && (t.host.env?.(facts.env) ?? join(home, t.host.path));
     const hostReal = hostPath === undefined ? undefined : facts.fs.realpath(hostPath);
     const hostDir = hostReal !== undefined && facts.fs.lstat(hostReal)?.type === 'dir';
-    const onPath = t.commands.some((c) => findOnPath(facts.fs, c, facts.env.PATH ?? ''));
+    const onPath = t.commands.some((c) => lookup(c) !== undefined);
     if (!onPath && !hostDir) continue;
     const paths: CachePlan['paths'] = [];
     for (const rel of t.paths) {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { release, totalmem } from 'node:os';
 import { isatty } from 'node:tty';
 import { runtimeBase } from '../net/runtime-dir.ts';
-import { dirname, isAbsolute, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bubbleDirs } from '../config/paths.ts';
 import { BubbleError } from '../errors.ts';
@@ -76,12 +76,64 @@ export interface HostFacts {
   memoryCgroup: MemoryCgroup;
   bubble: BubbleInstall;
   fs: HostFs;
+  /**
+   * findOnPath over the host's PATH, answered from the facts cache while PATH and its
+   * directories are unchanged. For presence hints only (which package caches to wire up),
+   * never to pick what runs. Absent: ask findOnPath.
+   */
+  onPath?: (name: string) => string | undefined;
 }
 
 function socatFact(hostFs: HostFs, env: Record<string, string>): { socat?: string } {
   if (env.BUBBLE_FORWARDER === 'node') return {};
   const socat = findOnPath(hostFs, 'socat', env.PATH ?? '/usr/bin:/bin');
   return socat === undefined ? {} : { socat };
+}
+
+/**
+ * findOnPath for one PATH, remembered in `cacheFile` for as long as PATH and each of its
+ * directories (device, inode, mtime) are the same: installing or removing a program there
+ * changes its directory's mtime. A launch asks for a dozen package tools (policy/caches.ts):
+ * from the cache that is a stat per PATH directory instead of a realpath and an lstat per
+ * directory and name.
+ */
+export function cachedPathLookup(
+  hostFs: HostFs,
+  pathVar: string,
+  cacheFile: string,
+): (name: string) => string | undefined {
+  const dirs = pathVar.split(delimiter).filter((d) => isAbsolute(d));
+  const key = JSON.stringify([
+    'path-1',
+    pathVar,
+    ...dirs.map((d) => {
+      const st = fs.statSync(d, { throwIfNoEntry: false });
+      return st === undefined ? null : [st.dev, st.ino, st.mtimeMs];
+    }),
+  ]);
+  let found: Record<string, string | null> = {};
+  try {
+    const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as {
+      key?: string;
+      found?: Record<string, string | null>;
+    };
+    if (cached.key === key && typeof cached.found === 'object' && cached.found !== null)
+      found = cached.found;
+  } catch {
+    // no cache yet
+  }
+  return (name) => {
+    if (Object.hasOwn(found, name)) return found[name] ?? undefined;
+    const path = findOnPath(hostFs, name, pathVar);
+    found = { ...found, [name]: path ?? null };
+    try {
+      fs.mkdirSync(dirname(cacheFile), { recursive: true, mode: 0o700 });
+      fs.writeFileSync(cacheFile, JSON.stringify({ key, found }), { mode: 0o600 });
+    } catch {
+      // a read-only cache dir only costs us the lookup next time
+    }
+    return path;
+  };
 }
 
 function parseBwrapFeatures(help: string): BwrapFeatures {
@@ -222,5 +274,10 @@ export function gatherHostFacts(): HostFacts {
       stageRoot: join(stagesDir(env, home), ourSessionTag()),
     },
     fs: hostFs,
+    onPath: cachedPathLookup(
+      hostFs,
+      env.PATH ?? '',
+      join(bubbleDirs(env, home).cache, 'path.json'),
+    ),
   };
 }

@@ -2,6 +2,9 @@
 // host's read-only (and only where the tool layers it), the wiring shown by explain.
 
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CACHE_TOOLS, projectCacheDir } from '../../src/policy/caches.ts';
 import { isUnder } from '../../src/policy/paths.ts';
@@ -10,6 +13,8 @@ import { resolvePlan, type RunRequest } from '../../src/policy/resolve.ts';
 import { renderPlan } from '../../src/sandbox/render.ts';
 import { bwrapArgs, fdLayout } from '../../src/sandbox/bwrap-args.ts';
 import { overlayPrefix } from '../../src/sandbox/overlay-mounts.ts';
+import { cachedPathLookup } from '../../src/sandbox/facts.ts';
+import { realHostFs } from '../../src/sandbox/host-fs.ts';
 import { debianHost, fakeFacts } from '../support/fake-host.ts';
 
 const req = (over: Partial<RunRequest> = {}): RunRequest => ({
@@ -157,5 +162,31 @@ describe('caches', () => {
     // As root there is no overlay of bubble's (the mapping would make the sandbox root).
     const asRoot = resolvePlan(fakeFacts(withTools, { uid: 0 }), req({ allowRoot: true }));
     assert.ok(!asRoot.mounts.some((m) => m.kind === 'overlay'));
+  });
+});
+
+describe('which package tools are on PATH, kept between launches', () => {
+  test('answered from the cache until a PATH directory changes', () => {
+    const dir = fs.mkdtempSync(join(tmpdir(), 'bubble-path-'));
+    try {
+      const bin = join(dir, 'bin');
+      fs.mkdirSync(bin);
+      const cache = join(dir, 'cache', 'path.json');
+      assert.equal(cachedPathLookup(realHostFs(), bin, cache)('npm'), undefined);
+      // Kept: a later launch reads the answer, it does not look again.
+      const kept = JSON.parse(fs.readFileSync(cache, 'utf8')) as { found: object };
+      assert.deepEqual(kept.found, { npm: null });
+      // Installing the tool changes its directory: the cached answer no longer holds.
+      fs.writeFileSync(join(bin, 'npm'), '#!/bin/sh\n', { mode: 0o755 });
+      assert.equal(cachedPathLookup(realHostFs(), bin, cache)('npm'), join(bin, 'npm'));
+      // And removing it again.
+      fs.rmSync(join(bin, 'npm'));
+      assert.equal(cachedPathLookup(realHostFs(), bin, cache)('npm'), undefined);
+      // Another PATH is another key.
+      fs.writeFileSync(join(dir, 'npm'), '#!/bin/sh\n', { mode: 0o755 });
+      assert.equal(cachedPathLookup(realHostFs(), dir, cache)('npm'), join(dir, 'npm'));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

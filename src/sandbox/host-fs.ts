@@ -88,9 +88,23 @@ export function realHostFs(): HostFs {
           path,
           fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK,
         );
-        if (!fs.fstatSync(fd).isFile()) return undefined;
-        const buf = Buffer.alloc(maxBytes);
-        const n = fs.readSync(fd, buf, 0, maxBytes, 0);
+        const st = fs.fstatSync(fd);
+        if (!st.isFile()) return undefined;
+        // As large as the file (one byte more shows it ended), not maxBytes: callers allow
+        // up to megabytes for files that are mostly a few hundred bytes.
+        let buf = Buffer.allocUnsafe(Math.min(maxBytes, st.size + 1));
+        let n = 0;
+        for (;;) {
+          const got = fs.readSync(fd, buf, n, buf.length - n, n);
+          n += got;
+          if (got === 0 || n === maxBytes) break;
+          if (n === buf.length) {
+            // It grew since the fstat.
+            const more = Buffer.allocUnsafe(Math.min(maxBytes, buf.length * 2));
+            buf.copy(more, 0, 0, n);
+            buf = more;
+          }
+        }
         return buf.subarray(0, n).toString('utf8');
       } catch {
         return undefined;

@@ -192,7 +192,10 @@ function argvBytes(argv: readonly string[]): number {
  */
 export function refuseLongArgv(plan: Plan, facts: HostFacts): void {
   if (facts.bwrap === undefined) return;
-  const args = bwrapArgs(plan, facts.bwrap.features, fdLayout(plan), ourSessionTag());
+  refuseLongArgs(plan, bwrapArgs(plan, facts.bwrap.features, fdLayout(plan), ourSessionTag()));
+}
+
+function refuseLongArgs(plan: Plan, args: readonly string[]): void {
   const commandArgs = plan.argv.length;
   if (args.length <= BWRAP_MAX_ARGS) return;
   throw new BubbleError(
@@ -243,7 +246,7 @@ export async function launch(
       : undefined,
   );
   const args = bwrapArgs(plan, bwrap.features, fds, ourSessionTag());
-  refuseLongArgv(plan, facts);
+  refuseLongArgs(plan, args);
   closeInheritedFds();
   const { claim, stopWatchdog } = await prepareHost(plan, facts);
   let sources: number[];

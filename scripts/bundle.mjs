@@ -1,9 +1,10 @@
 // npm run build, second step: the bins become a few ES modules instead of ~70. Loading one
 // file instead of many is most of what a short command's start costs.
 //   dist/cli/main.js      main.ts
-//   dist/cli/chunk-*.js   what `run`, `explain` and `log` need (imported lazily in the
-//                         source; listed in `hot` to share one chunk), and what main.ts and
-//                         that chunk share: a launch reads a handful of files
+//   dist/cli/chunk-*.js   what `run` and `explain` need (imported lazily in the source;
+//                         listed in `hot` to share one chunk), `log`'s own, and what they
+//                         and main.ts share: a launch reads a handful of files, `bubble log`
+//                         does not load the proxy and the sandbox
 //   dist/cli/cold-*.js    the commands and modules a launch never loads (`cold`), a build of
 //                         their own, loaded when used: zod and smol-toml only when a config
 //                         file exists, selftest and doctor only for those commands. In one
@@ -24,7 +25,6 @@ const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const hot = [
   'src/cli/commands/run.ts',
   'src/cli/commands/explain.ts',
-  'src/cli/commands/log.ts',
   'src/net/session.ts',
   'src/net/runtime-dir.ts',
 ].map((p) => join(root, p));
@@ -57,9 +57,8 @@ const common = {
   logLevel: 'warning',
 };
 
-// main.ts imports each command lazily; in the bundle `run`, `explain` and `log` (and the
-// proxy, for the default filtered mode) share one lazily loaded chunk: a launch reads three
-// files, `bubble --version` two.
+// main.ts imports each command lazily; in the bundle `run` and `explain` (and the proxy,
+// for the default filtered mode) share one lazily loaded chunk.
 const hotNamespace = 'bubble-hot';
 await build({
   ...common,
@@ -73,7 +72,7 @@ await build({
     {
       name: 'hot-chunk',
       setup(b) {
-        b.onResolve({ filter: /^\.\/commands\/(run|explain|log)\.ts$/ }, (args) =>
+        b.onResolve({ filter: /^\.\/commands\/(run|explain)\.ts$/ }, (args) =>
           args.kind === 'dynamic-import' && args.importer.endsWith('/src/cli/main.ts')
             ? { path: 'hot', namespace: hotNamespace }
             : undefined,

@@ -4,11 +4,12 @@
 
 import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BubbleError, EXIT_SETUP, EXIT_USAGE } from '../errors.ts';
 import { fsError, isFsError } from '../fs-error.ts';
 import { linkRaced, sourceAnchor, writableRoot, writableSources } from '../policy/links.ts';
-import { openBelow } from './nofollow.ts';
+import { mkdirsBelow, openBelow } from './nofollow.ts';
 import { isUnder } from '../policy/paths.ts';
 import { quoteArg } from './escape.ts';
 import { bwrapArgs, fdLayout, type FdLayout } from './bwrap-args.ts';
@@ -76,11 +77,22 @@ function closeInheritedFds(): void {
   }
 }
 
+/**
+ * Make a missing state dir: from its nearest existing ancestor (the user's, links and all),
+ * every missing component created without following a link that appeared there since the
+ * plan looked.
+ */
+function ensureDir(dir: string): void {
+  let anchor = dir;
+  while (fs.lstatSync(anchor, { throwIfNoEntry: false }) === undefined) anchor = dirname(anchor);
+  if (anchor !== dir) mkdirsBelow(anchor, dir, 0o700);
+}
+
 async function prepareHost(
   plan: Plan,
   facts: HostFacts,
 ): Promise<{ claim: Claim; stopWatchdog: () => void }> {
-  for (const dir of plan.ensureDirs) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const dir of plan.ensureDirs) ensureDir(dir);
   for (const f of plan.ensureFiles) {
     // O_EXCL|O_NOFOLLOW: never over an existing file, never through a link planted there.
     let fd: number;

@@ -267,3 +267,60 @@ export function replaceBelow(
     }
   });
 }
+
+/** The names in the directory `path` below `anchor`, reached without following a link. */
+export function readdirBelow(anchor: string, path: string): string[] {
+  return inParent(anchor, path, (fd, name) => {
+    const dir = openDirAt(fd, name, path);
+    try {
+      return fs.readdirSync(`/proc/self/fd/${dir}`);
+    } finally {
+      fs.closeSync(dir);
+    }
+  });
+}
+
+/** lstat of `path` below `anchor` (undefined when absent), never through a link on the way. */
+export function lstatBelow(anchor: string, path: string): fs.Stats | undefined {
+  return inParent(anchor, path, (fd, name) =>
+    fs.lstatSync(at(fd, name), { throwIfNoEntry: false }),
+  );
+}
+
+/**
+ * Move what is at `path` below `anchor` (itself, a link included, never what it points to)
+ * to `dest`, a path of bubble's own.
+ */
+export function renameOutBelow(anchor: string, path: string, dest: string): void {
+  inParent(anchor, path, (fd, name) => fs.renameSync(at(fd, name), dest));
+}
+
+/**
+ * Run `fn` with a path that names exactly the directory `dir` as it is now (a descriptor's
+ * /proc/self/fd path), refusing a directory reached through a link: what `fn` creates or
+ * removes below it stays there, whatever is renamed or swapped meanwhile.
+ */
+export function inPlainDir<T>(dir: string, fn: (at: string) => T): T {
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw linkError(dir);
+    throw e;
+  }
+  const here = `/proc/self/fd/${fd}`;
+  try {
+    if (fs.realpathSync.native(here) !== dir) throw linkError(dir);
+    return fn(here);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.path?.startsWith(here)) {
+      const shown = dir + err.path.slice(here.length);
+      err.message = err.message.replace(err.path, shown);
+      err.path = shown;
+    }
+    throw e;
+  } finally {
+    fs.closeSync(fd);
+  }
+}

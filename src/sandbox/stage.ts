@@ -14,6 +14,13 @@ import { GIT_INFO_RULES, GIT_OBJECTS_INFO_RULES, GIT_RULES } from '../policy/git
 import { agentStateRules } from '../policy/agent-state.ts';
 import { isUnder } from '../policy/paths.ts';
 import {
+  inPlainDir,
+  lstatBelow,
+  mkdirsBelow as mkdirsNoFollow,
+  readdirBelow,
+  renameOutBelow,
+} from './nofollow.ts';
+import {
   ruleFor,
   type StageSpec,
   type StagedContent,
@@ -105,16 +112,9 @@ function copyEntry(src: string, dest: string): void {
   }
 }
 
-/** mkdir every missing component of `rel` below `base`, refusing links. */
-function mkdirsBelow(base: string, rel: string): void {
-  let p = base;
-  for (const part of rel.split('/')) {
-    p = join(p, part);
-    const st = fs.lstatSync(p, { throwIfNoEntry: false });
-    if (st === undefined) fs.mkdirSync(p, { mode: 0o755 });
-    else if (!st.isDirectory() || st.isSymbolicLink()) throw new Error(`${p} is not a directory`);
-  }
-}
+/** mkdir every missing component of `rel` below `base`, never through a link. */
+const mkdirsBelow = (base: string, rel: string): void =>
+  mkdirsNoFollow(base, join(base, rel), 0o755);
 
 /** The nearest stage whose real directory holds `spec`'s (its mount point lives there). */
 function parentSpec(specs: StageSpec[], spec: StageSpec): StageSpec | undefined {
@@ -205,14 +205,20 @@ function readContent(path: string): StagedContent | undefined {
   return walk(path, '') ? { type: 'dir', files } : undefined;
 }
 
-/** Put `content` at `dir/name` on the host: built beside it, then renamed over it. */
+/**
+ * Put `content` at `dir/name` on the host: built beside it, then renamed over it, all in
+ * the directory `dir` is now (held by a descriptor; never one reached through a link).
+ */
 function replaceOnHost(
   dir: string,
   name: string,
   content: StagedContent | null,
   mode: number,
 ): void {
-  if (!isPlainDir(dir)) throw new Error(`${dir} is not a plain directory any more`);
+  inPlainDir(dir, (here) => replaceIn(here, name, content, mode));
+}
+
+function replaceIn(dir: string, name: string, content: StagedContent | null, mode: number): void {
   const target = join(dir, name);
   const tmp = join(dir, `.bubble-${randomBytes(6).toString('hex')}`);
   const old = fs.lstatSync(target, { throwIfNoEntry: false });
@@ -290,13 +296,27 @@ export function writeBackStages(root: string, asideRoot: string): WriteBackResul
       const entry = spec.entries[name];
       if (entry !== undefined && entry.show !== 'copy') {
         // A mount point; under a 'dir' entry, anything but the nested stages' mount points is new.
-        if (entry.show === 'dir') {
+        // Not a mount point, so it could be renamed away and a link put in its place: the
+        // link is what is set aside, never what it points to.
+        const st =
+          entry.show === 'dir' ? lstatBelow(spec.stage, join(spec.stage, name)) : undefined;
+        if (st !== undefined && !st.isDirectory()) {
+          aside(spec, name, 'replaced during the session (a link or a file; not followed)');
+          continue;
+        }
+        if (st !== undefined) {
           const nested = manifest.specs
             .filter((s) => isUnder(s.real, join(spec.real, name)))
             .map((s) => s.real.slice(spec.real.length + 1));
-          const extra = listBelow(join(spec.stage, name), name).filter(
-            (rel) => !nested.some((n) => isUnder(n, rel)),
-          );
+          let extra: string[] = [];
+          try {
+            extra = listBelow(spec.stage, name).filter(
+              (rel) => !nested.some((n) => isUnder(n, rel)),
+            );
+          } catch (e) {
+            failed = true;
+            result.errors.push(`${show(join(spec.real, name))}: not checked (${oneLine(e)})`);
+          }
           for (const rel of extra)
             aside(spec, rel, 'a new git dir or file here (not kept; git reads it as a repository)');
         }
@@ -357,18 +377,18 @@ export function writeBackStages(root: string, asideRoot: string): WriteBackResul
     }
   }
 
-  function listBelow(dir: string, rel: string): string[] {
+  /** What is below `rel` in `stage`, walked without following a link the agent left there. */
+  function listBelow(stage: string, rel: string): string[] {
     const out: string[] = [];
-    for (const name of fs.readdirSync(dir)) {
+    for (const name of readdirBelow(stage, join(stage, rel))) {
       const r = `${rel}/${name}`;
-      const st = fs.lstatSync(join(dir, name));
+      const st = lstatBelow(stage, join(stage, r))!;
       // Intermediate directories of nested mount points are walked; anything else is one entry.
       if (
         st.isDirectory() &&
         manifest.specs.some((s) => s.real.includes(`/${r}/`) || s.real.endsWith(`/${r}`))
       ) {
-        if (!manifest.specs.some((s) => s.real.endsWith(`/${r}`)))
-          out.push(...listBelow(join(dir, name), r));
+        if (!manifest.specs.some((s) => s.real.endsWith(`/${r}`))) out.push(...listBelow(stage, r));
         continue;
       }
       out.push(r);
@@ -380,7 +400,7 @@ export function writeBackStages(root: string, asideRoot: string): WriteBackResul
     const dest = join(asideRoot, basename(spec.stage), rel);
     try {
       fs.mkdirSync(dirname(dest), { recursive: true, mode: 0o700 });
-      fs.renameSync(join(spec.stage, rel), dest);
+      renameOutBelow(spec.stage, join(spec.stage, rel), dest);
       result.setAside.push(`${show(join(spec.real, rel))}: ${why} (kept at ${dest})`);
     } catch (e) {
       failed = true;

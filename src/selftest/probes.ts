@@ -3,7 +3,7 @@
 // one of the dedicated launches), and a check that judges the result, preferring the
 // host's state afterwards (file unchanged, listener got nothing) over what the probe says.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { readLog } from '../log/reader.ts';
@@ -93,6 +93,8 @@ export interface HostRun {
     mode: NetMode;
     /** `bubble run --net none ARGS`. */
     bubble: (args: string[], timeoutMs?: number) => Promise<Ran>;
+    /** `bubble run --net none ARGS` without --quiet (its warnings and session report), with `env` added. */
+    reporting: (args: string[], env?: Record<string, string>) => Promise<Ran>;
     /**
      * `bubble run` with a proxy (--net logged when that is the mode tried, else filtered),
      * optionally started by the `wrap` command, optionally killed -9 once its output holds
@@ -1673,6 +1675,108 @@ export const PROBES: Probe[] = [
       return next.stdout.includes(mark)
         ? fail('the second session reads what the first planted in the persistent home')
         : pass('the second session sees none of the plants');
+    },
+  },
+  {
+    id: 'optin-gitconfig-rw-reported',
+    category: 'persistence',
+    attack:
+      'with --gitconfig rw, add core.fsmonitor to ~/.gitconfig (host git runs it): one warning, the diff after',
+    launch: 'host',
+    hostRun: async ({ w, reporting }) => {
+      const path = join(w.home, '.gitconfig');
+      const mark = 'optin-gitconfig-rw-reported';
+      fs.writeFileSync(path, '[user]\n\tname = bubble selftest\n');
+      try {
+        const r = await reporting([
+          '--gitconfig',
+          'rw',
+          '--',
+          '/bin/sh',
+          '-c',
+          `printf '[core]\\n\\tfsmonitor = ${mark}\\n' >> ~/.gitconfig && echo RAN`,
+        ]);
+        // The user opened it: the write lands (it is what --gitconfig rw is for), or the
+        // probe proved nothing.
+        if (!r.stdout.includes('RAN') || !fs.readFileSync(path, 'utf8').includes(mark))
+          return fail(
+            `the write did not reach ~/.gitconfig (exit ${r.code}): the probe could not run`,
+          );
+        const warned = r.stderr
+          .split('\n')
+          .filter((l) => l.startsWith('bubble: warning: --gitconfig rw'));
+        if (warned.length !== 1)
+          return fail(`${warned.length} warning lines name --gitconfig rw (one expected)`);
+        return new RegExp(`^ +\\+ \\\\tfsmonitor = ${mark}$`, 'm').test(r.stderr)
+          ? pass('one warning line; the session report shows the fsmonitor line the agent added')
+          : fail('the session report does not show the fsmonitor line added to ~/.gitconfig');
+      } finally {
+        fs.rmSync(path, { force: true });
+      }
+    },
+  },
+  {
+    id: 'ipc-ssh-agent-filtered',
+    category: 'ipc',
+    attack:
+      "with --ssh-agent --ssh-key K: list other keys, add, remove and lock keys in the user's agent",
+    launch: 'host',
+    hostRun: async ({ w, reporting }) => {
+      const tools = ['ssh-agent', 'ssh-add', 'ssh-keygen'];
+      const missing = tools.filter(
+        (t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status !== 0,
+      );
+      if (missing.length > 0)
+        return notApplicable(`no ssh-agent tools here (${missing.join(', ')})`);
+      const dir = fs.mkdtempSync(join(w.project, 'ssh-'));
+      const sock = join(dir, 'agent.sock');
+      const env = { ...w.env, SSH_AUTH_SOCK: sock };
+      const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+      try {
+        // Wait for the agent's socket (bounded: an agent that never listens fails the probe).
+        for (let i = 0; i < 500 && !fs.existsSync(sock); i++)
+          await new Promise((r) => setTimeout(r, 10));
+        for (const name of ['allowed', 'other']) {
+          const key = join(dir, name);
+          spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', key]);
+          spawnSync('ssh-add', ['-q', key], { env, stdio: 'ignore' });
+        }
+        const keys = (): string =>
+          spawnSync('ssh-add', ['-l'], { env, encoding: 'utf8' }).stdout.trim();
+        const before = keys();
+        // Calibration: the user's agent holds both keys and answers outside the sandbox.
+        if (before.split('\n').length !== 2)
+          return fail(`the host's test agent does not list its two keys: ${before}`);
+        const rel = dir.slice(w.project.length + 1);
+        const r = await reporting(
+          [
+            '--ssh-key',
+            join(dir, 'allowed.pub'),
+            '--',
+            '/bin/sh',
+            '-c',
+            `ssh-add -l | wc -l; ssh-add -D 2>/dev/null; echo "remove-all=$?"
+             ssh-add -d ${rel}/other.pub 2>/dev/null; echo "remove=$?"
+             ssh-keygen -q -t ed25519 -N '' -C planted -f /tmp/planted && ssh-add /tmp/planted 2>/dev/null; echo "add=$?"
+             ssh-add -x </dev/null 2>/dev/null; echo "lock=$?"`,
+          ],
+          { SSH_AUTH_SOCK: sock },
+        );
+        const after = keys();
+        if (after !== before) return fail(`the user's agent changed: ${after || '(no keys)'}`);
+        const [listed, ...rest] = r.stdout.trim().split('\n');
+        if (listed?.trim() !== '1')
+          return fail(
+            `inside, ssh-add -l shows ${listed ?? 'nothing'} keys (1 expected): ${r.stderr.trim().split('\n').pop()}`,
+          );
+        const got = rest.filter((l) => /^[a-z-]+=0$/.test(l));
+        return got.length === 0 && rest.length === 4
+          ? pass("one key listed inside; add, remove and lock refused; the user's agent intact")
+          : fail(`inside: ${rest.join(' ')}`);
+      } finally {
+        agent.kill('SIGKILL');
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     },
   },
   {

@@ -468,6 +468,12 @@ export async function runSelftest(opts: { net: NetMode; keep: boolean }): Promis
             l,
             mode,
             bubble: (args, ms = 20_000) => bubble(w, ['--net', 'none', ...args], ms),
+            reporting: (args, env = {}) =>
+              spawnCapture(process.execPath, [BUBBLE, 'run', '--net', 'none', ...args], {
+                cwd: w.project,
+                env: { ...w.env, ...env },
+                timeoutMs: 30_000,
+              }),
             proxied: (args, opts = {}) =>
               spawnCapture(
                 opts.wrap?.[0] ?? process.execPath,

@@ -62,7 +62,7 @@ describe('bubble selftest', () => {
       for (const n of report.probes.filter((p) => p.result === 'N/A'))
         assert.match(
           n.detail,
-          /dies outside the sandbox too|outside the sandbox the same read|not available on this architecture|no python3|reachable outside the sandbox either|no mount namespace to make a full disk in/,
+          /dies outside the sandbox too|outside the sandbox the same read|not available on this architecture|no python3|reachable outside the sandbox either|no mount namespace to make a full disk in|no ssh-agent tools here/,
           n.id,
         );
       t.diagnostic(`selftest --net ${net}: ${report.seconds.toFixed(1)} s`);

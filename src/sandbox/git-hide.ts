@@ -8,13 +8,15 @@
 // to ignore them where it looks per repository and nowhere else: the repository's own
 // .git/info/exclude (never committed, never shared), in a block named by the session,
 // removed when the session ends (by the watchdog or the next session if it was killed).
+// The file is rewritten in place, never replaced: other sessions mount it read-only, and
+// one that is starting holds it open for bwrap (--ro-bind-fd), which fails if the path
+// names another file by the time it mounts.
 // Empty placeholder directories need nothing: git does not list them. The README says so.
 
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { isUnder } from '../policy/paths.ts';
-import { openBelow, readBelow, replaceBelow } from './nofollow.ts';
+import { openBelow, readBelow, rewriteBelow } from './nofollow.ts';
 
 const excludeOf = (project: string): string => join(project, '.git', 'info', 'exclude');
 
@@ -38,15 +40,13 @@ function withoutBlock(text: string, tag: string): string {
 }
 
 /** The exclude file as it is now, or undefined when there is no plain one to edit. */
-function current(project: string): { text: string; mode: number } | undefined {
+function current(project: string): string | undefined {
   try {
     const fd = openBelow(project, join(project, '.git', 'info'));
     const dir = fs.fstatSync(fd);
     fs.closeSync(fd);
     if (!dir.isDirectory()) return undefined;
-    const file = excludeOf(project);
-    const text = readBelow(project, file).toString('utf8');
-    return { text, mode: fs.lstatSync(file).mode & 0o666 };
+    return readBelow(project, excludeOf(project)).toString('utf8');
   } catch {
     return undefined; // no repository here, a link on the way, or not a regular file
   }
@@ -61,12 +61,12 @@ export function hidePlaceholders(project: string, tag: string, files: string[]):
   if (rels.length === 0) return false;
   const now = current(project);
   if (now === undefined) return false;
-  const base = withoutBlock(now.text, tag);
+  const base = withoutBlock(now, tag);
   const lines = rels.map((f) => ignoreLine(f.slice(project.length + 1)));
   const sep = base === '' || base.endsWith('\n') ? '' : '\n';
   const text = `${base}${sep}${begin(tag)}\n${lines.join('\n')}\n${end(tag)}\n`;
   try {
-    replaceBelow(project, excludeOf(project), text, now.mode, randomBytes(6).toString('hex'));
+    rewriteBelow(project, excludeOf(project), text);
     return true;
   } catch {
     return false;
@@ -77,10 +77,10 @@ export function hidePlaceholders(project: string, tag: string, files: string[]):
 export function unhidePlaceholders(project: string, tag: string): void {
   const now = current(project);
   if (now === undefined) return;
-  const text = withoutBlock(now.text, tag);
-  if (text === now.text) return;
+  const text = withoutBlock(now, tag);
+  if (text === now) return;
   try {
-    replaceBelow(project, excludeOf(project), text, now.mode, randomBytes(6).toString('hex'));
+    rewriteBelow(project, excludeOf(project), text);
   } catch {
     // the next session's sweep tries again
   }

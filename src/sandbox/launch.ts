@@ -244,18 +244,20 @@ export async function launch(
       hint: 'install it: sudo apt-get install bubblewrap (Debian/Ubuntu), sudo dnf install bubblewrap (Fedora)',
     });
   }
-  // Sources below a directory the agent writes could go to bwrap as descriptors bubble
-  // opened without following links (--bind-fd). Off for now: two sessions in one project
-  // share placeholders, and when one session ends while the other's bwrap mounts them,
-  // bwrap fails ("Race condition binding dirfd", "Can't find source path /proc/self/fd/N").
-  // Links are still refused when the plan is made (policy/links.ts).
+  // Sources below a directory the agent writes go to bwrap as descriptors bubble opened
+  // without following links (--bind-fd: bwrap 0.10, and Debian 12's 0.8 has it backported).
+  // bwrap turns the descriptor back into a path, mounts that path, and checks that what it
+  // mounted is the descriptor's file: a source swapped or removed meanwhile fails the start
+  // ("Race condition binding dirfd", "Can't find source path /proc/self/fd/N") instead of
+  // mounting a link's target. So bubble itself never swaps or removes a source another
+  // session may be mounting: placeholders are claimed under a lock before their sources
+  // are opened (placeholders.ts), and .git/info/exclude is edited in place (git-hide.ts).
+  // A bwrap without it gets paths: links are still refused when the plan is made
+  // (policy/links.ts), but a swap between that look and the mount is not caught.
   const writable = writableSources(plan.mounts);
-  const useBindFd = false;
   const fds = fdLayout(
     plan,
-    useBindFd && bwrap.features.bindFd === true
-      ? (op) => sourceAnchor(writable, op) !== undefined
-      : undefined,
+    bwrap.features.bindFd === true ? (op) => sourceAnchor(writable, op) !== undefined : undefined,
   );
   const args = bwrapArgs(plan, bwrap.features, fds, ourSessionTag());
   refuseLongArgs(plan, args);

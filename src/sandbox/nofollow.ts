@@ -10,7 +10,8 @@
 import * as fs from 'node:fs';
 import { isUnder } from '../policy/paths.ts';
 
-const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_CREAT, O_EXCL, O_WRONLY, O_NONBLOCK } = fs.constants;
+const { O_RDONLY, O_RDWR, O_DIRECTORY, O_NOFOLLOW, O_CREAT, O_EXCL, O_WRONLY, O_NONBLOCK } =
+  fs.constants;
 /** Linux's O_PATH (asm-generic; Node does not export it): a handle that needs no read access. */
 const O_PATH = 0o10000000;
 
@@ -241,29 +242,28 @@ export function openBelow(anchor: string, path: string): number {
 }
 
 /**
- * Replace the regular file at `path` below `anchor` with `content`: written beside it
- * (never over anything, never through a link), then renamed over it in the same directory.
+ * Rewrite the regular file at `path` below `anchor` in place: the same inode, never through
+ * a link, never a file with other names. In place, because a starting session's bwrap may
+ * hold it open to mount it and checks that the path still names it when it does (a rename
+ * fails that start). A shorter text is padded with newlines in the same write and cut
+ * after: a reader between the two sees blank lines, not the end of an old line.
  */
-export function replaceBelow(
-  anchor: string,
-  path: string,
-  content: string,
-  mode: number,
-  suffix: string,
-): void {
-  inParent(anchor, path, (fd, name) => {
-    const tmp = `.${name}.bubble-${suffix}`;
-    const f = fs.openSync(at(fd, tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+export function rewriteBelow(anchor: string, path: string, content: string): void {
+  inParent(anchor, path, (dirFd, name) => {
+    const f = fs.openSync(at(dirFd, name), O_RDWR | O_NOFOLLOW | O_NONBLOCK);
     try {
-      fs.writeSync(f, content);
+      const st = fs.fstatSync(f);
+      if (!st.isFile()) throw new Error(`${path} is not a regular file`);
+      if (st.nlink !== 1) throw new Error(`${path} has ${st.nlink} hard links`);
+      const text = Buffer.from(content);
+      const padded =
+        text.length >= st.size
+          ? text
+          : Buffer.concat([text, Buffer.alloc(st.size - text.length, '\n')]);
+      fs.writeSync(f, padded, 0, padded.length, 0);
+      fs.ftruncateSync(f, text.length);
     } finally {
       fs.closeSync(f);
-    }
-    try {
-      fs.renameSync(at(fd, tmp), at(fd, name));
-    } catch (e) {
-      fs.unlinkSync(at(fd, tmp));
-      throw e;
     }
   });
 }

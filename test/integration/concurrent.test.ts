@@ -37,12 +37,13 @@ test('pairs of sessions starting, and ending while the next pair starts, all wor
   t.after(() => server.close());
   const port = (server.address() as net.AddressInfo).port;
   const ended = new Map<string, Result>();
+  const pids = new Map<string, number | undefined>();
   const start = (name: string): Promise<void> =>
     sandboxSh(
       w,
       `exec bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port} && echo ${name} >&3 && read -r go <&3 && [ "$go" = go ]'`,
       ['--host-port', String(port), '--profile', 'claude'],
-      { timeoutMs: 120_000 },
+      { timeoutMs: 120_000, onSpawn: (c) => pids.set(name, c.pid) },
     ).then((r) => {
       ended.set(name, r);
     });
@@ -66,16 +67,31 @@ test('pairs of sessions starting, and ending while the next pair starts, all wor
   const sessions: Array<Promise<void>> = [];
   const t0 = Date.now();
   let previous: string[] = [];
+  const claimed = (name: string): boolean =>
+    fs.existsSync(join(dirname(lock), `${pids.get(name)}.json`));
   for (let round = 0; round < ROUNDS; round++) {
     const pair = [`r${round}a`, `r${round}b`];
+    // Every other round the ending pair goes once a starting session has claimed (it is
+    // opening its mount sources for bwrap), not at the gate with it.
+    const endAfterClaim = round % 2 === 1;
     takeLock(lock);
     try {
       sessions.push(...pair.map(start));
       await waiting(pair, `round ${round} at its claim`);
-      for (const n of previous) release(n);
-      await waiting([...pair, ...previous], `round ${round - 1} at its removal`);
+      if (!endAfterClaim) {
+        for (const n of previous) release(n);
+        await waiting([...pair, ...previous], `round ${round - 1} at its removal`);
+      }
     } finally {
       releaseLock(lock);
+    }
+    if (endAfterClaim) {
+      await waitFor(
+        () => pair.some((n) => claimed(n) || ended.has(n)),
+        `round ${round} claimed`,
+        90_000,
+      );
+      for (const n of previous) release(n);
     }
     await waitFor(
       () => pair.every((n) => running.has(n) || ended.has(n)),

@@ -5,7 +5,7 @@
 // untouched and no placeholder appears outside the project.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
@@ -189,5 +189,43 @@ describe('links the project or the agent controls', () => {
     } finally {
       flipper.kill('SIGKILL');
     }
+  });
+
+  test('a directory swapped for a link after bubble opened it and before bwrap mounts it: what was opened is mounted, never the link', async (t) => {
+    if (!(await requireBwrap(t))) return;
+    const bwrap = spawnSync('sh', ['-c', 'command -v bwrap'], { encoding: 'utf8' }).stdout.trim();
+    if (!spawnSync(bwrap, ['--help'], { encoding: 'utf8' }).stdout.includes('--bind-fd')) {
+      // Without --bind-fd bubble hands bwrap paths, which it resolves again: this race is open.
+      t.skip(`${bwrap} has no --bind-fd: the swap between planning and mounting is not closed`);
+      return;
+    }
+    const claude = join(w.project, '.claude');
+    fs.mkdirSync(claude);
+    fs.writeFileSync(join(claude, 'notes.md'), "the project's own\n");
+    // Stands in for bwrap: once bubble has planned and opened the mount sources, swaps
+    // .claude for a link to ~/.config (as another process could at that moment), then runs
+    // the real bwrap with the descriptors bubble opened. --help and trial runs pass through.
+    const swapping = join(w.root, 'bwrap-swapping');
+    fs.writeFileSync(
+      swapping,
+      `#!/bin/sh
+case " $* " in
+  *" --bind-fd "*) mv '${claude}' '${claude}.was' && ln -s ../home/.config '${claude}' || exit 99 ;;
+esac
+exec '${bwrap}' "$@"
+`,
+      { mode: 0o755 },
+    );
+    const before = hostOutsideProject(w);
+    const r = await sandboxSh(w, `${ATTACK}\ncat .claude/notes.md .claude/token 2>&1`, [], {
+      env: { BUBBLE_BWRAP: swapping },
+    });
+    assert.ok(fs.lstatSync(claude).isSymbolicLink(), 'the swap did not happen');
+    assert.deepEqual(hostOutsideProject(w), before, r.stderr);
+    assert.doesNotMatch(r.stdout, /the real token/);
+    // bwrap mounted what bubble opened (the directory, now .claude.was), or refused.
+    if (r.code === 0) assert.match(r.stdout, /the project's own/);
+    else assert.match(r.stderr, /Race condition binding dirfd/);
+    t.diagnostic(`exit ${r.code}`);
   });
 });

@@ -84,6 +84,8 @@ export interface SandboxArgs {
   passCredentials: boolean;
   /** From the user's config file only (`api_key_command`); never a flag. */
   apiKeyCommands?: Partial<Record<'anthropic' | 'openai' | 'gemini', string>> | undefined;
+  /** From the user's config file only (`log_keep`); BUBBLE_LOG_KEEP wins; never a flag. */
+  logKeep?: string | undefined;
   gitconfig: 'ro' | 'rw' | 'none' | undefined;
   env: string[];
   net: NetMode | undefined;

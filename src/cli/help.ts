@@ -98,6 +98,6 @@ Files: $XDG_CONFIG_HOME/bubble/config.toml (yours), .bubble.toml in the project.
 the options: rw, ro, hide, allow_write, env, net, net_policy, ask_timeout, allow, deny,
 allow_private, host_ports, limits (mem,
 nproc, fsize, nofile, tmp, home), profile, home, ssh_agent, ssh_keys, gitconfig,
-pass_credentials, api_key_command (yours only), and [profiles.NAME] tables
+pass_credentials, api_key_command and log_keep (yours only), and [profiles.NAME] tables
 with the same keys. A project file may only tighten the sandbox until you run bubble trust.
 `;

@@ -107,6 +107,6 @@ export function parseConfig(file: string, text: string): Config {
     result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more)` : '';
   throw configError(
     `${file}:${line}:${column}: ${message}${more}`,
-    'keys: rw, ro, hide, allow_write, env, net, net_policy, ask_timeout, allow, deny, allow_private, host_ports, limits, profile, home, home_keep, ssh_agent, ssh_keys, gitconfig, pass_credentials, api_key_command, [profiles.NAME] (see README, Configuration)',
+    'keys: rw, ro, hide, allow_write, env, net, net_policy, ask_timeout, allow, deny, allow_private, host_ports, limits, profile, home, home_keep, ssh_agent, ssh_keys, gitconfig, pass_credentials, api_key_command, log_keep, [profiles.NAME] (see README, Configuration)',
   );
 }

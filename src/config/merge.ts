@@ -67,6 +67,8 @@ export interface Options {
   /** Only ever from the user's own config: it runs a command on the host. */
   api_key_command?: Valued<Partial<Record<'anthropic' | 'openai' | 'gemini', string>>> | undefined;
   gitconfig?: Valued<'ro' | 'rw' | 'none'> | undefined;
+  /** Session logs kept (log/prune.ts); only ever from the user's own config. */
+  log_keep?: Valued<string> | undefined;
 }
 
 /** What the command line said, in config terms (undefined: not given). */
@@ -272,7 +274,7 @@ function apply(o: Options, layer: ProfileSettings, source: string): void {
 }
 
 function settingsOf(c: Config): ProfileSettings {
-  const { profile: _p, profiles: _ps, ...rest } = c;
+  const { profile: _p, profiles: _ps, log_keep: _k, ...rest } = c;
   return rest;
 }
 
@@ -299,6 +301,11 @@ export function mergeConfig(input: MergeInput): MergeResult {
     const own = user.config.profiles?.[profile.value];
     if (own !== undefined) apply(o, own, user.path);
   }
+  if (user?.config.log_keep !== undefined)
+    o.log_keep = { value: String(user.config.log_keep), source: user.path };
+  // How much of the user's own audit trail stays is not a repository's to say.
+  if (project?.config.log_keep !== undefined)
+    ignored.push('log_keep (read from your own config only)');
   if (project !== undefined) {
     const layers: [ProfileSettings, string][] = [[settingsOf(project.config), '']];
     const own = project.config.profiles?.[profile.value];

@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import { NET_MODES } from '../net/modes.ts';
+import { parseKeep } from '../log/prune.ts';
 
 const path = z.string().min(1);
 const paths = (what: string) => z.array(path).describe(what);
@@ -125,6 +126,15 @@ export const configSchema = z
   .strictObject({
     ...settings,
     profile: z.string().min(1).optional().describe('the agent profile to use (--profile)'),
+    log_keep: z
+      .union([z.int().positive(), z.string()])
+      .refine((v) => parseKeep(String(v)) !== null, {
+        message: 'expected 30d (days), 500 (sessions), 30d,500 or "all"',
+      })
+      .optional()
+      .describe(
+        'session logs kept: 30d, 500, 30d,500 or "all" (default 30d,1000); BUBBLE_LOG_KEEP wins; your own config only',
+      ),
     profiles: z
       .record(z.string(), profileSettingsSchema)
       .optional()

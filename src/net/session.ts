@@ -61,6 +61,8 @@ export interface NetSessionOptions {
   askTimeoutMs?: number | undefined;
   /** The user's config file, where "allow always" in bubble watch adds its rule. */
   userConfigPath?: string | undefined;
+  /** Session logs kept, from the user's config (`log_keep`); BUBBLE_LOG_KEEP wins. */
+  logKeep?: string | undefined;
 }
 
 export interface NetSession {
@@ -71,8 +73,17 @@ export interface NetSession {
   close(exit: number, report?: ReportRecord): Promise<string>;
 }
 
-/** The oldest session logs go (BUBBLE_LOG_KEEP, see prune.ts); never a reason to fail. */
-function pruneOldLogs(current: string, setting: string | undefined, now: Date): void {
+/**
+ * The oldest session logs go (BUBBLE_LOG_KEEP, else the user's log_keep: see prune.ts);
+ * never a reason to fail. The config's value was checked when it was read.
+ */
+function pruneOldLogs(
+  current: string,
+  fromEnv: string | undefined,
+  fromConfig: string | undefined,
+  now: Date,
+): void {
+  const setting = fromEnv !== undefined && fromEnv.trim() !== '' ? fromEnv : fromConfig;
   const keep = parseKeep(setting);
   if (keep === null) {
     process.stderr.write(
@@ -116,7 +127,7 @@ export function startSessionLog(
         proxied(o.mode) && upstreamFromEnv(o.env) ? 'configured from the environment' : null,
     }),
   );
-  pruneOldLogs(log.path, o.env['BUBBLE_LOG_KEEP'], started);
+  pruneOldLogs(log.path, o.env['BUBBLE_LOG_KEEP'], o.logKeep, started);
   return log;
 }
 

@@ -45,6 +45,8 @@ export interface RunRequest {
   passCredentials?: boolean | undefined;
   /** The user's `api_key_command` per model API (trusted config only). */
   apiKeyCommands?: Partial<Record<ApiName, string>> | undefined;
+  /** Session logs kept, from the user's config (`log_keep`); BUBBLE_LOG_KEEP wins. */
+  logKeep?: string | undefined;
   /** Where --rw/--ro/--hide entries came from when not the command line, keyed `rw:PATH` (a config file). */
   sources?: Record<string, string> | undefined;
 }

@@ -155,3 +155,47 @@ function loadedSources(debugLog: string): string {
   });
   return [debugLog, ...texts].join('\n');
 }
+
+test('log_keep in your config prunes session logs and shows in bubble config; a project cannot set it; BUBBLE_LOG_KEEP wins', async (t) => {
+  if (!(await requireBwrap(t))) return;
+  const w = makeWorld();
+  t.after(() => w.cleanup());
+  const sessions = join(w.home, '.local/state/bubble/sessions');
+  fs.mkdirSync(sessions, { recursive: true });
+  const old = ['20250101T000000.000Z-00000001', '20250102T000000.000Z-00000002'];
+  const plant = (): void => {
+    for (const id of old) fs.writeFileSync(join(sessions, `${id}.jsonl`), '');
+  };
+  plant();
+  fs.mkdirSync(join(w.home, '.config/bubble'), { recursive: true });
+  const user = join(w.home, '.config/bubble/config.toml');
+  fs.writeFileSync(user, 'log_keep = 2\n');
+  // The repository would have every log kept... or all but this one removed.
+  fs.writeFileSync(join(w.project, '.bubble.toml'), 'log_keep = "1"\n');
+  const row = async (env: Record<string, string> = {}): Promise<unknown> => {
+    const c = await runBubble(w, ['config', '--json', '--', 'true'], { env });
+    const j = JSON.parse(c.stdout) as { settings: { key: string }[]; ignored: string[] };
+    assert.ok(j.ignored.includes('log_keep (read from your own config only)'), c.stdout);
+    return j.settings.find((s) => s.key === 'log_keep');
+  };
+  assert.deepEqual(await row(), { key: 'log_keep', value: '2', source: user });
+  assert.deepEqual(await row({ BUBBLE_LOG_KEEP: 'all' }), {
+    key: 'log_keep',
+    value: 'all',
+    source: 'BUBBLE_LOG_KEEP',
+  });
+  const listed = (): string[] => fs.readdirSync(sessions).sort();
+  // Two stay: this session's and the newest planted one.
+  const r = await sandboxSh(w, 'true');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(listed().length, 2, listed().join(' '));
+  assert.ok(listed().includes(`${old[1]}.jsonl`));
+  plant();
+  const kept = await sandboxSh(w, 'true', [], { env: { BUBBLE_LOG_KEEP: 'all' } });
+  assert.equal(kept.code, 0, kept.stderr);
+  assert.equal(listed().length, 4, listed().join(' '));
+  fs.writeFileSync(user, 'log_keep = "forever"\n');
+  const bad = await sandboxSh(w, 'true');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /log_keep/);
+});

@@ -344,3 +344,21 @@ test('trust: keyed by project, by the exact bytes', () => {
     emptyStore(),
   );
 });
+
+test('log_keep: from your own config only, checked when read', () => {
+  const user = {
+    path: '/u/config.toml',
+    config: parseConfig('/u/config.toml', 'log_keep = 200\n'),
+  };
+  const project = {
+    path: '/p/.bubble.toml',
+    config: parseConfig('/p/.bubble.toml', 'log_keep = "1"\n'),
+    trusted: true,
+  };
+  const m = mergeConfig({ user, project, cli: {}, commandProfile: 'default' });
+  assert.deepEqual(m.options.log_keep, { value: '200', source: '/u/config.toml' });
+  assert.ok(m.ignored.includes('log_keep (read from your own config only)'));
+  assert.match(configError('log_keep = "forever"\n').message, /log_keep/);
+  assert.equal(parseConfig('/f', 'log_keep = "7d,50"\n').log_keep, '7d,50');
+  assert.throws(() => parseConfig('/f', '[profiles.x]\nlog_keep = "all"\n'));
+});

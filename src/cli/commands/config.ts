@@ -49,6 +49,10 @@ export async function config(args: SandboxArgs): Promise<number> {
   for (const [api, command] of Object.entries(o.api_key_command?.value ?? {}))
     rows.push({ key: `api_key_command.${api}`, value: command, source: o.api_key_command!.source });
   one('gitconfig', o.gitconfig, 'ro');
+  const keepEnv = process.env.BUBBLE_LOG_KEEP;
+  if (keepEnv !== undefined && keepEnv.trim() !== '')
+    rows.push({ key: 'log_keep', value: keepEnv, source: 'BUBBLE_LOG_KEEP' });
+  else one('log_keep', o.log_keep, '30d,1000');
   for (const name of LIMIT_NAMES) one(`limits.${name}`, o.limits[name], LIMIT_DEFAULTS[name]!);
   for (const key of [...LIST_KEYS, 'host_ports'] as const)
     for (const v of o[key]) rows.push({ key, value: v.value, source: v.source });

@@ -217,6 +217,7 @@ export function mergedArgs(
   if (o.ssh_agent !== undefined) out.sshAgent = o.ssh_agent.value;
   if (o.pass_credentials !== undefined) out.passCredentials = o.pass_credentials.value;
   if (o.api_key_command !== undefined) out.apiKeyCommands = o.api_key_command.value;
+  if (o.log_keep !== undefined) out.logKeep = o.log_keep.value;
   if (o.gitconfig !== undefined) out.gitconfig = o.gitconfig.value;
   const sources: Record<string, string> = {};
   const keep: Array<

@@ -23,7 +23,7 @@ Options:
   -h, --help    this help
 
 Old logs go when a session starts (default: older than 30 days, beyond the newest 1000);
-BUBBLE_LOG_KEEP=7d, 200, 7d,200 or all says how many stay.
+log_keep in your config (7d, 200, 7d,200 or all) or BUBBLE_LOG_KEEP says how many stay.
 `;
 
 export async function log(words: string[]): Promise<number> {

@@ -58,6 +58,7 @@ export function toRequest(args: SandboxArgs): RunRequest {
     sshKeys: args.sshKeys,
     passCredentials: args.passCredentials,
     apiKeyCommands: args.apiKeyCommands,
+    ...(args.logKeep !== undefined ? { logKeep: args.logKeep } : {}),
     gitconfig: args.gitconfig ?? 'ro',
     env: args.env,
     net,

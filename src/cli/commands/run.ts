@@ -126,6 +126,7 @@ export async function run(args: SandboxArgs): Promise<number> {
     cwd: facts.cwd,
     version: version(),
     optIns: optIns(req),
+    logKeep: req.logKeep,
   };
   if (plan.sshAgent !== undefined) {
     makeRuntimeDir(facts.bubble.runtimeDir);

@@ -66,6 +66,19 @@ const ROWS = [
     'MAVEN_ARGS maven.repo.local.tail = your repository (3.9+); JVM proxy',
     undefined,
   ],
+  [
+    'chromium (headless)',
+    '{ chromium --version 2>/dev/null; }',
+    'runs with --no-sandbox (see below); loopback pages through --host-port, logged',
+    'chromium',
+    /^headless Chromium/,
+  ],
+];
+
+/** What a row cannot say. */
+const NOTES = [
+  '',
+  "**Chromium's own sandbox** needs user namespaces (or the setuid `chromium-sandbox`), and bubble does not let the agent nest them (seccomp and bwrap's `--disable-userns`): inside, `chromium --headless` stops with \"No usable sandbox!\". Run it with `--no-sandbox`: bubble is then its sandbox (own mount, PID and network namespaces, seccomp, no capabilities), and Chromium's renderers are not isolated from each other. Chromium sends no proxy for loopback: a page on the host's `127.0.0.1:PORT` is reached with `--host-port PORT` (the session log has it as `host-port PORT`); with `--net-policy allowlist` its background requests (update checks, component downloads) are refused and logged. Puppeteer and Playwright take the same flag (`args: ['--no-sandbox']`, `chromiumSandbox: false`).",
 ];
 
 function version(cmd) {
@@ -115,5 +128,5 @@ for (const [tool, vcmd, does, file, pattern] of ROWS) {
 const out = process.argv.includes('--out')
   ? process.argv[process.argv.indexOf('--out') + 1]
   : 'docs/compat.md';
-writeFileSync(out, lines.join('\n') + '\n');
+writeFileSync(out, [...lines, ...NOTES].join('\n') + '\n');
 process.stderr.write(`compat-matrix: wrote ${out}\n`);

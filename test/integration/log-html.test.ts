@@ -1,6 +1,6 @@
 // bubble log --html: one self-contained page whose totals are bubble log --json's, and where
 // hostile host names (markup, script, bidi and control characters) are only ever text.
-// A structural check here; the page in a real headless browser: log-html-browser.test.ts.
+// A structural check here; the page in a real headless browser: chromium.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';

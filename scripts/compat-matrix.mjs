@@ -56,14 +56,14 @@ const ROWS = [
   ],
   [
     'gradle',
-    'gradle --version',
-    'GRADLE_RO_DEP_CACHE = your cache, read-only; JVM proxy',
+    'gradle --version | grep ^Gradle',
+    'project cache over your cache (overlay; else GRADLE_RO_DEP_CACHE, 6.2+); JVM proxy',
     undefined,
   ],
   [
     'maven',
     'mvn -v',
-    'MAVEN_ARGS maven.repo.local.tail = your repository (3.9+); JVM proxy',
+    'project repository over yours (overlay; else maven.repo.local.tail, 3.9+); JVM proxy',
     undefined,
   ],
   [
@@ -125,6 +125,15 @@ for (const [tool, vcmd, does, file, pattern] of ROWS) {
   }
   lines.push(`| ${tool} | ${v?.replace(/\|/g, '\\|') ?? ''} | ${works} | ${does} | ${test} |`);
 }
+// What users run that has no tool test of its own here: said plainly, not counted as tested.
+lines.push(
+  '',
+  '## Not in the table',
+  '',
+  '- **Python venvs**: `python3 -m venv .venv` in the project works inside (the pip row makes one and installs into it offline); a venv lives in the project, so it persists. A venv made on the host works inside when its interpreter path is visible (`/usr/bin/python3` is).',
+  "- **Headless Chromium / Playwright**: not tested here (no browser can be installed on this machine). `/dev/shm` is a tmpfs inside (1 GiB). bubble turns off user namespaces inside and blocks `ptrace`, so Chromium's own sandbox cannot start: run it with `--no-sandbox` (Playwright: `chromiumSandbox: false`), which is safe here only because bubble confines the whole browser. A browser download at install time goes through the proxy like any other request.",
+  '- **Docker**: the Docker socket is never available inside: access to it is root on the host (any container can mount `/`), which would undo the sandbox. Run containers outside bubble, or use rootless Podman outside and give the agent only the results.',
+);
 const out = process.argv.includes('--out')
   ? process.argv[process.argv.indexOf('--out') + 1]
   : 'docs/compat.md';

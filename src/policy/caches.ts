@@ -33,6 +33,12 @@ export interface CacheTool {
   host?: { path: string; env?: (env: Record<string, string>) => string | undefined };
   /** The tool itself when installed in the home (rustup): shown read-only where it is. */
   toolchain?: string[];
+  /**
+   * The tool's own layering needs a newer version than many machines have (Maven 3.9,
+   * Gradle 6.2; Debian 12 ships 3.8 and 4.4, which ignore it): where bubble can mount an
+   * overlay, the host's cache goes under the project's that way instead.
+   */
+  overlayFirst?: boolean;
   /** Variables inside; `{host}` is where the host's cache is shown read-only. */
   env: Record<string, string>;
   why: string;
@@ -109,8 +115,9 @@ export const CACHE_TOOLS: readonly CacheTool[] = [
           ? join(e.GRADLE_USER_HOME, 'caches')
           : undefined,
     },
+    overlayFirst: true,
     env: { GRADLE_RO_DEP_CACHE: '{host}' },
-    why: "the host's dependency cache as Gradle's read-only cache, writes to the project cache",
+    why: "the host's caches under the project's (overlay), else as Gradle's read-only cache (6.2+)",
   },
   {
     tool: 'maven',
@@ -118,8 +125,9 @@ export const CACHE_TOOLS: readonly CacheTool[] = [
     paths: ['.m2/repository'],
     host: { path: '.m2/repository' },
     // Maven 3.9+ reads MAVEN_ARGS and chains the tail repositories read-only; older ones ignore both.
+    overlayFirst: true,
     env: { MAVEN_ARGS: '-Dmaven.repo.local.tail={host}' },
-    why: "the host's repository as Maven's read-only tail (Maven 3.9+), writes to the project repository",
+    why: "the host's repository under the project's (overlay), else as Maven's read-only tail (3.9+)",
   },
 ];
 
@@ -166,8 +174,8 @@ export function overlayMode(
  * The host's own cache at `rel` in the home, if it is a directory whose path overlayfs's
  * option string can carry (no comma, colon or backslash).
  */
-function hostDirAt(facts: HostFacts, rel: string): string | undefined {
-  const real = facts.fs.realpath(join(facts.home, rel));
+function hostDirAt(facts: HostFacts, path: string): string | undefined {
+  const real = facts.fs.realpath(path);
   if (real === undefined || facts.fs.lstat(real)?.type !== 'dir' || /[,:\\]/.test(real))
     return undefined;
   return real;
@@ -200,6 +208,9 @@ export function cacheMounts(
     const hostDir = hostReal !== undefined && facts.fs.lstat(hostReal)?.type === 'dir';
     const onPath = t.commands.some((c) => lookup(c) !== undefined);
     if (!onPath && !hostDir) continue;
+    // Overlays where the tool has no layering of its own, or one too new for many machines.
+    const overlaid = overlay !== undefined && (t.host === undefined || t.overlayFirst === true);
+    let layeredByOverlay = false;
     const paths: CachePlan['paths'] = [];
     for (const rel of t.paths) {
       const dest = join(home, rel);
@@ -213,8 +224,10 @@ export function cacheMounts(
           .join('-'),
       );
       refuseLinks(facts, root, src);
-      const lower =
-        t.host === undefined && overlay !== undefined ? hostDirAt(facts, rel) : undefined;
+      const lower = !overlaid
+        ? undefined
+        : hostDirAt(facts, rel === t.host?.path && hostPath !== undefined ? hostPath : dest);
+      if (lower !== undefined && rel === t.host?.path) layeredByOverlay = true;
       const dirs = lower === undefined ? [src] : [src, `${src}.work`, `${src}.mnt`];
       for (const d of dirs) {
         if (d !== src) refuseLinks(facts, root, d);
@@ -257,7 +270,7 @@ export function cacheMounts(
       });
     }
     let layered: string | undefined;
-    if (hostDir && t.host !== undefined) {
+    if (hostDir && t.host !== undefined && !layeredByOverlay) {
       layered = join(HOST_CACHES_INSIDE, t.tool);
       out.ops.push({
         kind: 'ro',

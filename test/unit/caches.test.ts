@@ -163,6 +163,27 @@ describe('caches', () => {
     const asRoot = resolvePlan(fakeFacts(withTools, { uid: 0 }), req({ allowRoot: true }));
     assert.ok(!asRoot.mounts.some((m) => m.kind === 'overlay'));
   });
+
+  test("Maven's repository goes under an overlay where bubble can mount one (Maven 3.8 ignores the tail), else the tail", () => {
+    const m2 = {
+      ...host,
+      '/usr/bin/mvn': { type: 'file', mode: 0o755 },
+      '/home/u/.m2/repository/x': { type: 'file' },
+    } as const;
+    const withTools = {
+      ...m2,
+      '/usr/bin/unshare': { type: 'file', mode: 0o755 },
+      '/usr/bin/mount': { type: 'file', mode: 0o755 },
+    } as const;
+    const plan = resolvePlan(fakeFacts(withTools), req());
+    const op = plan.mounts.find((m) => m.dest === '/home/u/.m2/repository');
+    assert.equal(op?.kind, 'overlay');
+    assert.equal(op?.kind === 'overlay' ? op.lower : '', '/home/u/.m2/repository');
+    assert.equal(plan.env.MAVEN_ARGS, undefined);
+    assert.ok(!plan.mounts.some((m) => m.dest === '/run/bubble-caches/maven'));
+    const noOverlay = resolvePlan(fakeFacts(m2), req());
+    assert.equal(noOverlay.env.MAVEN_ARGS, '-Dmaven.repo.local.tail=/run/bubble-caches/maven');
+  });
 });
 
 describe('which package tools are on PATH, kept between launches', () => {

@@ -5,7 +5,7 @@
 // the real one, and speaks TLS to the real API itself. No certificate authority, no
 // interception: the agent talks plain HTTP to bubble on its own loopback.
 
-export type ApiName = 'anthropic' | 'openai' | 'gemini';
+export type ApiName = 'anthropic' | 'openai' | 'gemini' | 'chatgpt' | 'chatgpt-codex';
 
 /** How a credential goes on the wire. */
 export type Carrier = 'x-api-key' | 'bearer' | 'x-goog-api-key';
@@ -31,8 +31,11 @@ export interface ModelApi {
   profiles: readonly string[];
   /** The path prefix on bubble's proxy port. */
   prefix: string;
-  /** The variable the client reads its base URL from; a host value becomes the upstream. */
-  baseEnv: string;
+  /**
+   * The variable the client reads its base URL from; a host value becomes the upstream.
+   * None for an API only reached with a login (its base URL is given by `baseArgs`).
+   */
+  baseEnv?: string;
   defaultUpstream: string;
   /** Host variables with the credential, in order of preference. */
   keys: readonly KeyVariable[];
@@ -47,6 +50,11 @@ export interface ModelApi {
    * that command is the one run: `--profile codex -- sh` gets none.
    */
   baseArgs?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The inside base URL is the prefix alone, without the upstream's path (bubble adds it):
+   * for a client that treats a URL with that path specially.
+   */
+  hideUpstreamPath?: boolean;
 }
 
 const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'x-goog-api-key', 'proxy-authorization'];
@@ -125,6 +133,55 @@ export const MODEL_APIS: readonly ModelApi[] = [
     ],
     queryKeys: ['key'],
     placeholder: 'bubble-placeholder-the-real-key-stays-outside',
+  },
+  {
+    // Codex signed in with ChatGPT: its account reads go to ChatGPT's backend
+    // (`chatgpt_base_url`) with the login's access token as a bearer (seen with Codex 0.171
+    // against a stand-in). The path must keep /backend-api: Codex asks other paths of a
+    // backend without it (/api/codex/...).
+    name: 'chatgpt',
+    profiles: ['codex'],
+    prefix: '/chatgpt',
+    defaultUpstream: 'https://chatgpt.com/backend-api',
+    keys: [],
+    baseArgs: { codex: ['-c', 'chatgpt_base_url="{base}/"'] },
+    // What Codex asks at start-up and for its work: rate limits, the account, plugin lists,
+    // its own analytics. Not the connectors' MCP (/ps/mcp: the user's connected apps),
+    // cloud tasks (/wham/tasks), nor the rest of ChatGPT (conversations, memory, settings).
+    routes: [
+      { methods: ['POST'], path: /^\/codex\/analytics-events\/events$/, credential: true },
+      {
+        methods: ['GET'],
+        path: /^\/wham\/(usage|accounts\/check|settings\/user)$/,
+        credential: true,
+      },
+      {
+        methods: ['GET'],
+        path: /^\/ps\/plugins\/(installed|suggested\/codex|tooling-state\/[a-z0-9_-]+)$/,
+        credential: true,
+      },
+    ],
+    queryKeys: [],
+    placeholder: 'bubble-placeholder-the-chatgpt-token-stays-outside',
+  },
+  {
+    // Codex's model requests with a ChatGPT login (`openai_base_url`). The inside URL has no
+    // /backend-api: Codex takes a model URL with it for ChatGPT's own, asks for the
+    // workspace's backend origin first and insists on https (seen: "workspace routing
+    // discovery failed"); bubble adds the path.
+    name: 'chatgpt-codex',
+    profiles: ['codex'],
+    prefix: '/chatgpt-codex',
+    defaultUpstream: 'https://chatgpt.com/backend-api/codex',
+    keys: [],
+    baseArgs: { codex: ['-c', 'openai_base_url="{base}"'] },
+    hideUpstreamPath: true,
+    routes: [
+      { methods: ['POST'], path: /^\/responses(\/compact)?$/, credential: true },
+      { methods: ['GET'], path: /^\/models$/, credential: true },
+    ],
+    queryKeys: [],
+    placeholder: 'bubble-placeholder-the-chatgpt-token-stays-outside',
   },
 ];
 

@@ -166,11 +166,13 @@ export function createInjector(options: InjectorOptions): Injector {
     const api = modelApi(entry.api);
     const upstream = new URL(entry.upstream);
     const basePath = upstream.pathname.replace(/\/+$/, '');
+    // What the client names below the prefix: the upstream's path, unless the API hides it.
+    const shownPath = api.hideUpstreamPath === true ? '' : basePath;
     const below = path.slice(entry.prefix.length);
     const rel =
-      basePath !== '' && below.startsWith(`${basePath}/`)
-        ? below.slice(basePath.length)
-        : basePath === ''
+      shownPath !== '' && below.startsWith(`${shownPath}/`)
+        ? below.slice(shownPath.length)
+        : shownPath === ''
           ? below
           : undefined;
     const route =

@@ -5,6 +5,14 @@
 
 import { join } from 'node:path';
 import { MODEL_APIS, modelApi, type ApiName, type Carrier, type ModelApi } from './apis.ts';
+import {
+  chatgptTokens,
+  codexApiKey,
+  codexConfigPath,
+  codexLoginPath,
+  configuredChatgptBase,
+  maskedCodexLogin,
+} from './codex-login.ts';
 
 /** Where the real credential is on the host. Names only, never the value. */
 export type CredentialSource =
@@ -12,7 +20,9 @@ export type CredentialSource =
   | { kind: 'command'; command: string; carrier: Carrier }
   | { kind: 'claude-login'; path: string }
   /** An API key saved by `codex login --with-api-key` in Codex's auth.json. */
-  | { kind: 'codex-login'; path: string };
+  | { kind: 'codex-login'; path: string }
+  /** A ChatGPT login in Codex's auth.json: its access token, refreshed on the host. */
+  | { kind: 'codex-chatgpt'; path: string };
 
 export interface InjectedApi {
   api: ApiName;
@@ -62,58 +72,6 @@ function claudeLoginPath(home: string, env: CredentialInput['env']): string {
   );
 }
 
-/** Codex's login file: $CODEX_HOME/auth.json, ~/.codex/auth.json by default. */
-export function codexLoginPath(home: string, env: CredentialInput['env']): string {
-  const dir = env['CODEX_HOME'];
-  return join(dir !== undefined && dir.startsWith('/') ? dir : join(home, '.codex'), 'auth.json');
-}
-
-const PLACEHOLDER_CODEX_REFRESH = 'bubble-placeholder-the-refresh-token-stays-outside';
-
-function parseObject(text: string | undefined): Record<string, unknown> | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The API key in Codex's auth.json, when it holds one. */
-export function codexApiKey(text: string | undefined): string | undefined {
-  const key = parseObject(text)?.['OPENAI_API_KEY'];
-  return typeof key === 'string' && key !== '' ? key : undefined;
-}
-
-/**
- * The auth.json the sandbox sees: the API key replaced by a placeholder (bubble adds the
- * real one), and a ChatGPT login's refresh token replaced too, so it cannot mint tokens
- * for anyone else (its access token goes in: Codex sends it to ChatGPT's own backend,
- * which bubble does not proxy). Undefined when there is nothing to hide.
- */
-export function maskedCodexLogin(
-  text: string | undefined,
-  placeholderKey: string,
-): string | undefined {
-  const auth = parseObject(text);
-  if (auth === undefined) return undefined;
-  const out: Record<string, unknown> = { ...auth };
-  let hidden = false;
-  if (codexApiKey(text) !== undefined) {
-    out['OPENAI_API_KEY'] = placeholderKey;
-    hidden = true;
-  }
-  const tokens = auth['tokens'];
-  if (typeof tokens === 'object' && tokens !== null && 'refresh_token' in tokens) {
-    out['tokens'] = { ...(tokens as object), refresh_token: PLACEHOLDER_CODEX_REFRESH };
-    hidden = true;
-  }
-  return hidden ? `${JSON.stringify(out, null, 2)}\n` : undefined;
-}
-
 interface ClaudeLogin {
   claudeAiOauth?: Record<string, unknown>;
 }
@@ -155,15 +113,19 @@ export function maskedClaudeLogin(text: string | undefined): string | undefined 
   })}\n`;
 }
 
-/** The upstream base URL from the host's variable, when it is a usable http(s) URL. */
-function upstreamOf(api: ModelApi, env: CredentialInput['env'], notes: string[]): string {
-  const raw = env[api.baseEnv]?.trim();
-  if (raw === undefined || raw === '') return api.defaultUpstream;
+/** The upstream base URL the user set (`where` says where), when it is a usable http(s) URL. */
+function upstreamOf(
+  api: ModelApi,
+  raw: string | undefined,
+  where: string,
+  notes: string[],
+): string {
+  if (raw === undefined || raw.trim() === '') return api.defaultUpstream;
   let url: URL;
   try {
-    url = new URL(raw);
+    url = new URL(raw.trim());
   } catch {
-    notes.push(`${api.baseEnv}=${JSON.stringify(raw)} is not a URL: using ${api.defaultUpstream}`);
+    notes.push(`${where}=${JSON.stringify(raw)} is not a URL: using ${api.defaultUpstream}`);
     return api.defaultUpstream;
   }
   if (
@@ -172,7 +134,7 @@ function upstreamOf(api: ModelApi, env: CredentialInput['env'], notes: string[])
     url.password !== ''
   ) {
     notes.push(
-      `${api.baseEnv}: only http(s) URLs without credentials are supported: using ${api.defaultUpstream}`,
+      `${where}: only http(s) URLs without credentials are supported: using ${api.defaultUpstream}`,
     );
     return api.defaultUpstream;
   }
@@ -181,9 +143,28 @@ function upstreamOf(api: ModelApi, env: CredentialInput['env'], notes: string[])
   return url.toString().replace(/\/+$/, '');
 }
 
+/** The user's base URL for `api`: the host's variable, or for ChatGPT Codex's own config. */
+function userBase(api: ModelApi, input: CredentialInput): { raw?: string; where: string } {
+  if (api.baseEnv !== undefined) return { raw: input.env[api.baseEnv], where: api.baseEnv };
+  const path = codexConfigPath(input.home, input.env);
+  const configured = configuredChatgptBase(input.readText(path));
+  // The model endpoint is below the backend, as Codex has it (`{chatgpt_base_url}/codex`).
+  const raw =
+    configured === undefined || api.name !== 'chatgpt-codex'
+      ? configured
+      : `${configured.replace(/\/+$/, '')}/codex`;
+  return { ...(raw === undefined ? {} : { raw }), where: `chatgpt_base_url in ${path}` };
+}
+
 function sourceFor(api: ModelApi, input: CredentialInput): CredentialSource | undefined {
+  if (api.name === 'chatgpt' || api.name === 'chatgpt-codex') {
+    const path = codexLoginPath(input.home, input.env);
+    return chatgptTokens(input.readText(path)) !== undefined
+      ? { kind: 'codex-chatgpt', path }
+      : undefined;
+  }
   const command = input.commands[api.name];
-  if (command !== undefined && command.trim() !== '') {
+  if (command !== undefined && command.trim() !== '' && api.keys.length > 0) {
     return { kind: 'command', command, carrier: api.keys[0]!.carrier };
   }
   for (const key of api.keys) {
@@ -215,8 +196,9 @@ export function credentialPlan(input: CredentialInput): CredentialPlan {
   };
   if (input.pass) return plan;
   const apis = MODEL_APIS.filter((a) => a.profiles.includes(input.profile));
+  const sources = new Map(apis.map((a) => [a.name, sourceFor(a, input)] as const));
   for (const api of apis) {
-    const source = sourceFor(api, input);
+    const source = sources.get(api.name);
     if (source === undefined) continue;
     if (input.proxyPort === undefined) {
       plan.notes.push(
@@ -224,16 +206,22 @@ export function credentialPlan(input: CredentialInput): CredentialPlan {
       );
       continue;
     }
-    const upstream = upstreamOf(api, input.env, plan.notes);
+    const base = userBase(api, input);
+    const upstream = upstreamOf(api, base.raw, base.where, plan.notes);
     const basePath = new URL(upstream).pathname.replace(/\/+$/, '');
-    const insideBase = `http://127.0.0.1:${input.proxyPort}${api.prefix}${basePath}`;
+    const insideBase = `http://127.0.0.1:${input.proxyPort}${api.prefix}${api.hideUpstreamPath ? '' : basePath}`;
     plan.injected.push({ api: api.name, prefix: api.prefix, upstream, source, insideBase });
     const why = `the ${api.name} credential stays outside: bubble adds it (--pass-credentials to pass it)`;
     for (const key of api.keys) plan.withheld.push(key.name);
-    plan.env[api.baseEnv] = insideBase;
-    for (const arg of api.baseArgs?.[input.command] ?? [])
-      plan.argv.push(arg.replace('{base}', insideBase));
-    plan.envWhy[api.baseEnv] = why;
+    if (api.baseEnv !== undefined) {
+      plan.env[api.baseEnv] = insideBase;
+      plan.envWhy[api.baseEnv] = why;
+    }
+    // Codex signed in with ChatGPT sends its model requests to ChatGPT's backend, with the
+    // login's token: the ChatGPT base URLs are its arguments, not the API's.
+    const superseded = api.name === 'openai' && sources.get('chatgpt-codex') !== undefined;
+    for (const arg of superseded ? [] : (api.baseArgs?.[input.command] ?? []))
+      plan.argv.push(arg.replaceAll('{base}', insideBase));
     // A client that insists on a key gets one that is worth nothing. Claude Code remembers
     // the user's approval of a key by its last 20 characters (customApiKeyResponses in
     // ~/.claude.json, which the sandbox sees anyway): the placeholder ends the same way, so
@@ -266,7 +254,7 @@ export function credentialPlan(input: CredentialInput): CredentialPlan {
       });
     }
   }
-  // Codex's auth.json: its API key added outside, a ChatGPT login's refresh token kept out.
+  // Codex's auth.json: its API key and a ChatGPT login's tokens stay outside.
   if (input.profile === 'codex' && input.proxyPort !== undefined) {
     const path = codexLoginPath(input.home, input.env);
     const masked = maskedCodexLogin(input.readText(path), modelApi('openai').placeholder);
@@ -274,7 +262,7 @@ export function credentialPlan(input: CredentialInput): CredentialPlan {
       plan.masked.push({
         path,
         content: masked,
-        why: 'your Codex login stays outside: a placeholder key (bubble adds the real one), no refresh token',
+        why: 'your Codex login stays outside: placeholder key and tokens, bubble adds the real ones',
       });
   }
   return plan;

@@ -6,7 +6,8 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { Carrier } from './apis.ts';
-import { codexApiKey, type CredentialSource } from './plan.ts';
+import { chatgptTokens, codexApiKey, jwtExpiry, parseObject } from './codex-login.ts';
+import type { CredentialSource } from './plan.ts';
 
 export interface Credential {
   value: string;
@@ -20,9 +21,19 @@ export class CredentialError extends Error {
   }
 }
 
+/** Someone else refreshed the login meanwhile: their token, not an error. */
+class FreshToken extends Error {
+  constructor(readonly token: string) {
+    super('refreshed meanwhile');
+  }
+}
+
 /** Claude Code's OAuth client (public: it is in every copy of the client) and token endpoint. */
 const CLAUDE_CLIENT_ID = '9d1c250a-e61b-44d9-88ed-5944d1962f5e';
 const CLAUDE_TOKEN_URL = 'https://platform.claude.com/v1/oauth/token';
+/** Codex's OAuth client (public, in every copy of Codex) and token endpoint. */
+const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
+const CODEX_TOKEN_URL = 'https://auth.openai.com/oauth/token';
 /** Refresh this long before the expiry Claude itself would use. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
@@ -30,6 +41,8 @@ export interface SecretReaderOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** For the refresh request (tests point it at a stand-in; BUBBLE_OAUTH_TOKEN_URL). */
   tokenUrl?: string;
+  /** For Codex's refresh request: Codex's own override, CODEX_REFRESH_TOKEN_URL_OVERRIDE. */
+  codexTokenUrl?: string;
   /** Fetch for the refresh request (bubble's own process, so its upstream proxy settings hold). */
   fetch?: typeof fetch;
   now?: () => number;
@@ -82,8 +95,84 @@ export function secretReader(
   const now = options.now ?? Date.now;
   const doFetch = options.fetch ?? fetch;
   const tokenUrl = options.tokenUrl ?? options.env['BUBBLE_OAUTH_TOKEN_URL'] ?? CLAUDE_TOKEN_URL;
+  const codexTokenUrl =
+    options.codexTokenUrl ?? options.env['CODEX_REFRESH_TOKEN_URL_OVERRIDE'] ?? CODEX_TOKEN_URL;
   const commandCache = new Map<string, Promise<string>>();
   let refreshing: Promise<string> | undefined;
+  let refreshingCodex: Promise<string> | undefined;
+
+  const readCodex = (path: string): string => {
+    try {
+      return fs.readFileSync(path, 'utf8');
+    } catch {
+      throw new CredentialError(
+        `no Codex login at ${path}: codex login outside the sandbox, or set OPENAI_API_KEY`,
+      );
+    }
+  };
+  /** The access token when it has more than the margin left (no expiry known: it has). */
+  const fresh = (token: string): boolean =>
+    (jwtExpiry(token) ?? Infinity) - REFRESH_MARGIN_MS > now();
+
+  // What Codex does when its token expires (refresh_and_persist_chatgpt_token in
+  // codex-rs/login/src/auth/manager.rs): the refresh token for new tokens, written back in
+  // place with last_refresh. The file is read again just before, as Codex does, so a
+  // refresh done meanwhile by Codex outside (or another session) is used, not repeated;
+  // and once more after a failure, for the same reason (OpenAI's refresh tokens are used once).
+  const refreshCodex = async (path: string): Promise<string> => {
+    const text = readCodex(path);
+    const tokens = chatgptTokens(text);
+    if (tokens === undefined) throw new CredentialError(`${path}: no ChatGPT login in it`);
+    if (fresh(tokens.accessToken)) return tokens.accessToken;
+    const expired = `the ChatGPT login in ${path} expired`;
+    if (tokens.refreshToken === undefined || tokens.refreshToken === '')
+      throw new CredentialError(`${expired}: log in with codex outside the sandbox`);
+    const failed = (why: string): never => {
+      const again = chatgptTokens(fs.existsSync(path) ? readCodex(path) : undefined);
+      if (
+        again !== undefined &&
+        again.accessToken !== tokens.accessToken &&
+        fresh(again.accessToken)
+      )
+        throw new FreshToken(again.accessToken);
+      throw new CredentialError(
+        `${expired} and bubble could not refresh it (${why}): log in with codex outside the sandbox`,
+      );
+    };
+    const response = await doFetch(codexTokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_id: CODEX_CLIENT_ID,
+        grant_type: 'refresh_token',
+        refresh_token: tokens.refreshToken,
+      }),
+      signal: AbortSignal.timeout(30_000),
+    }).catch((e: Error) => failed(e.message));
+    if (!response.ok) failed(`the token endpoint answered ${response.status}`);
+    const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    if (typeof body['access_token'] !== 'string') failed('no access token in the answer');
+    const all = parseObject(readCodex(path)) ?? {};
+    const old = (all['tokens'] ?? {}) as Record<string, unknown>;
+    const next = {
+      ...old,
+      access_token: body['access_token'],
+      ...(typeof body['id_token'] === 'string' ? { id_token: body['id_token'] } : {}),
+      ...(typeof body['refresh_token'] === 'string'
+        ? { refresh_token: body['refresh_token'] }
+        : {}),
+    };
+    // What Codex itself writes: the same file, pretty-printed, the new tokens, last_refresh.
+    rewritePrivate(
+      path,
+      JSON.stringify(
+        { ...all, tokens: next, last_refresh: new Date(now()).toISOString() },
+        null,
+        2,
+      ),
+    );
+    return body['access_token'] as string;
+  };
 
   const readLogin = (path: string): { all: Record<string, unknown>; oauth: OAuthBlock } => {
     let text: string;
@@ -182,6 +271,21 @@ export function secretReader(
         const value = codexApiKey(text);
         if (value === undefined) throw new CredentialError(`${source.path}: no API key in it`);
         return { value, carrier: 'bearer' };
+      }
+      case 'codex-chatgpt': {
+        const tokens = chatgptTokens(readCodex(source.path));
+        if (tokens === undefined)
+          throw new CredentialError(`${source.path}: no ChatGPT login in it`);
+        if (fresh(tokens.accessToken)) return { value: tokens.accessToken, carrier: 'bearer' };
+        refreshingCodex ??= refreshCodex(source.path)
+          .catch((e: unknown) => {
+            if (e instanceof FreshToken) return e.token;
+            throw e;
+          })
+          .finally(() => {
+            refreshingCodex = undefined;
+          });
+        return { value: await refreshingCodex, carrier: 'bearer' };
       }
       case 'claude-login': {
         const { all, oauth } = readLogin(source.path);

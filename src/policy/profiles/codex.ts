@@ -39,5 +39,5 @@ export const codex: Profile = {
     source: 'developers.openai.com/codex/security',
   },
   credentials:
-    "OPENAI_API_KEY, api_key_command and an API key in ~/.codex/auth.json: kept outside, bubble adds them; a ChatGPT login: its refresh token kept outside, its access token goes in (ChatGPT's backend is not proxied)",
+    "OPENAI_API_KEY, api_key_command and an API key in ~/.codex/auth.json: kept outside, bubble adds them; a ChatGPT login too: placeholder tokens inside, bubble adds the access token to ChatGPT's backend (model, usage, start-up reads; not the connectors or cloud tasks) and refreshes it on the host",
 };

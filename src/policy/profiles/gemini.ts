@@ -58,5 +58,5 @@ export const gemini: Profile = {
     'accounts.google.com',
   ],
   credentials:
-    'GEMINI_API_KEY, GOOGLE_API_KEY, api_key_command: kept outside, bubble adds them; a Google login (~/.gemini/oauth_creds.json, the Code Assist API) goes in: that API is not proxied',
+    "GEMINI_API_KEY, GOOGLE_API_KEY, api_key_command: kept outside, bubble adds them; a Google login (~/.gemini/oauth_creds.json) goes in, since Gemini CLI checks it at start, with Google's tokeninfo endpoint (fixed in google-auth-library), and a placeholder fails it (CODE_ASSIST_ENDPOINT moves only the model calls)",
 };

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -46,7 +46,7 @@ function newSecrets(): Secrets {
 const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
 
 /** A ChatGPT login as `codex login` writes it; the access token opaque (no expiry known). */
-function writeLogin(world: World, s: Secrets): string {
+function writeLogin(world: World, s: Secrets, access: string = s.access): string {
   const dir = join(world.home, '.codex');
   fs.mkdirSync(dir, { recursive: true });
   const idClaims = {
@@ -62,7 +62,7 @@ function writeLogin(world: World, s: Secrets): string {
     OPENAI_API_KEY: null,
     tokens: {
       id_token: `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64(idClaims)}.${s.idSignature}`,
-      access_token: s.access,
+      access_token: access,
       refresh_token: s.refresh,
       account_id: 'acct-1',
     },
@@ -301,4 +301,75 @@ echo scanned`;
   assert.match(r.stdout, /^\d+ ENOENT$/m, 'bubble is not in the sandbox: no such pid');
   assert.match(r.stdout, /ptrace (ESRCH|EPERM)/, 'ptrace is refused');
   assert.match(r.stdout, /^\d+ absent$/m, 'the processes inside were read, and hold no token');
+});
+
+test('an expired ChatGPT access token is refreshed on the host: the token endpoint gets the real refresh token, auth.json on the host the new tokens, the sandbox none of them', async (t) => {
+  if (!(await requireBwrap(t))) return;
+  if (!requireTools(t, ['curl'])) return;
+  const world = makeWorld();
+  t.after(() => world.cleanup());
+  const s = newSecrets();
+  // A JWT that expired a minute ago, as Codex's access tokens are.
+  const expired = `${b64({ alg: 'RS256' })}.${b64({ exp: Math.floor(Date.now() / 1000) - 60 })}.${s.access}`;
+  const login = writeLogin(world, s, expired);
+  const api = await standIn(t);
+  fs.writeFileSync(
+    join(world.home, '.codex', 'config.toml'),
+    `chatgpt_base_url = "${api.base}/"\n`,
+  );
+  const fresh = {
+    access_token: `chatgpt-NEW-ACCESS-${s.run}`,
+    refresh_token: `chatgpt-NEW-REFRESH-${s.run}`,
+    id_token: `${b64({ alg: 'RS256' })}.${b64({ email: 'user@example.com' })}.NEW-IDSIG-${s.run}`,
+  };
+  const bodies: string[] = [];
+  const tokens = createServer((req: IncomingMessage, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      bodies.push(body);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(fresh));
+    });
+  });
+  await new Promise<void>((r) => tokens.listen(0, '127.0.0.1', r));
+  t.after(() => tokens.close());
+  const tokenUrl = `http://127.0.0.1:${(tokens.address() as AddressInfo).port}/oauth/token`;
+  const model = `curl -sS -o /dev/null -w 'model=%{http_code}\\n' -X POST -H 'content-type: application/json' -d '{}' "\${HTTP_PROXY%/}/chatgpt-codex/responses"`;
+  const r = await runBubble(
+    world,
+    [
+      'run',
+      '--profile',
+      'codex',
+      '--',
+      'sh',
+      '-c',
+      `${model}\n${model}\ncat ~/.codex/auth.json\nfor f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < "$f"; done`,
+    ],
+    { env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: tokenUrl }, timeoutMs: 60_000 },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.match(/model=200/g)?.length, 2, r.stdout);
+  assert.doesNotMatch(r.stdout, new RegExp(`(REAL|NEW)-[A-Z]+-${s.run}`), r.stdout);
+  assert.equal(bodies.length, 1, 'one refresh for two requests');
+  assert.deepEqual(JSON.parse(bodies[0]!), {
+    client_id: 'app_EMoamEEZ73f0CkXaXp7hrann',
+    grant_type: 'refresh_token',
+    refresh_token: s.refresh,
+  });
+  const sent = api.seen.filter((q) => q.url === '/backend-api/codex/responses');
+  assert.deepEqual(
+    sent.map((q) => q.headers['authorization']),
+    [`Bearer ${fresh.access_token}`, `Bearer ${fresh.access_token}`],
+  );
+  const after = JSON.parse(fs.readFileSync(login, 'utf8')) as {
+    tokens: Record<string, string>;
+    last_refresh: string;
+    auth_mode: string;
+  };
+  assert.deepEqual(after.tokens, { ...fresh, account_id: 'acct-1' });
+  assert.equal(after.auth_mode, 'chatgpt');
+  assert.ok(Date.now() - Date.parse(after.last_refresh) < 600_000, after.last_refresh);
+  assert.equal(fs.statSync(login).mode & 0o777, 0o600);
 });

@@ -345,12 +345,13 @@ test('an expired ChatGPT access token is refreshed on the host: the token endpoi
       '--',
       'sh',
       '-c',
-      `${model}\n${model}\ncat ~/.codex/auth.json\nfor f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < "$f"; done`,
+      `${model}\n${model}\ncat ~/.codex/auth.json\nfor f in /proc/[0-9]*/environ; do { tr '\\0' '\\n' < "$f"; } 2>/dev/null; done\necho looked`,
     ],
     { env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: tokenUrl }, timeoutMs: 60_000 },
   );
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.match(/model=200/g)?.length, 2, r.stdout);
+  assert.match(r.stdout, /looked/);
   assert.doesNotMatch(r.stdout, new RegExp(`(REAL|NEW)-[A-Z]+-${s.run}`), r.stdout);
   assert.equal(bodies.length, 1, 'one refresh for two requests');
   assert.deepEqual(JSON.parse(bodies[0]!), {

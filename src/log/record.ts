@@ -10,6 +10,7 @@
 //   {"v":1,"type":"ssh-agent",...} one per signature or refused request (--ssh-agent)
 //   {"v":1,"type":"api",...}       one per model API request bubble added the credential to
 //   {"v":1,"type":"report",...}    the change report, when the session ended (before "end")
+//   {"v":1,"type":"inbound",...}   one per host connection to a port the sandbox publishes (--publish)
 //   {"v":1,"type":"end",...}       last line when the session ended cleanly
 // An "open" without its "conn" is a connection the session did not see end
 // (bubble was killed): reader.ts shows it as cut short.
@@ -202,6 +203,28 @@ export function reportRecord(input: ReportRecordInput): ReportRecord {
   return { v: LOG_VERSION, type: 'report', ...input };
 }
 
+/** A connection from the host to a port published from inside (`--publish`), when it ended. */
+export interface InboundRecord {
+  readonly v: typeof LOG_VERSION;
+  readonly type: 'inbound';
+  /** When the host connection was accepted, ISO 8601 UTC. */
+  readonly time: string;
+  /** The host's 127.0.0.1 port it arrived on. */
+  readonly hostPort: number;
+  /** The sandbox's 127.0.0.1 port it was carried to. */
+  readonly port: number;
+  /** Bytes from the host client into the sandbox, and back. */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly durationMs: number;
+  /** Why it was not carried (nothing listening inside...), or null. */
+  readonly error: string | null;
+}
+
+export function inboundRecord(input: Omit<InboundRecord, 'v' | 'type'>): InboundRecord {
+  return { v: LOG_VERSION, type: 'inbound', ...input };
+}
+
 export type LogRecord =
   | SessionRecord
   | OpenRecord
@@ -209,6 +232,7 @@ export type LogRecord =
   | SshAgentRecord
   | ApiRecord
   | ReportRecord
+  | InboundRecord
   | EndRecord;
 
 export type SessionRecordInput = Omit<SessionRecord, 'v' | 'type'>;

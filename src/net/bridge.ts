@@ -1,5 +1,5 @@
 // The in-sandbox forwarder:
-//   `node bridge.js PORT SOCKET_PATH [READY_FD [PUBLISHED_PORTS]]`
+//   `node bridge.js PORT SOCKET_PATH [READY_FD [PUBLISHED_PORTS [INBOUND_PORTS]]]`
 //
 // Runs inside the sandbox's network namespace (loopback only). Listens on
 // 127.0.0.1:PORT for the agent's proxy-aware clients and pipes each connection
@@ -10,11 +10,18 @@
 // When that socket is unreachable, client connections are closed (fail
 // closed): there is no other way out. Prints nothing on success; when
 // READY_FD is given, writes "ready\n" to it once listening and closes it.
+// INBOUND_PORTS (comma-separated, `--publish`) are the other direction: the
+// bridge keeps connections parked on publish.sock beside SOCKET_PATH, and when
+// bubble sends "OPEN P" on one (a host client arrived), it connects to the
+// sandbox's own 127.0.0.1:P and carries that connection. Every connection is
+// made from inside to bubble's socket, as for egress: nothing on the host is
+// ever reached from here.
 //
 // Standalone on purpose: node:* imports only, so it starts fast and can be
 // bound into the sandbox as a single file.
 import { closeSync, realpathSync, writeSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 function endThenDestroy(socket: Socket): void {
@@ -149,6 +156,69 @@ export function startBridge(
   });
 }
 
+/** Connections kept waiting on publish.sock, so a host client is carried without delay. */
+const PARKED = 2;
+
+/**
+ * Keep PARKED connections waiting on `socketPath` for bubble's "OPEN P\n"; carry each to
+ * 127.0.0.1:P inside when P is one of `ports`, answering "OK\n" (then the bytes) or
+ * "ERR CODE\n". A connection that has been given its job is replaced by a new one.
+ */
+export function serveInbound(socketPath: string, ports: readonly number[]): void {
+  const park = (): void => {
+    connectProxy(socketPath, Date.now() + CONNECT_RETRY_MS).then(
+      (waiting) => {
+        waiting.setNoDelay(true);
+        let head = '';
+        const onData = (chunk: Buffer): void => {
+          head += chunk.toString('latin1');
+          const nl = head.indexOf('\n');
+          if (nl < 0) {
+            if (head.length > 64) waiting.destroy();
+            return;
+          }
+          waiting.off('data', onData);
+          waiting.pause();
+          park();
+          const port = Number(/^OPEN (\d{1,5})$/.exec(head.slice(0, nl))?.[1]);
+          const rest = Buffer.from(head.slice(nl + 1), 'latin1');
+          if (!ports.includes(port)) {
+            waiting.end('ERR EPERM\n');
+            return;
+          }
+          const local = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+          local.once('error', (err: NodeJS.ErrnoException) =>
+            waiting.end(`ERR ${err.code ?? 'EIO'}\n`),
+          );
+          local.once('connect', () => {
+            local.removeAllListeners('error');
+            local.setNoDelay(true);
+            waiting.write('OK\n');
+            if (rest.length > 0) local.write(rest);
+            carry(local, waiting);
+          });
+        };
+        waiting.on('data', onData);
+        waiting.on('error', () => waiting.destroy());
+        // bubble closed it without a job (the session is ending): nothing to replace.
+      },
+      () => {}, // bubble is gone: the sandbox is ending
+    );
+  };
+  for (let i = 0; i < PARKED; i++) park();
+}
+
+/** Pipe two sockets both ways; each side's end is passed on, an error closes both. */
+function carry(a: Socket, b: Socket): void {
+  a.on('error', () => b.destroy());
+  b.on('error', () => a.destroy());
+  a.once('close', () => endThenDestroy(b));
+  b.once('close', () => endThenDestroy(a));
+  a.pipe(b);
+  b.pipe(a);
+  b.resume();
+}
+
 /** Give up: exiting closes the ready fd unwritten, which the trampoline reports. */
 function fail(message: string): never {
   process.stderr.write(`bubble-bridge: ${message}\n`);
@@ -156,7 +226,7 @@ function fail(message: string): never {
 }
 
 async function main(argv: readonly string[]): Promise<void> {
-  const [portText = '', socketPath = '', readyFdText, publishedText = ''] = argv;
+  const [portText = '', socketPath = '', readyFdText, publishedText = '', inboundText = ''] = argv;
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
   if (!(port >= 1 && port <= 65535) || socketPath === '') {
     fail(`usage: bridge PORT SOCKET_PATH [READY_FD] (got ${JSON.stringify(argv)})`);
@@ -180,7 +250,9 @@ async function main(argv: readonly string[]): Promise<void> {
       return;
     }
   }
-  if (readyFdText !== undefined) {
+  const inbound = inboundText.split(',').filter(Boolean).map(Number);
+  if (inbound.length > 0) serveInbound(join(dirname(socketPath), 'publish.sock'), inbound);
+  if (readyFdText !== undefined && readyFdText !== '-') {
     const fd = Number(readyFdText);
     try {
       writeSync(fd, 'ready\n');

@@ -5,8 +5,8 @@
 # takes a value); a subcommand: _bubble_commands and the case below.
 
 _bubble_commands='run explain log allow watch doctor selftest trust config profiles help'
-_bubble_run_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --allow-private --net-policy --ask --ask-timeout --limit --home --home-keep --ssh-agent --ssh-key --pass-credentials --gitconfig --profile --allow-root --expose-home --no-git-root --quiet --json --help'
-_bubble_run_arg_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --allow-private --net-policy --ask-timeout --limit --home --home-keep --ssh-key --gitconfig --profile'
+_bubble_run_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --publish --allow-private --net-policy --ask --ask-timeout --limit --home --home-keep --ssh-agent --ssh-key --pass-credentials --gitconfig --profile --allow-root --expose-home --no-git-root --quiet --json --help'
+_bubble_run_arg_opts='--rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --publish --allow-private --net-policy --ask-timeout --limit --home --home-keep --ssh-key --gitconfig --profile'
 _bubble_net_modes='filtered logged host none'
 _bubble_profiles='claude codex gemini opencode aider generic'
 _bubble_limits='mem= nproc= fsize= tmp= home= nofile='
@@ -60,7 +60,7 @@ _bubble()
                 --home-keep) return ;;
                 --ssh-key) COMPREPLY=($(compgen -f -X '!*.pub' -- "$cur")); return ;;
                 --rw | --ro | --hide | --allow-write) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-                --allow | --deny | --host-port | --allow-private) return ;;
+                --allow | --deny | --host-port | --publish | --allow-private) return ;;
             esac
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "$_bubble_run_opts --" -- "$cur"))

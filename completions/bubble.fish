@@ -10,7 +10,7 @@ function __bubble_run_opts
     set -e words[1]
     contains -- $words[1] run explain; or return 1
     set -e words[1]
-    set -l takes_value --rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --allow-private --limit --home --home-keep --ssh-key --gitconfig --profile
+    set -l takes_value --rw --ro --hide --allow-write --env --net --allow --allow-preset --deny --host-port --publish --allow-private --limit --home --home-keep --ssh-key --gitconfig --profile
     set -l skip 0
     for w in $words
         if test $skip = 1
@@ -52,6 +52,7 @@ complete -c bubble -n __bubble_run_opts -l allow -x -d 'allow only these destina
 complete -c bubble -n __bubble_run_opts -l allow-preset -x -a 'claude codex gemini opencode aider' -d "allow a profile's endpoints"
 complete -c bubble -n __bubble_run_opts -l deny -x -d 'deny these destinations'
 complete -c bubble -n __bubble_run_opts -l host-port -x -d "make the host's 127.0.0.1:PORT reachable"
+complete -c bubble -n __bubble_run_opts -l publish -x -d "make the sandbox's 127.0.0.1:PORT reachable on the host"
 complete -c bubble -n __bubble_run_opts -l allow-private -x -d "reach a private destination (HOST or CIDR) on purpose"
 complete -c bubble -n __bubble_run_opts -l net-policy -x -a 'allowlist ask' -d 'only the allow list, or ask for the rest'
 complete -c bubble -n __bubble_run_opts -l ask -d 'hold what no rule allows for bubble watch'

@@ -3,6 +3,7 @@
 // is the command, and every word from there on belongs to it, untouched.
 
 import { parseArgs } from 'node:util';
+import type { PublishedPort } from '../net/publish.ts';
 import { BubbleError } from '../errors.ts';
 import { isNetMode, NET_MODES, type NetMode } from '../net/modes.ts';
 import { usageError } from './usage.ts';
@@ -28,6 +29,7 @@ const options = {
   'allow-preset': { type: 'string', multiple: true },
   deny: { type: 'string', multiple: true },
   'host-port': { type: 'string', multiple: true },
+  publish: { type: 'string', multiple: true },
   'allow-private': { type: 'string', multiple: true },
   'net-policy': { type: 'string' },
   ask: { type: 'boolean' },
@@ -56,6 +58,7 @@ const VALUE_HINTS: Record<string, string> = {
   '--deny': 'PATTERN (example.com, *.example.com, example.com:443)',
   '--allow-preset': 'PROFILE (bubble profiles lists them)',
   '--host-port': 'PORT',
+  '--publish': 'PORT[:HOSTPORT]',
   '--allow-private': 'HOST or CIDR (db.lan, 10.0.0.0/8)',
   '--net-policy': 'allowlist|ask',
   '--ask-timeout': 'SECONDS (default 60)',
@@ -94,6 +97,8 @@ export interface SandboxArgs {
   allowPreset: string[];
   deny: string[];
   hostPorts: number[];
+  /** Sandbox ports reachable on the host's 127.0.0.1 (`--publish`). */
+  publish: PublishedPort[];
   /** Private destinations reachable on purpose (`--allow-private HOST|CIDR`). */
   allowPrivate: string[];
   /** Only the allow list (`--net-policy allowlist`), or ask for the rest (`--ask`). */
@@ -173,6 +178,7 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
     }
     return n;
   });
+  const publish = (values.publish ?? []).map(parsePublish);
   let netPolicy = oneOf('--net-policy', values['net-policy'], NET_POLICIES);
   if (values.ask === true) {
     if (netPolicy === 'allowlist')
@@ -195,6 +201,7 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
     allowPreset: values['allow-preset'] ?? [],
     deny: values.deny ?? [],
     hostPorts,
+    publish,
     allowPrivate: values['allow-private'] ?? [],
     rw: values.rw ?? [],
     ro: values.ro ?? [],
@@ -217,4 +224,17 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
     json: values.json ?? false,
     help: values.help ?? false,
   };
+}
+
+/** `--publish PORT[:HOSTPORT]`: the sandbox's PORT on the host's 127.0.0.1:HOSTPORT (default PORT). */
+function parsePublish(text: string): PublishedPort {
+  const m = /^(\d{1,5})(?::(\d{1,5}))?$/.exec(text);
+  const inside = Number(m?.[1]);
+  const host = Number(m?.[2] ?? m?.[1]);
+  if (m === null || !(inside >= 1 && inside <= 65535) || !(host >= 1024 && host <= 65535))
+    throw new BubbleError(
+      'USAGE',
+      `--publish: expected PORT or PORT:HOSTPORT (host ports 1024-65535), got ${JSON.stringify(text)}`,
+    );
+  return { inside, host };
 }

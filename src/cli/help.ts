@@ -59,6 +59,8 @@ Options:
   --ask-timeout SECONDS
                      how long a held connection waits before it is refused (default 60)
   --host-port PORT   make the host's 127.0.0.1:PORT reachable inside (repeatable)
+  --publish PORT[:HOSTPORT]
+                     make the sandbox's 127.0.0.1:PORT reachable on the host's 127.0.0.1 (repeatable)
   --allow-private HOST|CIDR  reach a private destination on purpose (10.0.0.0/8, db.lan);
                      never loopback or this host's own addresses (repeatable)
   --profile NAME     agent profile: claude, codex, gemini, opencode, aider, generic

@@ -30,6 +30,12 @@ import { parseRules } from './rules.ts';
 import { upstreamFromEnv } from './upstream.ts';
 import { controlDir, makeControlDir, removeRuntimeDir } from './runtime-dir.ts';
 import { AskServer, DEFAULT_ASK_TIMEOUT_MS } from './ask.ts';
+import {
+  PUBLISH_SOCKET_NAME,
+  startPublishing,
+  type Publishing,
+  type PublishedPort,
+} from './publish.ts';
 import { SOCKET_NAME } from '../policy/network.ts';
 import type { InjectedApi } from '../creds/plan.ts';
 
@@ -39,6 +45,8 @@ export interface NetSessionOptions {
   allow: string[];
   deny: string[];
   hostPorts: number[];
+  /** Sandbox ports reachable on the host's 127.0.0.1 (`--publish`, filtered mode). */
+  publish?: readonly PublishedPort[];
   /** `--allow-private` grants, as the user wrote them (checked by the caller). */
   allowPrivate?: string[];
   /** Host dir for the proxy socket (filtered mode): made by the caller, removed at close. */
@@ -219,6 +227,25 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
       cause: err,
     });
   }
+  let publishing: Publishing | undefined;
+  if (bridged && (o.publish ?? []).length > 0) {
+    try {
+      publishing = await startPublishing(
+        join(o.runtimeDir, PUBLISH_SOCKET_NAME),
+        o.publish ?? [],
+        (r) => log.write(r),
+      );
+    } catch (err) {
+      await proxy.close();
+      await asking?.close();
+      log.close();
+      throw new BubbleError('PUBLISH', (err as Error).message, {
+        exitCode: EXIT_SETUP,
+        cause: err,
+        hint: 'pick a free host port: --publish PORT:HOSTPORT',
+      });
+    }
+  }
   const addr = proxy.address;
   return {
     hostPort: addr !== null && 'port' in addr ? addr.port : undefined,
@@ -229,6 +256,7 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
       for (let i = 0; i < 25 && proxy.activeConnections > 0; i++)
         await new Promise((r) => setTimeout(r, 10));
       await asking?.close();
+      await publishing?.close();
       await proxy.close();
       try {
         if (report !== undefined) log.write(report);

@@ -31,7 +31,14 @@ export function planNetwork(
   facts: HostFacts,
   req: Pick<
     RunRequest,
-    'net' | 'allow' | 'deny' | 'hostPorts' | 'allowPrivate' | 'hostProxyPort' | 'sources'
+    | 'net'
+    | 'allow'
+    | 'deny'
+    | 'hostPorts'
+    | 'publish'
+    | 'allowPrivate'
+    | 'hostProxyPort'
+    | 'sources'
   >,
 ): NetworkPlan {
   const ruleSources = Object.fromEntries(
@@ -44,6 +51,7 @@ export function planNetwork(
     ),
     ...(Object.keys(ruleSources).length > 0 ? { sources: ruleSources } : {}),
     ...((req.allowPrivate ?? []).length > 0 ? { allowPrivate: req.allowPrivate } : {}),
+    ...((req.publish ?? []).length > 0 ? { publish: req.publish } : {}),
   };
   if (NET_MODE_TRAITS[req.net].proxy !== 'socket')
     return { net, forwarder: undefined, bridgeArgs: [] };
@@ -56,9 +64,13 @@ export function planNetwork(
     source: '--net filtered',
   });
   // socat starts in a millisecond where Node takes tens; published ports need the bridge,
-  // which asks the proxy for each one (decided and logged like any connection).
+  // which asks the proxy for each one (decided and logged like any connection), and so do
+  // the sandbox's own ports published to the host (carried over publish.sock).
+  const inbound = (req.publish ?? []).map((p) => p.inside);
   const forwarder: Forwarder =
-    facts.bubble.socat !== undefined && req.hostPorts.length === 0 ? 'socat' : 'node';
+    facts.bubble.socat !== undefined && req.hostPorts.length === 0 && inbound.length === 0
+      ? 'socat'
+      : 'node';
   // Node and bubble's net scripts in both cases: connect.js is ssh's ProxyCommand.
   const runs = [...commandDirs(facts, facts.bubble.node), dirname(facts.bubble.bridge)];
   if (forwarder === 'socat') runs.push(...commandDirs(facts, facts.bubble.socat!));
@@ -83,6 +95,7 @@ export function planNetwork(
           String(net.proxyPort),
           socket,
           req.hostPorts.join(','),
+          inbound.join(','),
         ];
   return { net, forwarder, bridgeArgs };
 }

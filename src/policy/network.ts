@@ -31,7 +31,7 @@ export type Forwarder = 'socat' | 'node';
  *     /proc/net/tcp (nothing else listens in a new namespace before the agent); each connection
  *     retries the socket for up to 3 s (bubble's proxy starts while the sandbox does), then
  *     is closed: fail closed.
- *   node: `NODE BRIDGE PORT SOCKET PUBLISHED`; a fifo on the sandbox's own /tmp carries the
+ *   node: `NODE BRIDGE PORT SOCKET HOST_PORTS INBOUND_PORTS`; a fifo on the sandbox's own /tmp carries the
  *     bridge's "ready". Node's start-up variables are cleared for the bridge.
  */
 export function trampoline(
@@ -56,10 +56,10 @@ export function trampoline(
     lines.push(
       'f=/tmp/.bubble-net.$$',
       'mkfifo -m 600 "$f" || exit 125',
-      'NODE_OPTIONS= NODE_EXTRA_CA_CERTS= "$1" "$2" "$3" "$4" 3 "$5" 3>"$f" </dev/null >/dev/null &',
+      'NODE_OPTIONS= NODE_EXTRA_CA_CERTS= "$1" "$2" "$3" "$4" 3 "$5" "$6" 3>"$f" </dev/null >/dev/null &',
       'read -r ok <"$f"; rm -f "$f"',
       '[ "$ok" = ready ] || { echo "bubble: the sandbox network bridge did not start" >&2; exit 125; }',
-      'shift 5',
+      'shift 6',
     );
   }
   // bwrap was started ignoring ^C and ^\ (see launch.ts); a shell cannot undo an ignored

@@ -3,6 +3,7 @@
 
 import type { ApiName } from '../creds/apis.ts';
 import type { NetMode } from '../net/modes.ts';
+import type { PublishedPort } from '../net/publish.ts';
 import type { Limits } from './limits.ts';
 
 export interface RunRequest {
@@ -16,6 +17,8 @@ export interface RunRequest {
   allow: string[];
   deny: string[];
   hostPorts: number[];
+  /** Sandbox ports reachable on the host's 127.0.0.1 (`--publish`), filtered mode only. */
+  publish?: PublishedPort[] | undefined;
   /** Private destinations reachable on purpose (`--allow-private`). */
   allowPrivate?: string[];
   /** allowlist: only the allow list, even an empty one; ask: hold the rest for bubble watch. */

@@ -9,6 +9,7 @@ import type { MemoryCgroup } from './cgroup.ts';
 import type { SeccompRule } from './seccomp.ts';
 import type { KeySelector } from '../ssh/keys.ts';
 import type { NetMode } from '../net/modes.ts';
+import type { PublishedPort } from '../net/publish.ts';
 
 /** Why a mount exists, shown by `bubble explain`. `source` names the rule that made it. */
 export interface Reason {
@@ -92,6 +93,8 @@ export interface NetPlan {
   hostPorts: number[];
   /** Private destinations reachable on purpose (`--allow-private`). */
   allowPrivate?: string[] | undefined;
+  /** Sandbox ports reachable on the host's 127.0.0.1 (`--publish`). */
+  publish?: PublishedPort[] | undefined;
   /** Where rules and ports came from when not the command line: `allow:PAT`, `deny:PAT`, `host-port:P`. */
   sources?: Record<string, string> | undefined;
   /**

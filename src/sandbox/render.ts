@@ -67,6 +67,10 @@ function netLine(plan: Plan): string {
     parts.push(
       `host ports ${n.hostPorts.map((p) => String(p) + from(`host-port:${p}`)).join(', ')}`,
     );
+  if ((n.publish ?? []).length > 0)
+    parts.push(
+      `published to the host's 127.0.0.1 ${(n.publish ?? []).map((p) => `${p.inside} as ${p.host}`).join(', ')}`,
+    );
   return parts.join('; ');
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseSandboxArgs, splitCommand } from '../../src/cli/argv.ts';
+import { toRequest } from '../../src/cli/commands/request.ts';
 import { quoteArg, quoteArgv } from '../../src/sandbox/escape.ts';
 
 test('options stop at the command; its own options are untouched', () => {
@@ -18,6 +19,22 @@ test('options stop at the command; its own options are untouched', () => {
 test('bad options name the option', () => {
   assert.throws(() => parseSandboxArgs(['--bogus', 'sh'], 'run'), /--bogus/);
   assert.throws(() => parseSandboxArgs(['--net', 'wide', 'sh'], 'run'), /--net: expected one of/);
+});
+
+test("--publish PORT[:HOSTPORT]: parsed, checked, and only with the sandbox's own network", () => {
+  const a = parseSandboxArgs(['--publish', '8000', '--publish', '3000:9000', 'sh'], 'run');
+  assert.deepEqual(a.publish, [
+    { inside: 8000, host: 8000 },
+    { inside: 3000, host: 9000 },
+  ]);
+  for (const bad of ['x', '80', '8000:80', '8000:', '70000'])
+    assert.throws(() => parseSandboxArgs(['--publish', bad, 'sh'], 'run'), /--publish: expected/);
+  assert.deepEqual(toRequest(a).publish, a.publish);
+  for (const net of ['host', 'none', 'logged'])
+    assert.throws(
+      () => toRequest(parseSandboxArgs(['--net', net, '--publish', '8000', 'sh'], 'run')),
+      /--publish needs the sandbox's own network/,
+    );
 });
 
 test('display quoting escapes control characters and round-trips plain text', () => {

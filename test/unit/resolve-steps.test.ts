@@ -101,7 +101,15 @@ describe('network', () => {
     assert.equal(m.covering('/run/bubble/proxy.sock')?.kind, 'ro');
     const published = planNetwork(baseMounts(facts), facts, { ...req, hostPorts: [5432] });
     assert.equal(published.forwarder, 'node');
-    assert.equal(published.bridgeArgs.at(-1), '5432');
+    assert.deepEqual(published.bridgeArgs.slice(-2), ['5432', '']);
+    // The sandbox's own ports published to the host: the bridge carries them too.
+    const inbound = planNetwork(baseMounts(facts), facts, {
+      ...req,
+      publish: [{ inside: 8000, host: 9000 }],
+    });
+    assert.equal(inbound.forwarder, 'node');
+    assert.deepEqual(inbound.bridgeArgs.slice(-2), ['', '8000']);
+    assert.deepEqual(inbound.net.publish, [{ inside: 8000, host: 9000 }]);
   });
 
   test('other modes add no mount and no forwarder', () => {

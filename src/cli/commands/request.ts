@@ -1,6 +1,6 @@
 import { BubbleError } from '../../errors.ts';
 import type { RunRequest } from '../../policy/resolve.ts';
-import { DEFAULT_NET_MODE, proxied } from '../../net/modes.ts';
+import { DEFAULT_NET_MODE, NET_MODE_TRAITS, proxied } from '../../net/modes.ts';
 import { parseRules } from '../../net/rules.ts';
 import { parsePrivateGrant } from '../../net/private-grants.ts';
 import { parseLimits } from '../../policy/limits.ts';
@@ -37,6 +37,11 @@ export function toRequest(args: SandboxArgs): RunRequest {
       { hint: 'use --net filtered (the default) or --net logged' },
     );
   }
+  if (args.publish.length > 0 && NET_MODE_TRAITS[net].proxy !== 'socket')
+    throw new BubbleError(
+      'USAGE',
+      `--publish needs the sandbox's own network (--net filtered, the default): with --net ${net} ${net === 'none' ? 'there is no way in' : "the sandbox's ports are the host's own"}`,
+    );
   try {
     parseRules({ allow, deny: args.deny });
   } catch (err) {
@@ -65,6 +70,7 @@ export function toRequest(args: SandboxArgs): RunRequest {
     allow,
     deny: args.deny,
     hostPorts: args.hostPorts,
+    ...(args.publish.length > 0 ? { publish: args.publish } : {}),
     allowPrivate: checkedGrants(args.allowPrivate),
     ...(args.netPolicy !== undefined ? { netPolicy: args.netPolicy } : {}),
     ...(args.askTimeout !== undefined ? { askTimeoutMs: args.askTimeout * 1000 } : {}),

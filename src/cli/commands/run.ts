@@ -40,6 +40,7 @@ function optIns(req: RunRequest): string[] {
     ...req.rw.map((p) => `--rw ${p}`),
     ...req.env.map((e) => `--env ${e.split('=')[0]}`),
     ...(req.passCredentials ? ['--pass-credentials'] : []),
+    ...(req.publish ?? []).map((p) => `--publish ${p.inside}:${p.host}`),
   ];
 }
 
@@ -117,6 +118,7 @@ export async function run(args: SandboxArgs): Promise<number> {
     allow: req.allow,
     deny: req.deny,
     hostPorts: req.hostPorts,
+    publish: plan.net.publish ?? [],
     allowPrivate: req.allowPrivate ?? [],
     netPolicy: req.netPolicy,
     askTimeoutMs: req.askTimeoutMs,

@@ -4,7 +4,6 @@
 // is Codex's AuthDotJson (codex-rs/login/src/auth/storage.rs, token_data.rs in 0.171).
 
 import { join } from 'node:path';
-import { parse as parseToml } from 'smol-toml';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -146,11 +145,20 @@ export function maskedCodexLogin(
  * that with `-c` for the session), where a user points Codex at another ChatGPT backend.
  */
 export function configuredChatgptBase(text: string | undefined): string | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const value = parseToml(text)['chatgpt_base_url'];
+  // Read without a TOML parser: every launch plans credentials, and the parser is loaded
+  // only when a bubble config file exists. Top-level keys come before the first table.
+  for (const line of (text ?? '').split('\n')) {
+    const t = line.trim();
+    if (t.startsWith('[')) break;
+    const m = /^"?chatgpt_base_url"?\s*=\s*("(?:[^"\\]|\\.)*"|'[^']*')\s*(?:#.*)?$/.exec(t);
+    if (m === null) continue;
+    let value: unknown;
+    try {
+      value = m[1]!.startsWith("'") ? m[1]!.slice(1, -1) : JSON.parse(m[1]!);
+    } catch {
+      return undefined;
+    }
     return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
-  } catch {
-    return undefined;
   }
+  return undefined;
 }

@@ -6,9 +6,10 @@ import { test, type TestContext } from 'node:test';
 import { matchRoute, modelApi } from '../../src/creds/apis.ts';
 import { credentialPlan, maskedClaudeLogin, type CredentialInput } from '../../src/creds/plan.ts';
 import {
+  PLACEHOLDER_ACCESS_JWT,
+  configuredChatgptBase,
   jwtExpiry,
   maskedCodexLogin,
-  PLACEHOLDER_ACCESS_JWT,
 } from '../../src/creds/codex-login.ts';
 import { secretReader } from '../../src/creds/secrets.ts';
 import { mergeConfig } from '../../src/config/merge.ts';
@@ -388,4 +389,17 @@ test("Codex's ChatGPT login: a refused refresh is one line naming the file, unle
   );
   fs.rmSync(path);
   await assert.rejects(read2({ kind: 'codex-chatgpt', path }), /no Codex login at .*auth\.json/);
+});
+
+test("chatgpt_base_url from Codex's config.toml: the top-level key only, as TOML spells strings", () => {
+  const base = 'https://chatgpt.example.test/backend-api';
+  assert.equal(configuredChatgptBase(`chatgpt_base_url = "${base}"\n`), base);
+  assert.equal(configuredChatgptBase(`model = "o3"\nchatgpt_base_url = '${base}' # ours\n`), base);
+  assert.equal(configuredChatgptBase(`"chatgpt_base_url" = "${base}"`), base);
+  assert.equal(configuredChatgptBase('chatgpt_base_url = "a\\u0062c"'), 'abc');
+  // In a table it is another setting, not the top-level one.
+  assert.equal(configuredChatgptBase(`[profiles.x]\nchatgpt_base_url = "${base}"`), undefined);
+  assert.equal(configuredChatgptBase('chatgpt_base_url = ""'), undefined);
+  assert.equal(configuredChatgptBase('chatgpt_base_url = 3'), undefined);
+  assert.equal(configuredChatgptBase(undefined), undefined);
 });

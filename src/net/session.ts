@@ -1,12 +1,14 @@
-// One session's egress on the host: the proxy (on a Unix socket for filtered mode, on a
-// loopback port for logged mode) and the session log it writes. The log lives under the
-// user's state dir, which the sandbox never sees.
+// One session's host side: the runtime dir (the proxy's socket, the ssh-agent filter's
+// socket), the session log, and the proxy (on a Unix socket for filtered mode, on a
+// loopback port for logged mode). Everything it does is read from the plan. The log lives
+// under the user's state dir, which the sandbox never sees.
 
 import { basename, dirname, join } from 'node:path';
+import { displayText } from '../sandbox/escape.ts';
 import { parseKeep, pruneSessionLogs } from '../log/prune.ts';
 import type { Socket } from 'node:net';
 import { BubbleError, EXIT_SETUP } from '../errors.ts';
-import { NET_MODE_TRAITS, proxied, type NetMode } from './modes.ts';
+import { NET_MODE_TRAITS, proxied } from './modes.ts';
 import {
   apiRecord,
   endRecord,
@@ -28,28 +30,16 @@ import { parsePrivateGrant } from './private-grants.ts';
 import { LogWriteError } from '../log/writer.ts';
 import { parseRules } from './rules.ts';
 import { upstreamFromEnv } from './upstream.ts';
-import { controlDir, makeControlDir, removeRuntimeDir } from './runtime-dir.ts';
+import { controlDir, makeControlDir, makeRuntimeDir, removeRuntimeDir } from './runtime-dir.ts';
 import { AskServer, DEFAULT_ASK_TIMEOUT_MS } from './ask.ts';
-import {
-  PUBLISH_SOCKET_NAME,
-  startPublishing,
-  type Publishing,
-  type PublishedPort,
-} from './publish.ts';
-import { SOCKET_NAME } from '../policy/network.ts';
+import { PUBLISH_SOCKET_NAME, startPublishing, type Publishing } from './publish.ts';
 import type { InjectedApi } from '../creds/plan.ts';
+import type { Plan } from '../sandbox/plan.ts';
 
-export interface NetSessionOptions {
-  /** A mode with the proxy (see modes.ts). */
-  mode: NetMode;
-  allow: string[];
-  deny: string[];
-  hostPorts: number[];
-  /** Sandbox ports reachable on the host's 127.0.0.1 (`--publish`, filtered mode). */
-  publish?: readonly PublishedPort[];
-  /** `--allow-private` grants, as the user wrote them (checked by the caller). */
-  allowPrivate?: string[];
-  /** Host dir for the proxy socket (filtered mode): made by the caller, removed at close. */
+export interface SessionOptions {
+  /** What the session serves: the network, the credentials bubble adds, the ssh-agent filter. */
+  plan: Pick<Plan, 'net' | 'credentials' | 'sshAgent'>;
+  /** The session's host dir (facts.bubble.runtimeDir): made here when needed, removed at close. */
   runtimeDir: string;
   /** bubble's own environment: XDG dirs, and an upstream proxy to chain through. */
   env: Readonly<Record<string, string>>;
@@ -58,27 +48,25 @@ export interface NetSessionOptions {
   /** Deliberate openings of the sandbox, recorded in the session header. */
   optIns: string[];
   version: string;
-  /** The session's log when it is open already (the ssh-agent filter writes to it first). */
-  log?: SessionLog | undefined;
-  /** Model APIs whose credential the reverse proxy adds (plan.credentials.injected). */
-  credentials?: readonly InjectedApi[];
-  /** The port the sandbox knows the proxy by on its loopback (plan.net.proxyPort). */
-  insidePort?: number | undefined;
-  /** allowlist: an empty allow list allows nothing; ask: what it does not allow is held. */
-  netPolicy?: 'allowlist' | 'ask' | undefined;
-  askTimeoutMs?: number | undefined;
   /** The user's config file, where "allow always" in bubble watch adds its rule. */
   userConfigPath?: string | undefined;
   /** Session logs kept, from the user's config (`log_keep`); BUBBLE_LOG_KEEP wins. */
   logKeep?: string | undefined;
 }
 
-export interface NetSession {
-  /** logged mode: the host loopback port the agent's proxy variables name. */
-  hostPort: number | undefined;
-  logPath: string;
-  /** Stop the proxy, write the last records (`report` before the end), and return the one-line summary. */
-  close(exit: number, report?: ReportRecord): Promise<string>;
+export interface Session {
+  /** The session log: with the proxy, or with the ssh-agent filter (which writes to it). */
+  readonly log: SessionLog | undefined;
+  /**
+   * Starts the proxy; resolves with the host port it listens on in logged mode (the plan
+   * takes it with withHostProxyPort). Only for modes with a proxy.
+   */
+  startProxy(): Promise<number | undefined>;
+  /**
+   * Stop the proxy, write the last records (`report` before the end), remove the runtime
+   * dir; the line to show, if any.
+   */
+  close(exit: number, report?: ReportRecord): Promise<string | undefined>;
 }
 
 /**
@@ -106,10 +94,8 @@ function pruneOldLogs(
   }
 }
 
-/** A new session log with its header written; for modes without the proxy too (--ssh-agent). */
-export function startSessionLog(
-  o: Omit<NetSessionOptions, 'mode' | 'runtimeDir' | 'log'> & { mode: NetMode },
-): SessionLog {
+/** A new session log with its header written. */
+function startSessionLog(o: SessionOptions): SessionLog {
   const started = new Date();
   const sessionId = newSessionId(started);
   let log: SessionLog;
@@ -118,40 +104,91 @@ export function startSessionLog(
   } catch (err) {
     throw new BubbleError('LOG', (err as Error).message, { exitCode: EXIT_SETUP, cause: err });
   }
+  const net = o.plan.net;
   log.write(
     sessionRecord({
       sessionId,
       startTime: started.toISOString(),
       argv: o.argv,
       cwd: o.cwd,
-      netMode: o.mode,
-      rules: { allow: o.allow, deny: o.deny },
-      publishedPorts: o.hostPorts,
-      ...((o.allowPrivate ?? []).length > 0 ? { allowPrivate: o.allowPrivate } : {}),
-      ...(o.netPolicy !== undefined ? { netPolicy: o.netPolicy } : {}),
+      netMode: net.mode,
+      rules: { allow: net.allow, deny: net.deny },
+      publishedPorts: net.hostPorts,
+      ...((net.allowPrivate ?? []).length > 0 ? { allowPrivate: net.allowPrivate } : {}),
+      ...(net.policy !== undefined ? { netPolicy: net.policy } : {}),
       bubbleVersion: o.version,
       optIns: o.optIns,
       upstream:
-        proxied(o.mode) && upstreamFromEnv(o.env) ? 'configured from the environment' : null,
+        proxied(net.mode) && upstreamFromEnv(o.env) ? 'configured from the environment' : null,
     }),
   );
   pruneOldLogs(log.path, o.env['BUBBLE_LOG_KEEP'], o.logKeep, started);
   return log;
 }
 
-export async function startNetSession(o: NetSessionOptions): Promise<NetSession> {
+/**
+ * The session's runtime dir and log, made now (before the sandbox starts: both sockets are
+ * bound in); the proxy starts with startProxy.
+ */
+export function openSession(o: SessionOptions): Session {
+  const { plan } = o;
+  const withDir = plan.net.socket !== undefined || plan.sshAgent !== undefined;
+  if (withDir) makeRuntimeDir(o.runtimeDir);
+  let log: SessionLog | undefined;
+  try {
+    if (proxied(plan.net.mode) || plan.sshAgent !== undefined) log = startSessionLog(o);
+  } catch (err) {
+    if (withDir) removeRuntimeDir(o.runtimeDir);
+    throw err;
+  }
+  let proxy: Promise<ProxySession> | undefined;
+  return {
+    log,
+    startProxy() {
+      if (log === undefined || !proxied(plan.net.mode))
+        throw new Error(`startProxy: --net ${plan.net.mode} has no proxy`);
+      proxy ??= startProxySession(o, log);
+      return proxy.then((p) => p.hostPort);
+    },
+    async close(exit, report) {
+      const running = await proxy?.catch(() => undefined);
+      const records = running === undefined ? undefined : await running.stop();
+      try {
+        if (report !== undefined) log?.write(report);
+        log?.write(endRecord(new Date(), exit));
+      } catch (err) {
+        // Said already if it was the disk; the log then reads as cut short.
+        running?.warnOnce(err);
+      }
+      log?.close();
+      if (withDir) removeRuntimeDir(o.runtimeDir);
+      if (log === undefined) return undefined;
+      return records === undefined
+        ? `bubble: ${displayText(`log: ${log.path}`)}`
+        : renderSessionLine(summarize(records), log.path);
+    },
+  };
+}
+
+interface ProxySession {
+  hostPort: number | undefined;
+  /** Stops the proxy (and the ask server); the connections it recorded. */
+  stop(): Promise<ConnectionRecord[]>;
+  warnOnce(err: unknown): void;
+}
+
+async function startProxySession(o: SessionOptions, log: SessionLog): Promise<ProxySession> {
+  const net = o.plan.net;
   const rules = parseRules({
-    allow: o.allow,
-    deny: o.deny,
-    allowlist: o.netPolicy !== undefined,
+    allow: net.allow,
+    deny: net.deny,
+    allowlist: net.policy !== undefined,
   });
-  const log = o.log ?? startSessionLog(o);
   let asking: AskServer | undefined;
-  if (o.netPolicy === 'ask') {
+  if (net.policy === 'ask') {
     try {
       asking = await startAsking(o, basename(log.path, '.jsonl'));
     } catch (err) {
-      log.close();
       throw new BubbleError('ASK', `cannot listen for bubble watch: ${(err as Error).message}`, {
         exitCode: EXIT_SETUP,
         cause: err,
@@ -171,18 +208,13 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
         : `bubble: warning: egress proxy: ${message}\n`,
     );
   };
-  const bridged = NET_MODE_TRAITS[o.mode].proxy === 'socket';
+  const bridged = NET_MODE_TRAITS[net.mode].proxy === 'socket';
   const denials = bridged ? new DenialsFile(join(o.runtimeDir, DENIALS_NAME)) : null;
-  let listen: { path: string } | { port: number; host: string };
-  if (bridged) {
-    // The directory exists already (made before the sandbox started: see run.ts).
-    listen = { path: join(o.runtimeDir, SOCKET_NAME) };
-  } else {
-    listen = { port: 0, host: '127.0.0.1' };
-  }
+  const listen = net.socket !== undefined ? { path: net.socket } : { port: 0, host: '127.0.0.1' };
   // Loaded only when a credential is kept outside: most launches never need it.
+  const injected = o.plan.credentials.injected;
   const originHandler =
-    o.credentials !== undefined && o.credentials.length > 0
+    injected.length > 0
       ? await (async (apis: readonly InjectedApi[]) => {
           const [{ createInjector }, { secretReader }] = await Promise.all([
             import('../creds/inject.ts'),
@@ -195,18 +227,21 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
             onCall: (call) => log.write(apiRecord(call)),
           });
           return (client: Socket, head: Buffer) => injector.handle(client, head);
-        })(o.credentials)
+        })(injected)
       : undefined;
   let proxy: EgressProxy;
   try {
     proxy = await startProxy({
       ...(originHandler
-        ? { originHandler, selfPorts: o.insidePort === undefined ? [] : [o.insidePort] }
+        ? {
+            originHandler,
+            selfPorts: bridged && net.proxyPort !== undefined ? [net.proxyPort] : [],
+          }
         : {}),
       listen,
       rules,
-      publishedPorts: o.hostPorts,
-      privateGrants: (o.allowPrivate ?? []).map(parsePrivateGrant),
+      publishedPorts: net.hostPorts,
+      privateGrants: (net.allowPrivate ?? []).map(parsePrivateGrant),
       upstream,
       ...(asking ? { ask: asking.ask } : {}),
       // Before any byte flows; a throw here refuses the connection (fail closed).
@@ -221,24 +256,21 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
     });
   } catch (err) {
     await asking?.close();
-    log.close();
     throw new BubbleError('PROXY', `cannot start the proxy: ${(err as Error).message}`, {
       exitCode: EXIT_SETUP,
       cause: err,
     });
   }
   let publishing: Publishing | undefined;
-  if (bridged && (o.publish ?? []).length > 0) {
+  const publish = o.plan.net.publish ?? [];
+  if (bridged && publish.length > 0) {
     try {
-      publishing = await startPublishing(
-        join(o.runtimeDir, PUBLISH_SOCKET_NAME),
-        o.publish ?? [],
-        (r) => log.write(r),
+      publishing = await startPublishing(join(o.runtimeDir, PUBLISH_SOCKET_NAME), publish, (r) =>
+        log.write(r),
       );
     } catch (err) {
       await proxy.close();
       await asking?.close();
-      log.close();
       throw new BubbleError('PUBLISH', (err as Error).message, {
         exitCode: EXIT_SETUP,
         cause: err,
@@ -249,8 +281,8 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
   const addr = proxy.address;
   return {
     hostPort: addr !== null && 'port' in addr ? addr.port : undefined,
-    logPath: log.path,
-    async close(exit, report) {
+    warnOnce,
+    async stop() {
       // The sandbox is gone, so its tunnels are closing: let the proxy see them end on
       // their own (and record them as such) before it cuts what is left.
       for (let i = 0; i < 25 && proxy.activeConnections > 0; i++)
@@ -258,22 +290,13 @@ export async function startNetSession(o: NetSessionOptions): Promise<NetSession>
       await asking?.close();
       await publishing?.close();
       await proxy.close();
-      try {
-        if (report !== undefined) log.write(report);
-        log.write(endRecord(new Date(), exit));
-      } catch (err) {
-        // Said already if it was the disk; the log then reads as cut short.
-        warnOnce(err);
-      }
-      log.close();
-      if (bridged) removeRuntimeDir(o.runtimeDir);
-      return renderSessionLine(summarize(records), log.path);
+      return records;
     },
   };
 }
 
 /** The control socket bubble watch answers on; "always" writes the user's config. */
-async function startAsking(o: NetSessionOptions, sessionId: string): Promise<AskServer> {
+async function startAsking(o: SessionOptions, sessionId: string): Promise<AskServer> {
   const dir = controlDir(o.env);
   makeControlDir(dir);
   const config = o.userConfigPath;
@@ -284,7 +307,7 @@ async function startAsking(o: NetSessionOptions, sessionId: string): Promise<Ask
     sessionId,
     command: o.argv,
     cwd: o.cwd,
-    timeoutMs: o.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS,
+    timeoutMs: o.plan.net.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS,
     always: (pattern) => {
       if (config === undefined) throw new Error('no user config file to write to');
       if (currentAllow(config).includes(pattern)) return;

@@ -3,7 +3,7 @@
 // loopback connections to it, and the programs that run it. Pure: reads the host only
 // through facts.
 
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { NET_MODE_TRAITS } from '../net/modes.ts';
 import type { HostFacts } from '../sandbox/facts.ts';
 import type { NetPlan } from '../sandbox/plan.ts';
@@ -37,24 +37,25 @@ export function planNetwork(
     | 'hostPorts'
     | 'publish'
     | 'allowPrivate'
-    | 'hostProxyPort'
+    | 'netPolicy'
+    | 'askTimeoutMs'
     | 'sources'
   >,
 ): NetworkPlan {
   const ruleSources = Object.fromEntries(
     Object.entries(req.sources ?? {}).filter(([k]) => /^(allow|deny|host-port):/.test(k)),
   );
-  const net = {
-    ...netPlan(
-      { mode: req.net, allow: req.allow, deny: req.deny, hostPorts: req.hostPorts },
-      req.hostProxyPort,
-    ),
+  const bridged = NET_MODE_TRAITS[req.net].proxy === 'socket';
+  const net: NetPlan = {
+    ...netPlan({ mode: req.net, allow: req.allow, deny: req.deny, hostPorts: req.hostPorts }),
     ...(Object.keys(ruleSources).length > 0 ? { sources: ruleSources } : {}),
     ...((req.allowPrivate ?? []).length > 0 ? { allowPrivate: req.allowPrivate } : {}),
     ...((req.publish ?? []).length > 0 ? { publish: req.publish } : {}),
+    ...(req.netPolicy !== undefined ? { policy: req.netPolicy } : {}),
+    ...(req.askTimeoutMs !== undefined ? { askTimeoutMs: req.askTimeoutMs } : {}),
+    ...(bridged ? { socket: join(facts.bubble.runtimeDir, SOCKET_NAME) } : {}),
   };
-  if (NET_MODE_TRAITS[req.net].proxy !== 'socket')
-    return { net, forwarder: undefined, bridgeArgs: [] };
+  if (!bridged) return { net, forwarder: undefined, bridgeArgs: [] };
   m.parentsOf(INSIDE_SOCKET_DIR);
   m.push({
     kind: 'ro',

@@ -134,13 +134,13 @@ export function proxyEnv(
   return env;
 }
 
-export function netPlan(req: NetRequest, hostProxyPort: number | undefined): NetPlan {
+/** logged mode's port is the host's, known once the proxy listens: see logged-port.ts. */
+export function netPlan(req: NetRequest): NetPlan {
   const base = { mode: req.mode, allow: req.allow, deny: req.deny, hostPorts: req.hostPorts };
   switch (NET_MODE_TRAITS[req.mode].proxy) {
     case 'socket':
       return { ...base, proxyPort: insidePort(req.hostPorts) };
     case 'port':
-      return { ...base, proxyPort: hostProxyPort };
     case 'none':
       return base;
   }

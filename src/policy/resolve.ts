@@ -70,7 +70,7 @@ export function resolvePlan(facts: HostFacts, req: RunRequest): Plan {
     home,
     env: facts.env,
     readText: (p) => facts.fs.readText(p, 1 << 20),
-    // logged mode's port is known only once the proxy listens (the second resolve).
+    // logged mode's port is known only once the proxy listens: 0 until withHostProxyPort.
     proxyPort: proxied(req.net) ? (network.net.proxyPort ?? 0) : undefined,
     pass: req.passCredentials ?? false,
     commands: req.apiKeyCommands ?? {},

@@ -42,8 +42,6 @@ export interface RunRequest {
   gitconfig?: 'ro' | 'rw' | 'none' | undefined;
   /** Resource limits (`--limit`); the defaults when undefined. */
   limits?: Limits | undefined;
-  /** logged mode: the host port bubble's proxy listens on (unknown to explain). */
-  hostProxyPort?: number | undefined;
   /** Pass model API credentials into the sandbox instead of adding them outside. */
   passCredentials?: boolean | undefined;
   /** The user's `api_key_command` per model API (trusted config only). */

@@ -95,6 +95,12 @@ export interface NetPlan {
   allowPrivate?: string[] | undefined;
   /** Sandbox ports reachable on the host's 127.0.0.1 (`--publish`). */
   publish?: PublishedPort[] | undefined;
+  /** allowlist: only the allow list, even an empty one; ask: hold the rest for bubble watch. */
+  policy?: 'allowlist' | 'ask' | undefined;
+  /** How long a held connection waits for an answer (ask). */
+  askTimeoutMs?: number | undefined;
+  /** The host path of the proxy's socket, in the session's runtime dir (filtered: bound in). */
+  socket?: string | undefined;
   /** Where rules and ports came from when not the command line: `allow:PAT`, `deny:PAT`, `host-port:P`. */
   sources?: Record<string, string> | undefined;
   /**

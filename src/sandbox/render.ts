@@ -139,11 +139,17 @@ export function renderPlan(plan: Plan, bwrapArgv: string[]): string {
   return lines.join('\n') + '\n';
 }
 
+/** What the sandbox's network is; the proxy's socket and policy are bubble's host side. */
+function sandboxView(net: Plan['net']): unknown {
+  const { socket: _socket, policy: _policy, askTimeoutMs: _askTimeoutMs, ...view } = net;
+  return view;
+}
+
 export function planJson(plan: Plan, bwrapArgv: string[]): unknown {
   return {
     command: plan.argv,
     profile: plan.profile,
-    network: plan.net,
+    network: sandboxView(plan.net),
     cwd: plan.cwd,
     view: viewRows(plan),
     // Names only: values can be secrets.

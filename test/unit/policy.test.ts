@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { resolvePlan, type RunRequest } from '../../src/policy/resolve.ts';
+import { withHostProxyPort } from '../../src/policy/logged-port.ts';
 import { DEFAULT_LIMITS, parseLimits, ulimitLine } from '../../src/policy/limits.ts';
 import { bwrapArgs, fdLayout } from '../../src/sandbox/bwrap-args.ts';
 import type { HostFacts } from '../../src/sandbox/facts.ts';
@@ -151,8 +152,11 @@ describe('policy: network', () => {
 
   test('logged: host network, variables name the host port; host and none: no proxy', () => {
     const facts = fakeFacts(debianHost);
-    const logged = resolvePlan(facts, req(['sh'], { net: 'logged', hostProxyPort: 40123 }));
+    const portless = resolvePlan(facts, req(['sh'], { net: 'logged' }));
+    assert.ok(!('HTTP_PROXY' in portless.env), 'no port before the proxy listens');
+    const logged = withHostProxyPort(portless, 40123);
     assert.equal(logged.env.HTTP_PROXY, 'http://127.0.0.1:40123');
+    assert.equal(logged.net.proxyPort, 40123);
     assert.ok(!logged.namespaces.net);
     assert.ok(!logged.wrapper.includes('/usr/bin/node'), 'no bridge outside filtered mode');
     for (const net of ['host', 'none'] as const) {

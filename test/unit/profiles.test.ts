@@ -14,6 +14,7 @@ import {
   profiles,
 } from '../../src/policy/profiles/index.ts';
 import { resolvePlan } from '../../src/policy/resolve.ts';
+import { withHostProxyPort } from '../../src/policy/logged-port.ts';
 import { stageRules } from '../../src/sandbox/stage.ts';
 import type { MountOp, Plan } from '../../src/sandbox/plan.ts';
 import { debianHost, fakeFacts, runRequest as req, type FakeEntry } from '../support/fake-host.ts';
@@ -311,7 +312,7 @@ describe('--allow-preset', () => {
     const r = toRequest(
       parseSandboxArgs(['--net', 'logged', '--allow-preset', 'gemini', 'gemini'], 'run'),
     );
-    const plan = resolvePlan(facts, { ...r, hostProxyPort: 4000 });
+    const plan = withHostProxyPort(resolvePlan(facts, r), 4000);
     assert.deepEqual(plan.net.allow, profileByName('gemini')!.endpoints);
   });
 
@@ -416,5 +417,32 @@ describe("opencode's auth.json write-back check", () => {
       ['{', /not a JSON object/],
     ] as const)
       assert.match(opencodeAuthCheck(file(now), before) ?? 'went back', re, JSON.stringify(now));
+  });
+});
+
+describe('logged mode: the proxy port added after the plan', () => {
+  test('reaches the proxy variables, the base URLs in env and argv, and the user JVM options', () => {
+    const facts = fakeFacts({ ...debianHost, ...tool('codex') }, { env: agentEnv });
+    const request = {
+      ...toRequest(parseSandboxArgs(['--net', 'logged', 'codex', 'exec', 'hi'], 'run')),
+      env: ['JAVA_TOOL_OPTIONS=-Xmx1g'],
+    };
+    const portless = resolvePlan(facts, request);
+    const plan = withHostProxyPort(portless, 40123);
+    const base = 'http://127.0.0.1:40123/openai';
+    assert.equal(plan.net.proxyPort, 40123);
+    assert.equal(plan.env.HTTPS_PROXY, 'http://127.0.0.1:40123');
+    assert.match(plan.env.JAVA_TOOL_OPTIONS!, /^-Dhttp\.proxyHost=127\.0\.0\.1 .* -Xmx1g$/);
+    assert.ok(plan.env.OPENAI_BASE_URL!.startsWith(base), plan.env.OPENAI_BASE_URL);
+    assert.ok(plan.credentials.injected.every((i) => i.insideBase.startsWith(base)));
+    assert.ok(
+      plan.argv.some((a) => a.includes(base)),
+      plan.argv.join(' '),
+    );
+    assert.deepEqual(plan.argv.slice(-2), ['exec', 'hi']);
+    assert.ok(!JSON.stringify(plan).includes('127.0.0.1:0/'), 'no unknown port left');
+    // Nothing else depends on the port.
+    assert.deepEqual(plan.mounts, portless.mounts);
+    assert.deepEqual(plan.wrapper, portless.wrapper);
   });
 });

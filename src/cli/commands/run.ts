@@ -2,11 +2,11 @@ import { launch, refuseLongArgv } from '../../sandbox/launch.ts';
 import { placeholderDir, reap } from '../../sandbox/placeholders.ts';
 import { expandUserPath } from '../../policy/paths.ts';
 import { resolvePlan } from '../../policy/resolve.ts';
-import { makeRuntimeDir, removeRuntimeDir } from '../../net/runtime-dir.ts';
-import { endRecord, reportRecord, type ReportRecordInput } from '../../log/record.ts';
-import type { SessionLog } from '../../log/writer.ts';
+import { withHostProxyPort } from '../../policy/logged-port.ts';
+import { EXIT_SETUP } from '../../errors.ts';
 import type { AgentSession } from '../../ssh/session.ts';
 import { changeLister } from '../../report/index.ts';
+import { reportRecord, type ReportRecordInput } from '../../log/record.ts';
 import { hostConfigReporter } from '../../report/host-config.ts';
 import { replacedReporter } from '../../report/protected-identity.ts';
 import {
@@ -15,7 +15,6 @@ import {
   guarded,
   tellSessionEnd,
 } from '../../report/session-end.ts';
-import type { NetSession } from '../../net/session.ts';
 import type { SandboxArgs } from '../argv.ts';
 import type { RunRequest } from '../../policy/resolve.ts';
 import { version } from '../../version.ts';
@@ -111,120 +110,64 @@ export async function run(args: SandboxArgs): Promise<number> {
       notes: () => gitconfigChanges() + replaced(),
     });
   const tellEnd = (report: ReportRecordInput): void => tellSessionEnd(report, args.quiet === true);
-  // The ssh-agent filter listens before the sandbox starts: its socket is bound in.
+  // The session's host side, when it has one (the proxy, or the ssh-agent filter): its
+  // runtime dir and log exist before the sandbox starts, which sees their sockets.
+  const session =
+    proxied(plan.net.mode) || plan.sshAgent !== undefined
+      ? (await import('../../net/session.ts')).openSession({
+          plan,
+          runtimeDir: facts.bubble.runtimeDir,
+          userConfigPath: configPaths(bubbleDirs(facts.env, facts.home), facts.cwd).user,
+          env: facts.env,
+          argv: req.command,
+          cwd: facts.cwd,
+          version: version(),
+          optIns: optIns(req),
+          logKeep: req.logKeep,
+        })
+      : undefined;
   let agent: AgentSession | undefined;
-  let log: SessionLog | undefined;
-  const logOptions = {
-    allow: req.allow,
-    deny: req.deny,
-    hostPorts: req.hostPorts,
-    publish: plan.net.publish ?? [],
-    allowPrivate: req.allowPrivate ?? [],
-    netPolicy: req.netPolicy,
-    askTimeoutMs: req.askTimeoutMs,
-    userConfigPath: configPaths(bubbleDirs(facts.env, facts.home), facts.cwd).user,
-    env: facts.env,
-    argv: req.command,
-    cwd: facts.cwd,
-    version: version(),
-    optIns: optIns(req),
-    logKeep: req.logKeep,
-  };
-  if (plan.sshAgent !== undefined) {
-    makeRuntimeDir(facts.bubble.runtimeDir);
-    try {
-      const { startAgentSession } = await import('../../ssh/session.ts');
-      agent = await startAgentSession(plan.sshAgent, () => log);
-      log = (await import('../../net/session.ts')).startSessionLog({
-        ...logOptions,
-        mode: req.net,
-      });
-    } catch (err) {
-      await agent?.close();
-      removeRuntimeDir(facts.bubble.runtimeDir);
-      throw err;
-    }
-  }
-  const closeAgent = async (): Promise<void> => {
-    if (agent === undefined) return;
-    await agent.close();
-    if (!args.quiet) say(agent.summary());
-  };
-
-  if (!proxied(req.net)) {
-    warn();
-    let exit = 125;
-    try {
-      exit = await launch(plan, facts);
-      return exit;
-    } finally {
-      const report = collectEnd();
-      if (log !== undefined) {
-        await closeAgent();
-        guarded('logging the change report', () => log?.write(reportRecord(report)), undefined);
-        log.write(endRecord(new Date(), exit));
-        log.close();
-        removeRuntimeDir(facts.bubble.runtimeDir);
-        if (!args.quiet) say(`log: ${log.path}`);
-      }
-      tellEnd(report);
-    }
-  }
-
-  const mode = req.net;
-  const startNet = (): Promise<NetSession> =>
-    import('../../net/session.ts').then((m) =>
-      m.startNetSession({
-        ...logOptions,
-        mode,
-        runtimeDir: facts.bubble.runtimeDir,
-        log,
-        credentials: plan.credentials.injected,
-        insidePort: plan.net.proxyPort,
-      }),
-    );
-  let netStarting: Promise<NetSession>;
   const failed = new AbortController();
-  if (NET_MODE_TRAITS[mode].proxy === 'port') {
-    // The agent's variables name the proxy's host port: it must exist first.
-    const net = await startNet().catch(async (err: unknown) => {
-      await agent?.close();
-      log?.close();
-      removeRuntimeDir(facts.bubble.runtimeDir);
-      throw err;
-    });
-    netStarting = Promise.resolve(net);
-    plan = resolvePlan(facts, { ...req, hostProxyPort: net.hostPort });
-  } else {
-    // The sandbox sees the socket's directory; the proxy starts listening in it while the
-    // sandbox starts (the bridge inside waits briefly for the socket to appear).
-    if (agent === undefined) makeRuntimeDir(facts.bubble.runtimeDir);
-    netStarting = startNet();
-    netStarting.catch((err: unknown) => {
-      say(`${(err as Error).message}: stopping the sandbox, which would have no network`);
-      failed.abort();
-    });
+  try {
+    if (plan.sshAgent !== undefined) {
+      const { startAgentSession } = await import('../../ssh/session.ts');
+      agent = await startAgentSession(plan.sshAgent, () => session?.log);
+    }
+    const proxy = NET_MODE_TRAITS[plan.net.mode].proxy;
+    if (session !== undefined && proxy === 'port') {
+      // The agent's variables name the proxy's host port: it must exist first.
+      const port = await session.startProxy();
+      if (port !== undefined) plan = withHostProxyPort(plan, port);
+    } else if (session !== undefined && proxy === 'socket') {
+      // The proxy starts listening in the socket's directory while the sandbox starts (the
+      // bridge inside waits briefly for the socket to appear).
+      session.startProxy().catch((err: unknown) => {
+        say(`${(err as Error).message}: stopping the sandbox, which would have no network`);
+        failed.abort();
+      });
+    }
+  } catch (err) {
+    await agent?.close();
+    await session?.close(EXIT_SETUP);
+    throw err;
   }
   warn();
-  if (req.netPolicy === 'ask' && !args.quiet)
+  if (plan.net.policy === 'ask' && !args.quiet)
     say(
-      `destinations not in the allow list wait up to ${Math.round((req.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS) / 1000)} s for an answer: run bubble watch in another terminal`,
+      `destinations not in the allow list wait up to ${Math.round((plan.net.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS) / 1000)} s for an answer: run bubble watch in another terminal`,
     );
   let exit = 125;
   try {
     exit = await launch(plan, facts, { signal: failed.signal });
     return exit;
   } finally {
-    await closeAgent();
-    const report = collectEnd();
-    const net = await netStarting.catch(() => undefined);
-    if (net) {
-      const line = await net.close(exit, reportRecord(report));
-      if (!args.quiet) process.stderr.write(line + '\n');
-    } else {
-      log?.close();
+    if (agent !== undefined) {
+      await agent.close();
+      if (!args.quiet) say(agent.summary());
     }
-    if (net === undefined || agent !== undefined) removeRuntimeDir(facts.bubble.runtimeDir);
+    const report = collectEnd();
+    const line = await session?.close(exit, reportRecord(report));
+    if (line !== undefined && !args.quiet) process.stderr.write(line + '\n');
     tellEnd(report);
   }
 }

@@ -5,70 +5,39 @@
 import { parseArgs } from 'node:util';
 import type { PublishedPort } from '../net/publish.ts';
 import { BubbleError } from '../errors.ts';
+import { RUN_OPTIONS, type RunOption } from '../config/options.ts';
 import { isNetMode, NET_MODES, type NetMode } from '../net/modes.ts';
 import { usageError } from './usage.ts';
 
 export const NET_POLICIES = ['allowlist', 'ask'] as const;
 export type NetPolicy = (typeof NET_POLICIES)[number];
 
-const options = {
-  rw: { type: 'string', multiple: true },
-  ro: { type: 'string', multiple: true },
-  hide: { type: 'string', multiple: true },
-  'allow-write': { type: 'string', multiple: true },
-  limit: { type: 'string', multiple: true },
-  home: { type: 'string' },
-  'home-keep': { type: 'string', multiple: true },
-  'ssh-agent': { type: 'boolean' },
-  'ssh-key': { type: 'string', multiple: true },
-  'pass-credentials': { type: 'boolean' },
-  gitconfig: { type: 'string' },
-  env: { type: 'string', multiple: true },
-  net: { type: 'string' },
-  allow: { type: 'string', multiple: true },
-  'allow-preset': { type: 'string', multiple: true },
-  deny: { type: 'string', multiple: true },
-  'host-port': { type: 'string', multiple: true },
-  publish: { type: 'string', multiple: true },
-  'allow-private': { type: 'string', multiple: true },
-  'net-policy': { type: 'string' },
-  ask: { type: 'boolean' },
-  'ask-timeout': { type: 'string' },
-  profile: { type: 'string' },
-  'allow-root': { type: 'boolean' },
-  'expose-home': { type: 'boolean' },
-  'no-git-root': { type: 'boolean' },
-  quiet: { type: 'boolean', short: 'q' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+type Flag = (typeof RUN_OPTIONS)[number]['flag'];
+/** The values an option with a fixed list accepts, as a type. */
+type ChoiceOf<F extends Flag> =
+  Extract<(typeof RUN_OPTIONS)[number], { flag: F }> extends { values: readonly (infer V)[] }
+    ? V
+    : never;
+
+/** node:util parseArgs's options, from the option table. */
+const options = Object.fromEntries(
+  RUN_OPTIONS.map((o: RunOption) => [
+    o.flag.slice(2),
+    {
+      type: o.takes === 'nothing' ? 'boolean' : 'string',
+      ...(o.takes === 'values' ? { multiple: true } : {}),
+      ...(o.short === undefined ? {} : { short: o.short }),
+    } as const,
+  ]),
+) as Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
 
 /** What each option's value looks like, for "--net needs a value". */
-const VALUE_HINTS: Record<string, string> = {
-  '--net': `${NET_MODES.join('|')}`,
-  '--home': 'tmp|persist',
-  '--gitconfig': 'ro|rw|none',
-  '--rw': 'PATH',
-  '--ro': 'PATH',
-  '--hide': 'PATH',
-  '--allow-write': 'PATH',
-  '--limit': 'NAME=VALUE (nproc, fsize, nofile, tmp, home)',
-  '--env': 'NAME or NAME=VALUE',
-  '--allow': 'PATTERN (example.com, *.example.com, example.com:443)',
-  '--deny': 'PATTERN (example.com, *.example.com, example.com:443)',
-  '--allow-preset': 'PROFILE (bubble profiles lists them)',
-  '--host-port': 'PORT',
-  '--publish': 'PORT[:HOSTPORT]',
-  '--allow-private': 'HOST or CIDR (db.lan, 10.0.0.0/8)',
-  '--net-policy': 'allowlist|ask',
-  '--ask-timeout': 'SECONDS (default 60)',
-  '--profile': 'NAME (bubble profiles lists them)',
-};
+function valueHint(flag: string): string | undefined {
+  return (RUN_OPTIONS as readonly RunOption[]).find((o) => o.flag === flag)?.hint;
+}
 
-const takesValue = new Set(
-  Object.entries(options)
-    .filter(([, o]) => o.type === 'string')
-    .map(([k]) => `--${k}`),
+const takesValue = new Set<string>(
+  (RUN_OPTIONS as readonly RunOption[]).filter((o) => o.takes !== 'nothing').map((o) => o.flag),
 );
 
 export interface SandboxArgs {
@@ -148,20 +117,28 @@ export function splitCommand(words: readonly string[]): {
 
 export function parseSandboxArgs(words: readonly string[], subcommand: string): SandboxArgs {
   const { optionWords, command } = splitCommand(words);
-  let values;
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({ args: optionWords, options, strict: true, allowPositionals: false }));
   } catch (err) {
-    throw usageError(subcommand, err, (option) => VALUE_HINTS[option]);
+    throw usageError(subcommand, err, valueHint);
   }
-  const net = values.net;
+  const list = (flag: Flag): string[] => (values[flag.slice(2)] as string[] | undefined) ?? [];
+  const one = (flag: Flag): string | undefined => values[flag.slice(2)] as string | undefined;
+  const on = (flag: Flag): boolean => values[flag.slice(2)] === true;
+  /** A value from the option's own list (the table's `values`). */
+  const choice = <F extends Flag>(flag: F): ChoiceOf<F> | undefined => {
+    const allowed = (RUN_OPTIONS as readonly RunOption[]).find((o) => o.flag === flag)!.values!;
+    return oneOf(flag, one(flag), allowed) as ChoiceOf<F> | undefined;
+  };
+  const net = one('--net');
   if (net !== undefined && !isNetMode(net)) {
     throw new BubbleError(
       'USAGE',
       `--net: expected one of ${NET_MODES.join(', ')}, got ${JSON.stringify(net)}`,
     );
   }
-  const hostPorts = (values['host-port'] ?? []).map((p) => {
+  const hostPorts = list('--host-port').map((p) => {
     const n = /^\d{1,5}$/.test(p) ? Number(p) : NaN;
     if (!(n >= 1 && n <= 65535))
       throw new BubbleError(
@@ -178,14 +155,14 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
     }
     return n;
   });
-  const publish = (values.publish ?? []).map(parsePublish);
-  let netPolicy = oneOf('--net-policy', values['net-policy'], NET_POLICIES);
-  if (values.ask === true) {
+  const publish = list('--publish').map(parsePublish);
+  let netPolicy = choice('--net-policy');
+  if (on('--ask')) {
     if (netPolicy === 'allowlist')
       throw new BubbleError('USAGE', '--ask and --net-policy allowlist contradict each other');
     netPolicy = 'ask';
   }
-  const rawTimeout = values['ask-timeout'];
+  const rawTimeout = one('--ask-timeout');
   const askTimeout =
     rawTimeout === undefined ? undefined : /^\d{1,4}$/.test(rawTimeout) ? Number(rawTimeout) : NaN;
   if (askTimeout !== undefined && !(askTimeout >= 1 && askTimeout <= 3600))
@@ -197,32 +174,32 @@ export function parseSandboxArgs(words: readonly string[], subcommand: string): 
     command,
     netPolicy,
     askTimeout,
-    allow: values.allow ?? [],
-    allowPreset: values['allow-preset'] ?? [],
-    deny: values.deny ?? [],
+    allow: list('--allow'),
+    allowPreset: list('--allow-preset'),
+    deny: list('--deny'),
     hostPorts,
     publish,
-    allowPrivate: values['allow-private'] ?? [],
-    rw: values.rw ?? [],
-    ro: values.ro ?? [],
-    hide: values.hide ?? [],
-    allowWrite: values['allow-write'] ?? [],
-    limit: values.limit ?? [],
-    home: oneOf('--home', values.home, ['tmp', 'persist'] as const),
-    homeKeep: values['home-keep'] ?? [],
-    sshAgent: values['ssh-agent'] ?? false,
-    sshKeys: values['ssh-key'] ?? [],
-    passCredentials: values['pass-credentials'] ?? false,
-    gitconfig: oneOf('--gitconfig', values.gitconfig, ['ro', 'rw', 'none'] as const),
-    env: values.env ?? [],
+    allowPrivate: list('--allow-private'),
+    rw: list('--rw'),
+    ro: list('--ro'),
+    hide: list('--hide'),
+    allowWrite: list('--allow-write'),
+    limit: list('--limit'),
+    home: choice('--home'),
+    homeKeep: list('--home-keep'),
+    sshAgent: on('--ssh-agent'),
+    sshKeys: list('--ssh-key'),
+    passCredentials: on('--pass-credentials'),
+    gitconfig: choice('--gitconfig'),
+    env: list('--env'),
     net,
-    profile: values.profile,
-    allowRoot: values['allow-root'] ?? false,
-    exposeHome: values['expose-home'] ?? false,
-    noGitRoot: values['no-git-root'] ?? false,
-    quiet: values.quiet ?? false,
-    json: values.json ?? false,
-    help: values.help ?? false,
+    profile: one('--profile'),
+    allowRoot: on('--allow-root'),
+    exposeHome: on('--expose-home'),
+    noGitRoot: on('--no-git-root'),
+    quiet: on('--quiet'),
+    json: on('--json'),
+    help: on('--help'),
   };
 }
 

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { parse, TomlError } from 'smol-toml';
 import type { z } from 'zod';
 import { BubbleError, EXIT_USAGE } from '../errors.ts';
+import { CONFIG_OPTIONS } from './options.ts';
 import { configSchema, type Config } from './schema.ts';
 
 export function sha256(text: string): string {
@@ -107,6 +108,6 @@ export function parseConfig(file: string, text: string): Config {
     result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more)` : '';
   throw configError(
     `${file}:${line}:${column}: ${message}${more}`,
-    'keys: rw, ro, hide, allow_write, env, net, net_policy, ask_timeout, allow, deny, allow_private, host_ports, limits, profile, home, home_keep, ssh_agent, ssh_keys, gitconfig, pass_credentials, api_key_command, log_keep, [profiles.NAME] (see README, Configuration)',
+    `keys: ${[...CONFIG_OPTIONS.map((o) => o.config.key), 'profile', 'api_key_command', 'log_keep'].join(', ')}, [profiles.NAME] (see README, Configuration)`,
   );
 }

@@ -8,8 +8,9 @@
 // sandbox.
 
 import { dirname, isAbsolute, normalize, resolve } from 'node:path';
-import { DEFAULT_NET_MODE, NET_MODE_TRAITS, type NetMode } from '../net/modes.ts';
+import type { NetMode } from '../net/modes.ts';
 import { DEFAULT_LIMITS, parseLimits, type Limits } from '../policy/limits.ts';
+import { CONFIG_OPTIONS, type ConfigKey, type ConfigOption, type Untrusted } from './options.ts';
 import type { Config, ProfileSettings } from './schema.ts';
 
 export interface Valued<T> {
@@ -167,82 +168,79 @@ function tightenOnly(
   const drop = (key: string, value?: unknown): void => {
     dropped.push(`${prefix}${key}${value === undefined ? '' : ` = ${JSON.stringify(value)}`}`);
   };
-  // More denied destinations always tighten. Hiding tightens only inside the project:
-  // elsewhere it would take away the user's own rules (the agent's settings with their deny
-  // rules and hooks, an administrator's managed settings under /etc).
-  if (layer.deny !== undefined) kept.deny = layer.deny;
-  if (layer.hide !== undefined) {
-    const inside = layer.hide.filter((p) => judge.insideProject(p));
-    if (inside.length > 0) kept.hide = inside;
-    for (const p of layer.hide.filter((q) => !inside.includes(q))) drop('hide', p);
-  }
-  // Always loosening when present: new paths (even read-only ones expose files), variables,
-  // destinations, host ports, opened protections.
-  for (const key of [
-    'rw',
-    'ro',
-    'allow_write',
-    'env',
-    'allow',
-    'host_ports',
-    'ssh_keys',
-    'home_keep',
-    'allow_private',
-  ] as const) {
-    if (layer[key] !== undefined && layer[key].length > 0) drop(key);
-  }
-  if (layer.net !== undefined) {
-    const now = current.net?.value ?? DEFAULT_NET_MODE;
-    const rank = (mode: NetMode): number => NET_MODE_TRAITS[mode].strictness;
-    if (rank(layer.net) >= rank(now)) kept.net = layer.net;
-    else drop('net', layer.net);
-  }
-  if (layer.net_policy !== undefined) {
-    // Asking lets a person open what the allow list does not; allowlist never does.
-    const rank = { open: 0, ask: 1, allowlist: 2 } as const;
-    if (rank[layer.net_policy] >= rank[current.net_policy?.value ?? 'open'])
-      kept.net_policy = layer.net_policy;
-    else drop('net_policy', layer.net_policy);
-  }
-  // How long a held connection waits changes nothing about what is allowed.
-  if (layer.ask_timeout !== undefined) kept.ask_timeout = layer.ask_timeout;
-  if (layer.limits !== undefined) {
-    const base = currentLimits(current);
-    for (const name of LIMIT_NAMES) {
-      const v = layer.limits[name];
-      if (v === undefined) continue;
-      let tighter: boolean;
-      try {
-        const inherited = judge.inherited ?? {};
-        tighter =
-          limitValue(name, v, base, inherited) <= limitValue(name, undefined, base, inherited);
-      } catch {
-        tighter = false; // a value no sandbox can run with
+  const layerOf = layer as Record<ConfigKey, unknown>;
+  const keep = (key: ConfigKey, value: unknown): void => {
+    (kept as Record<string, unknown>)[key] = value;
+  };
+  // The option table says what each key does (options.ts). Paths hidden outside the
+  // project first, then the loosening lists, then the rest: the order of the report.
+  const byRule = (rules: Untrusted['rule'][]): ConfigOption[] =>
+    CONFIG_OPTIONS.filter((o) => rules.includes(o.config.untrusted.rule));
+  for (const option of [
+    ...byRule(['inside']),
+    ...byRule(['drop']),
+    ...byRule(['keep', 'ranked', 'only', 'limits']),
+  ]) {
+    const key = option.config.key;
+    const value = layerOf[key];
+    if (value === undefined) continue;
+    const rule: Untrusted = option.config.untrusted;
+    switch (rule.rule) {
+      case 'keep':
+        keep(key, value);
+        break;
+      case 'drop':
+        if ((value as unknown[]).length > 0) drop(key);
+        break;
+      case 'inside': {
+        const paths = value as string[];
+        const inside = paths.filter((p) => judge.insideProject(p));
+        if (inside.length > 0) keep(key, inside);
+        for (const p of paths.filter((q) => !inside.includes(q))) drop(key, p);
+        break;
       }
-      if (tighter) (kept.limits ??= {})[name] = v as never;
-      else drop(`limits.${name}`, v);
+      case 'ranked': {
+        const now = (current[key as keyof Options] as Valued<string> | undefined)?.value;
+        const rank = (v: string): number => rule.loosestFirst.indexOf(v);
+        if (rank(value as string) >= rank(now ?? rule.unset)) keep(key, value);
+        else drop(key, value);
+        break;
+      }
+      case 'only':
+        if (rule.values.includes(value as string | boolean)) keep(key, value);
+        else drop(key, value);
+        break;
+      case 'limits':
+        tightenLimits(value as NonNullable<ProfileSettings['limits']>, current, judge, kept, drop);
+        break;
     }
   }
-  if (layer.home !== undefined) {
-    if (layer.home === 'tmp') kept.home = 'tmp';
-    else drop('home', layer.home);
-  }
-  if (layer.ssh_agent !== undefined) {
-    if (!layer.ssh_agent) kept.ssh_agent = false;
-    else drop('ssh_agent', true);
-  }
-  if (layer.pass_credentials !== undefined) {
-    if (!layer.pass_credentials) kept.pass_credentials = false;
-    else drop('pass_credentials', true);
-  }
-  if (layer.gitconfig !== undefined) {
-    // none hides ~/.gitconfig, ro shows it; rw lets the sandbox change what the host runs.
-    const rank = { rw: 0, ro: 1, none: 2 } as const;
-    if (rank[layer.gitconfig] >= rank[current.gitconfig?.value ?? 'ro'])
-      kept.gitconfig = layer.gitconfig;
-    else drop('gitconfig', layer.gitconfig);
-  }
   return { kept, dropped };
+}
+
+/** Each limit of an untrusted layer, kept when not above the one in force. */
+function tightenLimits(
+  limits: NonNullable<ProfileSettings['limits']>,
+  current: Options,
+  judge: { inherited?: InheritedLimits | undefined },
+  kept: ProfileSettings,
+  drop: (key: string, value?: unknown) => void,
+): void {
+  const base = currentLimits(current);
+  const inherited = judge.inherited ?? {};
+  for (const name of LIMIT_NAMES) {
+    const v = limits[name];
+    if (v === undefined) continue;
+    let tighter: boolean;
+    try {
+      tighter =
+        limitValue(name, v, base, inherited) <= limitValue(name, undefined, base, inherited);
+    } catch {
+      tighter = false; // a value no sandbox can run with
+    }
+    if (tighter) (kept.limits ??= {})[name] = v as never;
+    else drop(`limits.${name}`, v);
+  }
 }
 
 /** The limits in force so far (defaults under config values). */

@@ -102,6 +102,9 @@ describe('terminal UI under tmux', () => {
         ...env2,
         'TERM=xterm-256color',
         'PS1=$ ',
+        // No history file: killed with the tmux server, bash would write ~/.bash_history
+        // into the world while the test removes it.
+        'HISTFILE=',
         'bash',
         '--norc',
         '--noprofile',

@@ -58,13 +58,15 @@ const ROWS = [
     'gradle',
     'gradle --version | grep ^Gradle',
     'project cache over your cache (overlay; else GRADLE_RO_DEP_CACHE, 6.2+); JVM proxy',
-    undefined,
+    'caches-jvm',
+    /^gradle: /,
   ],
   [
     'maven',
     'mvn -v',
     'project repository over yours (overlay; else maven.repo.local.tail, 3.9+); JVM proxy',
-    undefined,
+    'caches-jvm',
+    /^maven: /,
   ],
   [
     'chromium (headless)',
